@@ -1,0 +1,192 @@
+/**
+ * The architecture as plain data (a JSON or YAML file), its schema, and its validated form.
+ *
+ *   name: tiny
+ *   input: 32x32x3
+ *   classes: 10
+ *   act: relu6
+ *   stem: [cn_k3_s1_c16]
+ *   stages:
+ *     - [ir_r2_k3_s2_e6_c24]
+ *     - [ir_r1_k5_s2_e3_c40_se0.25, { type: ir, kernel: 3, stride: 1, expand: 6, out: 40 }]
+ *   head: [gap, fc]
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { GraphSchema } from './custom.js';
+import type { GraphSpec } from './custom.js';
+import { ArchitectureError } from './errors.js';
+import type { SpaceIssue } from './errors.js';
+import type { Shape } from './graph.js';
+import { ACTIVATIONS, BLOCK_TYPES, NB201_OPS, defaultBlockArgs, parseBlock, printBlock } from './notation.js';
+import type { Activation, BlockArgs, BlockType } from './notation.js';
+
+/** One entry of a stage (or of the stem or head): a block type with its arguments, or a user graph. */
+export type Entry = { kind: 'block'; args: BlockArgs } | { kind: 'graph'; graph: GraphSpec; repeat: number };
+
+export interface Architecture {
+  name: string;
+  input: Shape;
+  classes: number;
+  /** The activation of blocks that do not name one. */
+  act: Activation;
+  stem: Entry[];
+  stages: Entry[][];
+  head: Entry[];
+}
+
+const positive = z.number().int().positive();
+
+const InputSchema = z.union([
+  z
+    .string()
+    .regex(/^\d+x\d+x\d+$/, 'write the input as HxWxC, e.g. 32x32x3')
+    .transform((text) => {
+      const [h, w, c] = text.split('x').map(Number) as [number, number, number];
+      return { h, w, c };
+    })
+    .pipe(z.object({ h: positive, w: positive, c: positive })),
+  z.object({ height: positive, width: positive, channels: positive }).strict().transform((s) => ({
+    h: s.height,
+    w: s.width,
+    c: s.channels,
+  })),
+]);
+
+const BlockObjectSchema = z
+  .object({
+    type: z.enum(Object.keys(BLOCK_TYPES) as [BlockType, ...BlockType[]]),
+    repeat: positive.optional(),
+    kernel: positive.optional(),
+    stride: positive.optional(),
+    expand: z.number().positive().optional(),
+    out: positive.optional(),
+    se: z.number().nonnegative().max(1).optional(),
+    act: z.enum(ACTIVATIONS).optional(),
+    skip: z.boolean().optional(),
+    dilation: positive.optional(),
+    groups: positive.optional(),
+    countIncludePad: z.boolean().optional(),
+    cell: z.array(z.enum(NB201_OPS)).length(6).optional(),
+  })
+  .strict();
+
+const GraphEntrySchema = z.object({ graph: GraphSchema, repeat: positive.optional() }).strict();
+
+const FileSchema = z
+  .object({
+    name: z.string().min(1).default('unnamed'),
+    input: InputSchema,
+    classes: positive,
+    act: z.enum(ACTIVATIONS).default('relu'),
+    stem: z.array(z.unknown()).default([]),
+    stages: z.array(z.array(z.unknown()).min(1, 'a stage needs at least one block')).min(1, 'a network needs at least one stage'),
+    head: z.array(z.unknown()).default([]),
+  })
+  .strict();
+
+/** The file form of an architecture, before validation. */
+export type ArchitectureData = z.input<typeof FileSchema>;
+
+function pathOf(segments: ReadonlyArray<PropertyKey>): string {
+  return segments.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  );
+}
+
+function zodIssues(error: z.ZodError, prefix: ReadonlyArray<PropertyKey> = []): SpaceIssue[] {
+  return error.issues.map((issue) => ({ path: pathOf([...prefix, ...issue.path]), message: issue.message }));
+}
+
+function parseEntry(raw: unknown, path: ReadonlyArray<PropertyKey>, issues: SpaceIssue[]): Entry | undefined {
+  const where = pathOf(path);
+  if (typeof raw === 'string') {
+    try {
+      return { kind: 'block', args: parseBlock(raw, where) };
+    } catch (error) {
+      if (error instanceof ArchitectureError) issues.push(...error.issues);
+      else throw error;
+      return undefined;
+    }
+  }
+  if (raw !== null && typeof raw === 'object' && 'graph' in raw) {
+    const result = GraphEntrySchema.safeParse(raw);
+    if (!result.success) return void issues.push(...zodIssues(result.error, path));
+    return { kind: 'graph', graph: result.data.graph, repeat: result.data.repeat ?? 1 };
+  }
+  const result = BlockObjectSchema.safeParse(raw);
+  if (!result.success) {
+    if (raw === null || typeof raw !== 'object') {
+      issues.push({ path: where, message: 'a block is a notation string such as "ir_r2_k3_s2_e6_c24", a block object or { graph: ... }' });
+      return undefined;
+    }
+    return void issues.push(...zodIssues(result.error, path));
+  }
+  const { type, cell, ...rest } = result.data;
+  const args: BlockArgs = { ...defaultBlockArgs(type), ...stripUndefined(rest) };
+  if (cell) args.cell = cell;
+  if (type === 'nb' && !cell) issues.push({ path: `${where}.cell`, message: 'a NAS-Bench-201 cell needs its six edge ops' });
+  return { kind: 'block', args };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Validates file data; throws ArchitectureError listing every bad field with its path. */
+export function parseArchitecture(data: unknown, source?: string): Architecture {
+  const result = FileSchema.safeParse(data);
+  if (!result.success) throw new ArchitectureError(zodIssues(result.error), source);
+  const file = result.data;
+  const issues: SpaceIssue[] = [];
+  const entries = (list: unknown[], path: PropertyKey[]): Entry[] =>
+    list.flatMap((raw, i) => parseEntry(raw, [...path, i], issues) ?? []);
+  const architecture: Architecture = {
+    name: file.name,
+    input: file.input,
+    classes: file.classes,
+    act: file.act,
+    stem: entries(file.stem, ['stem']),
+    stages: file.stages.map((stage, s) => entries(stage, ['stages', s])),
+    head: entries(file.head, ['head']),
+  };
+  if (issues.length) throw new ArchitectureError(issues, source);
+  return architecture;
+}
+
+/** Reads a .json, .yaml or .yml architecture file. */
+export function loadArchitectureFile(file: string): Architecture {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ArchitectureError([{ path: '', message: `cannot read file: ${(error as Error).message}` }], file);
+  }
+  let data: unknown;
+  try {
+    data = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ArchitectureError([{ path: '', message: `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}` }], file);
+  }
+  return parseArchitecture(data, file);
+}
+
+function entryToData(entry: Entry): unknown {
+  if (entry.kind === 'graph') return entry.repeat === 1 ? { graph: entry.graph } : { graph: entry.graph, repeat: entry.repeat };
+  return printBlock(entry.args);
+}
+
+/** The file form of an architecture: block entries in notation, so that files stay readable. */
+export function architectureToData(a: Architecture): ArchitectureData {
+  return {
+    name: a.name,
+    input: `${a.input.h}x${a.input.w}x${a.input.c}`,
+    classes: a.classes,
+    act: a.act,
+    stem: a.stem.map(entryToData),
+    stages: a.stages.map((stage) => stage.map(entryToData)),
+    head: a.head.map(entryToData),
+  };
+}
