@@ -1,0 +1,3 @@
+export * from './presets.js';
+export * from './profile.js';
+export * from './units.js';

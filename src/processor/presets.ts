@@ -1,0 +1,122 @@
+/**
+ * Processor presets. Every number has its source beside it; "assumed" marks a modelling choice
+ * where no public figure fits, so users know which numbers to replace with their own.
+ */
+import { parseProcessor } from './profile.js';
+import type { Processor, ProcessorData } from './profile.js';
+
+const HOROWITZ = 'Horowitz, ISSCC 2014 (45 nm)';
+const ACCELERGY_DRAM = "Accelergy CACTI plug-in DRAM table (citing Malladi ISCA'12, Chatterjee MICRO'17)";
+
+export const PRESETS: Record<string, ProcessorData> = {
+  'mobile-npu': {
+    name: 'mobile-npu',
+    description: 'Mobile SoC NPU, int8, 1 MiB on-chip SRAM, LPDDR4X-4266 x32',
+    dtype: 'int8',
+    sram: '1MiB',
+    dram: { bandwidth: '11.9GB/s', energy: '8pJ/bit', latency: '100ns', burst: '64B' },
+    compute: {
+      peak: '2TMAC/s',
+      macEnergy: '0.23pJ',
+      utilisation: { conv: 0.8, pointwise: 0.8, depthwise: 0.25, dense: 0.1, elementwise: 0.03 },
+    },
+    sramEnergy: '1.25pJ/B',
+    fusion: 'greedy',
+    sources: {
+      sram: 'Arm Ethos-N77 product brief: 1-4 MB internal SRAM; the smallest configuration',
+      'dram.bandwidth': 'LPDDR4X-4266 x32: 17.1 GB/s peak; sustained taken as 70% (typical 60-80%)',
+      'dram.energy': `LPDDR4 8 pJ/bit, ${ACCELERGY_DRAM}`,
+      'dram.latency': 'assumed: typical loaded LPDDR4 read latency seen by an SoC master',
+      'dram.burst': 'LPDDR4 burst length 16 on two x16 channels = 64 B',
+      'compute.peak': 'Arm Ethos-N77: 4 TOP/s = 2 T MAC/s',
+      'compute.macEnergy': `8-bit multiply 0.2 pJ + 8-bit add 0.03 pJ, ${HOROWITZ}`,
+      'compute.utilisation': 'assumed: depthwise and batch-1 dense leave most of a MAC array idle',
+      sramEnergy: `32-bit read of an 8 KB SRAM 5 pJ, ${HOROWITZ} (a lower bound for 1 MiB)`,
+    },
+  },
+  'edge-cpu': {
+    name: 'edge-cpu',
+    description: 'Quad Cortex-A72 at 1.5 GHz (Raspberry Pi 4 class), fp32, 1 MiB L2, LPDDR4-3200 x32',
+    dtype: 'fp32',
+    sram: '1MiB',
+    dram: { bandwidth: '7.68GB/s', energy: '8pJ/bit', latency: '120ns', burst: '64B' },
+    compute: {
+      peak: '48GMAC/s',
+      macEnergy: '4.6pJ',
+      utilisation: { conv: 0.5, pointwise: 0.6, depthwise: 0.15, dense: 0.2, elementwise: 0.05 },
+    },
+    sramEnergy: '1.25pJ/B',
+    fusion: 'composite',
+    sources: {
+      sram: 'BCM2711: 1 MiB L2 shared by the four Cortex-A72 cores',
+      'dram.bandwidth': 'LPDDR4-3200 x32: 12.8 GB/s peak; sustained taken as 60%',
+      'dram.energy': `LPDDR4 8 pJ/bit, ${ACCELERGY_DRAM}`,
+      'dram.latency': 'assumed: typical DRAM load-to-use latency of an Arm SoC',
+      'dram.burst': 'Cortex-A72 cache line, 64 B',
+      'compute.peak': '4 cores x 1.5 GHz x 8 fp32 MAC/cycle (two 128-bit NEON FMA pipes)',
+      'compute.macEnergy': `fp32 multiply 3.7 pJ + fp32 add 0.9 pJ, ${HOROWITZ}`,
+      'compute.utilisation': 'assumed: NEON GEMM-based conv reaches about half of peak, depthwise far less',
+      sramEnergy: `32-bit read of an 8 KB SRAM 5 pJ, ${HOROWITZ}`,
+    },
+  },
+  microcontroller: {
+    name: 'microcontroller',
+    description: 'Cortex-M7 at 480 MHz (STM32H7 class), int8, 512 KiB SRAM, external 32-bit SDRAM',
+    dtype: 'int8',
+    sram: '512KiB',
+    dram: { bandwidth: '200MB/s', energy: '40pJ/bit', latency: '100ns', burst: '32B' },
+    compute: {
+      peak: '960MMAC/s',
+      macEnergy: '0.23pJ',
+      utilisation: { conv: 0.5, pointwise: 0.6, depthwise: 0.4, dense: 0.5, elementwise: 0.25 },
+    },
+    sramEnergy: '1.25pJ/B',
+    fusion: 'composite',
+    sources: {
+      sram: 'STM32H743: 512 KB AXI SRAM',
+      'dram.bandwidth': 'SDRAM on the FMC, 32-bit at 100 MHz: 400 MB/s peak; sustained taken as 50%',
+      'dram.energy': `LPDDR 40 pJ/bit (stand-in for SDR SDRAM), ${ACCELERGY_DRAM}`,
+      'dram.latency': 'assumed: row activate + CAS at 100 MHz',
+      'dram.burst': 'Cortex-M7 cache line, 32 B',
+      'compute.peak': '480 MHz x 2 MAC/cycle (SMLAD dual 16-bit MAC, as CMSIS-NN uses it)',
+      'compute.macEnergy': `8-bit multiply + add, ${HOROWITZ} (arithmetic only, no core overhead)`,
+      'compute.utilisation': 'assumed',
+      sramEnergy: `32-bit read of an 8 KB SRAM 5 pJ, ${HOROWITZ}`,
+    },
+  },
+  eyeriss: {
+    name: 'eyeriss',
+    description: 'Eyeriss-like accelerator: 168 PEs at 200 MHz, 16-bit, 108 KB global buffer, 64-bit link',
+    dtype: 'int16',
+    sram: '108KiB',
+    dram: { bandwidth: '720MB/s', energy: '160pJ/B', latency: '100ns', burst: '8B' },
+    compute: {
+      peak: '33.6GMAC/s',
+      macEnergy: '1.6pJ',
+      utilisation: { conv: 0.8, pointwise: 0.5, depthwise: 0.2, dense: 0.3, elementwise: 0.05 },
+    },
+    sramEnergy: '4.8pJ/B',
+    fusion: 'none',
+    sources: {
+      sram: 'Eyeriss, JSSC 2017: 108 KB global buffer',
+      'dram.bandwidth': 'Eyeriss: 64-bit off-chip link at 90 MHz link clock',
+      'dram.energy': `32-bit DRAM access 640 pJ, ${HOROWITZ}`,
+      'dram.latency': 'assumed',
+      'dram.burst': 'one 64-bit link transfer',
+      'compute.peak': 'Eyeriss: 168 PEs, one 16-bit MAC each per cycle, 200 MHz core clock',
+      'compute.macEnergy': "Eyeriss ISCA'16: DRAM access ~200x a MAC (320 pJ per 16-bit access / 200)",
+      'compute.utilisation': 'assumed',
+      sramEnergy: "Eyeriss ISCA'16: global buffer access ~6x a MAC",
+      fusion: 'Eyeriss processes one layer at a time',
+    },
+  },
+};
+
+export function presetNames(): string[] {
+  return Object.keys(PRESETS);
+}
+
+export function presetProcessor(name: string): Processor | undefined {
+  const data = PRESETS[name];
+  return data ? parseProcessor(data, `preset ${name}`) : undefined;
+}
