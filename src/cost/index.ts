@@ -1,0 +1,2 @@
+export * from './model.js';
+export type { Traffic, WindowGeometry } from './tiling.js';

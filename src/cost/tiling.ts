@@ -1,0 +1,136 @@
+/**
+ * DRAM traffic of one operation run on its own, when its working set may not fit on chip.
+ *
+ * A sliding-window operation (convolution, pooling, dense as a 1x1 convolution) is tiled into
+ * bands of `r` output rows and groups of `c` output channels. Two loop orders:
+ * - weights outer: each weight tile is loaded once and every input band streams past it, so a
+ *   dense convolution re-reads its input once per channel tile;
+ * - rows outer: each input band is loaded once and the weight tiles stream past it, so weights
+ *   are re-read once per band, unless all of them fit beside the band and stay.
+ * Overlapping bands re-read their halo rows. The cheapest feasible (r, c, order) wins. Every
+ * candidate's traffic is independent of the SRAM size and the feasible set only grows with it,
+ * so a smaller SRAM never lowers traffic.
+ */
+
+export interface WindowGeometry {
+  /** Input rows, row width and channels (per sample). */
+  hi: number;
+  wi: number;
+  ci: number;
+  ho: number;
+  wo: number;
+  co: number;
+  /** Effective kernel extent dilation·(k-1)+1, and stride. */
+  kernel: number;
+  stride: number;
+  groups: number;
+  /** Weight elements. */
+  weights: number;
+}
+
+export interface Traffic {
+  /** Bytes of weights read from DRAM (re-reads included). */
+  weightReads: number;
+  /** Bytes of activations read from DRAM (re-reads included). */
+  activationReads: number;
+  writes: number;
+  /** Separate DRAM transfers (each pays the access latency). */
+  transfers: number;
+}
+
+/** Input rows one band of `rows` output rows needs. */
+function bandRows(g: WindowGeometry, rows: number): number {
+  const needed = g.stride <= g.kernel ? (rows - 1) * g.stride + g.kernel : rows * g.kernel;
+  return Math.min(g.hi, needed);
+}
+
+/** Input rows read per sample when the output is cut into bands of `rows` rows. */
+function rowsRead(g: WindowGeometry, rows: number): number {
+  const full = Math.floor(g.ho / rows);
+  const rest = g.ho - full * rows;
+  return full * bandRows(g, rows) + (rest > 0 ? bandRows(g, rest) : 0);
+}
+
+/**
+ * Traffic of a windowed op on `batch` samples with `sram` bytes on chip, `b` bytes per element.
+ * Weights stay resident across the batch whenever the chosen tiling keeps them.
+ */
+export function windowTraffic(g: WindowGeometry, batch: number, sram: number, b: number): Traffic {
+  const inBytes = g.hi * g.wi * g.ci * b;
+  const outBytes = g.ho * g.wo * g.co * b;
+  const weightBytes = g.weights * b;
+  if (weightBytes + inBytes + outBytes <= sram) {
+    return { weightReads: weightBytes, activationReads: batch * inBytes, writes: batch * outBytes, transfers: 1 + 2 * batch };
+  }
+  const writes = batch * outBytes;
+  const weightPerChannel = weightBytes / g.co;
+  let best: Traffic | undefined;
+  let bestBytes = Infinity;
+  const consider = (t: Traffic): void => {
+    const bytes = t.weightReads + t.activationReads + t.writes;
+    if (bytes < bestBytes || (bytes === bestBytes && best && t.transfers < best.transfers)) {
+      best = t;
+      bestBytes = bytes;
+    }
+  };
+  for (let rows = 1; ; rows = Math.min(rows * 2, g.ho)) {
+    const bands = Math.ceil(g.ho / rows);
+    const band = bandRows(g, rows) * g.wi * g.ci * b;
+    const inputOnce = rowsRead(g, rows) * g.wi * g.ci * b;
+    const outPerChannel = rows * g.wo * b;
+    // Weights outer. A grouped conv needs only the input channels of its own groups.
+    const grouped = g.groups > 1;
+    const wsFixed = grouped ? 0 : band;
+    const wsPerChannel = weightPerChannel + outPerChannel + (grouped ? band / g.co : 0);
+    const wsChannels = Math.min(g.co, Math.floor((sram - wsFixed) / wsPerChannel));
+    if (wsChannels >= 1) {
+      const tiles = Math.ceil(g.co / wsChannels);
+      consider({
+        weightReads: weightBytes,
+        activationReads: batch * inputOnce * (grouped ? 1 : tiles),
+        writes,
+        transfers: tiles + 2 * batch * tiles * bands,
+      });
+    }
+    // Rows outer.
+    const isChannels = Math.min(g.co, Math.floor((sram - band) / (weightPerChannel + outPerChannel)));
+    if (isChannels >= 1) {
+      const tiles = Math.ceil(g.co / isChannels);
+      const weightsStay = tiles === 1;
+      consider({
+        weightReads: weightsStay ? weightBytes : batch * bands * weightBytes,
+        activationReads: batch * inputOnce,
+        writes,
+        transfers: batch * bands * (1 + 2 * tiles) + (weightsStay ? 1 : 0),
+      });
+    }
+    if (rows === g.ho) break;
+  }
+  if (best) return best;
+  // Nothing fits, not even one row of one channel: the reduction is split too and partial sums
+  // go to DRAM and back. Charged above the worst tiling so that the bound stays monotone.
+  const rows1 = rowsRead(g, 1) * g.wi * g.ci * b;
+  return {
+    weightReads: Math.max(weightBytes, batch * g.ho * weightBytes),
+    activationReads: batch * rows1 * g.co + writes,
+    writes: 2 * writes,
+    transfers: 4 * batch * g.ho * g.co,
+  };
+}
+
+/**
+ * Traffic of an op that streams its inputs once (elementwise ops, reductions): inputs read,
+ * output written, chunked so that all streams share the SRAM.
+ */
+export function streamTraffic(inputBytes: number[], outBytes: number, weightBytes: number, batch: number, sram: number): Traffic {
+  const streams = inputBytes.length + 1;
+  const chunk = Math.max(1, sram / streams);
+  let activationReads = 0;
+  let transfers = weightBytes > 0 ? 1 : 0;
+  for (const bytes of inputBytes) {
+    activationReads += batch * bytes;
+    transfers += bytes > 0 ? Math.ceil((batch * bytes) / chunk) : 0;
+  }
+  transfers += Math.ceil((batch * outBytes) / chunk);
+  return { weightReads: weightBytes, activationReads, writes: batch * outBytes, transfers };
+}
