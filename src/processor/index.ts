@@ -1,3 +1,4 @@
 export * from './presets.js';
 export * from './profile.js';
 export * from './units.js';
+export * from './resolve.js';

@@ -5,3 +5,4 @@ export * from './lower.js';
 export * from './networks.js';
 export * from './notation.js';
 export type { GraphSpec } from './custom.js';
+export * from './resolve.js';
