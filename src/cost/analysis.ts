@@ -4,6 +4,7 @@
  * per LayerGraph and cached, so that scoring one network on many processors is cheap.
  */
 import type { LayerGraph, LayerKind } from '../space/index.js';
+import { neededInputElements } from './tiling.js';
 import type { WindowGeometry } from './tiling.js';
 
 export type UtilisationClass = 'conv' | 'pointwise' | 'depthwise' | 'dense' | 'elementwise';
@@ -23,6 +24,8 @@ export interface LayerFacts {
   work: number;
   /** Index of the layer whose output this batch norm or activation finishes, or -1. */
   epilogueOf: number;
+  /** True when the output leaves the layer's composite op (or is the network output). */
+  escapes: boolean;
   /** True when the op's input is the network input (no input gradient in training). */
   readsNetworkInput: boolean;
   isZero: boolean;
@@ -38,8 +41,11 @@ export interface CompositeFacts {
   externalElements: number;
   /** The tensor that only the next composite reads, or -1: it may stay on chip between them. */
   linkTensor: number;
-  /** Tensors read from outside, each with the first layer inside that reads it. */
-  externalInputs: Array<{ tensor: number; layer: number }>;
+  /**
+   * Tensors read from outside, each with the first layer inside that reads it and the elements
+   * read (all of it, unless every reader is strided and skips rows).
+   */
+  externalInputs: Array<{ tensor: number; layer: number; elements: number }>;
 }
 
 export interface GraphFacts {
@@ -125,6 +131,9 @@ function computeFacts(graph: LayerGraph): GraphFacts {
       utilisation,
       work,
       epilogueOf: epilogueHead(graph, consumers, i),
+      escapes:
+        layer.output === graph.output ||
+        (consumers[layer.output] ?? []).some((u) => graph.layers[u]?.composite !== layer.composite),
       readsNetworkInput: layer.inputs.some((t) => producers[t] === -1),
       isZero: layer.kind === 'zero',
     };
@@ -156,7 +165,7 @@ function compositeFacts(
   const inside = (layer: number): boolean => layer >= c.firstLayer && layer < c.endLayer;
   let weights = 0;
   let halo = 0;
-  const externalInputs: Array<{ tensor: number; layer: number }> = [];
+  const externalInputs: Array<{ tensor: number; layer: number; elements: number }> = [];
   const touched = new Set<number>();
   for (let l = c.firstLayer; l < c.endLayer; l++) {
     const layer = graph.layers[l]!;
@@ -164,8 +173,12 @@ function compositeFacts(
     const window = layerFacts[l]!.window;
     if (window && layer.kind !== 'dense') halo += window.kernel - 1;
     for (const t of layer.inputs) {
-      if (!inside(graph.producers[t] as number) && !externalInputs.some((e) => e.tensor === t)) {
-        externalInputs.push({ tensor: t, layer: l });
+      if (!inside(graph.producers[t] as number)) {
+        const needed = window && layer.kind !== 'dense' ? neededInputElements(window) : (tensorElements[t] as number);
+        const elements = tensorElements[t] === 0 ? 0 : needed;
+        const known = externalInputs.find((e) => e.tensor === t);
+        if (known) known.elements = Math.max(known.elements, elements);
+        else externalInputs.push({ tensor: t, layer: l, elements });
       }
       touched.add(t);
     }

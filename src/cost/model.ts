@@ -152,18 +152,19 @@ function forwardTraffic(graph: LayerGraph, facts: GraphFacts, p: Processor, batc
       return;
     }
     for (let l = c.firstLayer; l < c.endLayer; l++) {
+      const f = facts.layers[l]!;
       ledger.fused[l] = 1;
-      ledger.weightReads[l]! += facts.layers[l]!.weights * b;
-      if (facts.layers[l]!.weights > 0) ledger.transfers[l]! += 1;
-      const out = graph.layers[l]!.output;
-      const consumers = facts.consumers[out] ?? [];
-      if (out === graph.output || consumers.some((u) => u >= c.endLayer)) {
-        ledger.writes[l]! += batch * (facts.tensorElements[out] as number) * b;
+      if (f.weights > 0) {
+        ledger.weightReads[l]! += f.weights * b;
+        ledger.transfers[l]! += 1;
+      }
+      if (f.escapes && f.outputElements > 0) {
+        ledger.writes[l]! += batch * f.outputElements * b;
         ledger.transfers[l]! += batch;
       }
     }
-    for (const { tensor, layer } of c.externalInputs) {
-      const bytes = (facts.tensorElements[tensor] as number) * b;
+    for (const { layer, elements } of c.externalInputs) {
+      const bytes = elements * b;
       if (bytes > 0) {
         ledger.activationReads[layer]! += batch * bytes;
         ledger.transfers[layer]! += batch;
@@ -178,13 +179,12 @@ function forwardTraffic(graph: LayerGraph, facts: GraphFacts, p: Processor, batc
   };
   facts.composites.forEach((c, ci) => {
     if (c.linkTensor < 0 || !resident(ci) || !resident(ci + 1)) return;
-    const bytes = batch * (facts.tensorElements[c.linkTensor] as number) * b;
     const producer = graph.producers[c.linkTensor] as number;
     const reader = facts.composites[ci + 1]!.externalInputs.find((e) => e.tensor === c.linkTensor);
-    if (!reader || bytes === 0) return;
-    ledger.writes[producer]! -= bytes;
+    if (!reader || reader.elements === 0) return;
+    ledger.writes[producer]! -= batch * (facts.tensorElements[c.linkTensor] as number) * b;
     ledger.transfers[producer]! -= batch;
-    ledger.activationReads[reader.layer]! -= bytes;
+    ledger.activationReads[reader.layer]! -= batch * reader.elements * b;
     ledger.transfers[reader.layer]! -= batch;
   });
 }

@@ -51,16 +51,23 @@ function rowsRead(g: WindowGeometry, rows: number): number {
   return full * bandRows(g, rows) + (rest > 0 ? bandRows(g, rest) : 0);
 }
 
+/** Input elements per sample that a windowed op reads at least once. */
+export function neededInputElements(g: WindowGeometry): number {
+  return rowsRead(g, g.ho) * g.wi * g.ci;
+}
+
 /**
  * Traffic of a windowed op on `batch` samples with `sram` bytes on chip, `b` bytes per element.
  * Weights stay resident across the batch whenever the chosen tiling keeps them.
  */
 export function windowTraffic(g: WindowGeometry, batch: number, sram: number, b: number): Traffic {
-  const inBytes = g.hi * g.wi * g.ci * b;
   const outBytes = g.ho * g.wo * g.co * b;
   const weightBytes = g.weights * b;
-  if (weightBytes + inBytes + outBytes <= sram) {
-    return { weightReads: weightBytes, activationReads: batch * inBytes, writes: batch * outBytes, transfers: 1 + 2 * batch };
+  // Everything on chip at once: the input rows the op needs are read once (a strided 1x1
+  // convolution skips rows), the weights once for the whole batch.
+  const neededBytes = neededInputElements(g) * b;
+  if (weightBytes + neededBytes + outBytes <= sram) {
+    return { weightReads: weightBytes, activationReads: batch * neededBytes, writes: batch * outBytes, transfers: 1 + 2 * batch };
   }
   const writes = batch * outBytes;
   const weightPerChannel = weightBytes / g.co;

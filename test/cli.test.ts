@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+function procnas(...args: string[]) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8' });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('procnas cost', () => {
+  it('--json prints exactly one JSON object with the documented fields', () => {
+    const run = procnas('cost', 'mobilenet_v2', '--processor', 'mobile-npu', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as Record<string, unknown> & {
+      dram: Record<string, number>;
+      compute: Record<string, number>;
+      layers: Array<Record<string, unknown>>;
+    };
+    assert.equal(report.params, 3_504_872);
+    for (const key of ['macs', 'latencyS', 'energyJ']) assert.equal(typeof report[key], 'number', key);
+    for (const key of ['readBytes', 'writeBytes']) assert.ok(Number.isInteger(report.dram[key]), key);
+    for (const key of ['timeS', 'energyJ']) assert.equal(typeof report.dram[key], 'number', key);
+    for (const key of ['timeS', 'energyJ']) assert.equal(typeof report.compute[key], 'number', key);
+    assert.equal(report.layers.length, 151);
+    for (const key of ['name', 'op', 'params', 'macs', 'dramReadBytes', 'dramWriteBytes', 'latencyS']) {
+      assert.ok(key in (report.layers[0] ?? {}), key);
+    }
+    assert.equal(report.layers.reduce((a, l) => a + (l.params as number), 0), 3_504_872);
+  });
+
+  it('prints a per-layer table and the totals', () => {
+    const run = procnas('cost', 'resnet18', '-p', 'edge-cpu', '--mode', 'training', '--batch', '4');
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /stem\.0\.conv\s*│\s*conv7x7/);
+    assert.match(run.stdout, /resnet18 on edge-cpu \(fp32, 1\.00 MiB SRAM, fusion composite\), training, batch 4/);
+    assert.match(run.stdout, /params\s+11,689,512/);
+    assert.match(run.stdout, /DRAM time .* energy/);
+  });
+
+  it('takes architecture and processor files, and overrides input and classes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-cli-'));
+    const arch = join(dir, 'net.yaml');
+    writeFileSync(arch, 'input: 32x32x3\nclasses: 10\nstem: [cn_k3_c16]\nstages: [[ir_r2_k3_s2_e6_c24]]\nhead: [gap, fc]\n');
+    const chip = join(dir, 'chip.json');
+    writeFileSync(chip, JSON.stringify({ name: 'my-chip', dtype: 'int8', sram: '64KiB', dram: { bandwidth: '1GB/s', energy: '20pJ/bit' }, compute: { peak: '10GMAC/s' } }));
+    const base = JSON.parse(procnas('cost', arch, '-p', chip, '--json').stdout) as { params: number; processor: string; macs: number };
+    assert.equal(base.processor, 'my-chip');
+    const bigger = JSON.parse(procnas('cost', arch, '-p', chip, '--json', '--input', '64x64x3', '--classes', '100').stdout) as typeof base;
+    assert.equal(bigger.params - base.params, 24 * 90 + 90);
+    assert.ok(bigger.macs > 3.9 * base.macs);
+  });
+
+  it('explains bad input and exits with status 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-cli-'));
+    const arch = join(dir, 'bad.yaml');
+    writeFileSync(arch, 'input: 32x32x3\nclasses: 10\nstages: [[ir_k3_c16, {type: ir, kernel: -1}]]\nhead: [gap, fc]\n');
+    const bad = procnas('cost', arch);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /bad\.yaml: invalid architecture\n\s+stages\[0\]\[1\]\.kernel:/);
+    assert.equal(bad.stdout, '');
+    const unknown = procnas('cost', 'mobilenet_v2', '-p', 'tpu-v9');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /"tpu-v9" is neither a processor preset \(mobile-npu, edge-cpu, microcontroller, eyeriss\)/);
+    const flag = procnas('cost', 'mobilenet_v2', '--batch', 'many');
+    assert.notEqual(flag.code, 0);
+    assert.match(flag.stderr, /--batch.*must be a positive integer/);
+    const mode = procnas('cost', 'mobilenet_v2', '--mode', 'fast');
+    assert.notEqual(mode.code, 0);
+    assert.match(mode.stderr, /Allowed choices are inference, training/);
+  });
+});
+
+describe('procnas presets', () => {
+  it('lists every preset, and its sources in JSON', () => {
+    const table = procnas('presets');
+    assert.equal(table.code, 0);
+    for (const name of ['mobile-npu', 'edge-cpu', 'microcontroller', 'eyeriss']) assert.match(table.stdout, new RegExp(name));
+    const json = JSON.parse(procnas('presets', '--json').stdout) as Array<{ name: string; sources: Record<string, string> }>;
+    assert.equal(json.length, 4);
+    assert.match(json[0]?.sources['dram.energy'] ?? '', /8 pJ\/bit/);
+  });
+});
