@@ -7,7 +7,8 @@ import type { LayerGraph, LayerKind } from '../space/index.js';
 import { neededInputElements } from './tiling.js';
 import type { WindowGeometry } from './tiling.js';
 
-export type UtilisationClass = 'conv' | 'pointwise' | 'depthwise' | 'dense' | 'elementwise';
+export const UTILISATION_CLASSES = ['conv', 'pointwise', 'depthwise', 'dense', 'elementwise'] as const;
+export type UtilisationClass = (typeof UTILISATION_CLASSES)[number];
 
 export interface LayerFacts {
   kind: LayerKind;
@@ -20,6 +21,8 @@ export interface LayerFacts {
   /** Set for sliding-window ops (conv, pooling, dense): tiled when they do not fit. */
   window?: WindowGeometry;
   utilisation: UtilisationClass;
+  /** Index of `utilisation` in UTILISATION_CLASSES (for array lookups in the hot loop). */
+  utilisationIndex: number;
   /** Per-sample work: MACs for conv/dense/SE, element operations for the rest. */
   work: number;
   /** Index of the layer whose output this batch norm or activation finishes, or -1. */
@@ -129,6 +132,7 @@ function computeFacts(graph: LayerGraph): GraphFacts {
       weights: layer.params,
       window,
       utilisation,
+      utilisationIndex: UTILISATION_CLASSES.indexOf(utilisation),
       work,
       epilogueOf: epilogueHead(graph, consumers, i),
       escapes:

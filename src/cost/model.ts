@@ -21,7 +21,7 @@
 import type { LayerGraph } from '../space/index.js';
 import { opName } from '../space/index.js';
 import type { Processor } from '../processor/index.js';
-import { analyse } from './analysis.js';
+import { UTILISATION_CLASSES, analyse } from './analysis.js';
 import type { GraphFacts, LayerFacts } from './analysis.js';
 import { streamTraffic, windowTraffic } from './tiling.js';
 import type { Traffic, WindowGeometry } from './tiling.js';
@@ -247,8 +247,7 @@ export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptio
 
   const b = p.bytesPerElement;
   const { bandwidth, energyPerByte, latency, burstBytes } = p.dram;
-  const peak = p.compute.peakMacsPerSecond;
-  const util = p.compute.utilisation;
+  const rates = UTILISATION_CLASSES.map((k) => p.compute.peakMacsPerSecond * p.compute.utilisation[k]);
   const totals = { read: 0, write: 0, weight: 0, transfers: 0, dramS: 0, dramJ: 0, computeS: 0, computeJ: 0, latency: 0, macs: 0 };
   const layers: LayerCost[] = [];
   for (let l = 0; l < n; l++) {
@@ -265,7 +264,7 @@ export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptio
     // Training: forward, input gradient (not for the first layer) and weight gradient.
     const passes = mode === 'training' ? (isMac ? (f.readsNetworkInput ? 2 : 3) : 2) : 1;
     const work = batch * f.work * passes;
-    const computeS = work / (peak * util[f.utilisation]);
+    const computeS = work / (rates[f.utilisationIndex] as number);
     const touched = (batch * (f.inputTotal + f.outputElements) + f.weights) * b * passes;
     const computeJ = work * p.compute.macEnergy + touched * p.sramEnergyPerByte;
     const latencyS = Math.max(computeS, dramS);

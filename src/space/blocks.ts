@@ -2,7 +2,7 @@
  * Composite operations: each turns one block's arguments into a small graph of basic operations.
  * The block-construction rules that decide *which* arguments a block gets live in lower.ts.
  */
-import type { GraphBuilder } from './builder.js';
+import type { ConvOptions, GraphBuilder } from './builder.js';
 import type { Activation, BlockArgs, BlockType, Nb201Op } from './notation.js';
 
 export interface BlockContext {
@@ -34,50 +34,40 @@ function resnetShortcut(b: GraphBuilder, x: number, out: number, stride: number)
   return b.bn(b.conv(x, 'down.conv', { out, kernel: 1, stride }), 'down.bn');
 }
 
+/** conv → BN → activation, with layers named `name`, `name.bn`, `name.<act>`. */
+function convBnAct(b: GraphBuilder, x: number, name: string, o: ConvOptions, act: Activation): number {
+  return b.act(b.bn(b.conv(x, name, o), `${name}.bn`), act, `${name}.${act}`);
+}
+
+/** The common tail of MobileNet-family blocks: [SE], linear 1x1 projection, residual. */
+function exciteProject(b: GraphBuilder, x: number, y: number, a: BlockArgs, act: Activation): number {
+  const excited = squeezeExcite(b, y, b.shape(x).c, a, act);
+  const projected = b.bn(b.conv(excited, 'project', { out: outChannels(b, x, a), kernel: 1 }), 'project.bn');
+  return residual(b, x, projected, a);
+}
+
+/** MBConv; with expansion 1 there is no expansion conv, which makes it the `ds` block. */
 const invertedResidual: CompositeBuilder = (b, x, a, ctx) => {
   const act = a.act ?? ctx.act;
-  const cin = b.shape(x).c;
-  const mid = Math.round(cin * a.expand);
-  let y = x;
-  if (mid !== cin) y = b.act(b.bn(b.conv(y, 'expand', { out: mid, kernel: 1 }), 'expand.bn'), act, `expand.${act}`);
-  y = b.conv(y, 'dw', { out: mid, kernel: a.kernel, stride: a.stride, groups: mid, dilation: a.dilation });
-  y = b.act(b.bn(y, 'dw.bn'), act, `dw.${act}`);
-  y = squeezeExcite(b, y, cin, a, act);
-  y = b.bn(b.conv(y, 'project', { out: outChannels(b, x, a), kernel: 1 }), 'project.bn');
-  return residual(b, x, y, a);
+  const mid = Math.round(b.shape(x).c * a.expand);
+  const expanded = mid === b.shape(x).c ? x : convBnAct(b, x, 'expand', { out: mid, kernel: 1 }, act);
+  const y = convBnAct(b, expanded, 'dw', { out: mid, kernel: a.kernel, stride: a.stride, groups: mid, dilation: a.dilation }, act);
+  return exciteProject(b, x, y, a, act);
 };
 
-const depthwiseSeparable: CompositeBuilder = (b, x, a, ctx) => {
-  const act = a.act ?? ctx.act;
-  const cin = b.shape(x).c;
-  let y = b.conv(x, 'dw', { out: cin, kernel: a.kernel, stride: a.stride, groups: cin, dilation: a.dilation });
-  y = b.act(b.bn(y, 'dw.bn'), act, `dw.${act}`);
-  y = squeezeExcite(b, y, cin, a, act);
-  y = b.bn(b.conv(y, 'project', { out: outChannels(b, x, a), kernel: 1 }), 'project.bn');
-  return residual(b, x, y, a);
-};
+const depthwiseSeparable: CompositeBuilder = (b, x, a, ctx) => invertedResidual(b, x, { ...a, expand: 1 }, ctx);
 
 const fusedInvertedResidual: CompositeBuilder = (b, x, a, ctx) => {
   const act = a.act ?? ctx.act;
-  const cin = b.shape(x).c;
-  const mid = Math.round(cin * a.expand);
-  let y = b.conv(x, 'expand', { out: mid, kernel: a.kernel, stride: a.stride });
-  y = b.act(b.bn(y, 'expand.bn'), act, `expand.${act}`);
-  y = squeezeExcite(b, y, cin, a, act);
-  y = b.bn(b.conv(y, 'project', { out: outChannels(b, x, a), kernel: 1 }), 'project.bn');
-  return residual(b, x, y, a);
+  const mid = Math.round(b.shape(x).c * a.expand);
+  const y = convBnAct(b, x, 'expand', { out: mid, kernel: a.kernel, stride: a.stride }, act);
+  return exciteProject(b, x, y, a, act);
 };
 
-const convBnAct: CompositeBuilder = (b, x, a, ctx) => {
+const convBnActBlock: CompositeBuilder = (b, x, a, ctx) => {
   const act = a.act ?? ctx.act;
-  const y = b.conv(x, 'conv', {
-    out: outChannels(b, x, a),
-    kernel: a.kernel,
-    stride: a.stride,
-    groups: a.groups,
-    dilation: a.dilation,
-  });
-  return b.act(b.bn(y, 'bn'), act);
+  const o = { out: outChannels(b, x, a), kernel: a.kernel, stride: a.stride, groups: a.groups, dilation: a.dilation };
+  return b.act(b.bn(b.conv(x, 'conv', o), 'bn'), act);
 };
 
 const resnetBasic: CompositeBuilder = (b, x, a, ctx) => {
@@ -167,7 +157,7 @@ export const COMPOSITES: Record<BlockType, CompositeBuilder> = {
   ir: invertedResidual,
   ds: depthwiseSeparable,
   er: fusedInvertedResidual,
-  cn: convBnAct,
+  cn: convBnActBlock,
   rb: resnetBasic,
   bt: resnetBottleneck,
   nb: nb201Cell,
