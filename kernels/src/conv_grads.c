@@ -1,0 +1,114 @@
+/*
+ * Gradient kernels that tfjs-backend-wasm 4.22 lacks, compiled to WebAssembly SIMD.
+ *
+ * The module imports the TF.js backend's memory, so tensors are passed as byte offsets into it
+ * and nothing is copied. It has no data segment and uses no linear-memory stack (plain scalar
+ * locals only), which is what lets it share the memory safely. All tensors are NHWC float32;
+ * filters are [kh][kw][in][out] (conv) or [kh][kw][channels][multiplier] (depthwise).
+ * Loops put the channel dimension innermost so that clang vectorises it.
+ */
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+typedef struct {
+  int batch, in_h, in_w, in_c, out_h, out_w, out_c;
+  int k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+} Geometry;
+
+static void zero(float *restrict p, int n) {
+  for (int i = 0; i < n; i++) p[i] = 0.0f;
+}
+
+/* dW[kh][kw][ci][co] = sum over n, oh, ow of x[n][ih][iw][ci] * dy[n][oh][ow][co]. */
+EXPORT(conv2d_backprop_filter)
+void conv2d_backprop_filter(const float *restrict x, const float *restrict dy, float *restrict dw,
+                            int batch, int in_h, int in_w, int in_c, int out_h, int out_w, int out_c,
+                            int k_h, int k_w, int stride_h, int stride_w, int dil_h, int dil_w,
+                            int pad_top, int pad_left) {
+  zero(dw, k_h * k_w * in_c * out_c);
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      for (int ow = 0; ow < out_w; ow++) {
+        const float *restrict g = dy + ((n * out_h + oh) * out_w + ow) * out_c;
+        for (int kh = 0; kh < k_h; kh++) {
+          int ih = oh * stride_h + kh * dil_h - pad_top;
+          if (ih < 0 || ih >= in_h) continue;
+          for (int kw = 0; kw < k_w; kw++) {
+            int iw = ow * stride_w + kw * dil_w - pad_left;
+            if (iw < 0 || iw >= in_w) continue;
+            const float *restrict xi = x + ((n * in_h + ih) * in_w + iw) * in_c;
+            float *restrict d = dw + (kh * k_w + kw) * in_c * out_c;
+            for (int ci = 0; ci < in_c; ci++) {
+              float v = xi[ci];
+              float *restrict row = d + ci * out_c;
+              for (int co = 0; co < out_c; co++) row[co] += v * g[co];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* dx[n][ih][iw][c] = sum over kh, kw, q of dy[n][oh][ow][c*m+q] * w[kh][kw][c][q]. */
+EXPORT(depthwise_backprop_input)
+void depthwise_backprop_input(const float *restrict dy, const float *restrict w, float *restrict dx,
+                              int batch, int in_h, int in_w, int channels, int out_h, int out_w, int mult,
+                              int k_h, int k_w, int stride_h, int stride_w, int dil_h, int dil_w,
+                              int pad_top, int pad_left) {
+  zero(dx, batch * in_h * in_w * channels);
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      for (int ow = 0; ow < out_w; ow++) {
+        const float *restrict g = dy + ((n * out_h + oh) * out_w + ow) * channels * mult;
+        for (int kh = 0; kh < k_h; kh++) {
+          int ih = oh * stride_h + kh * dil_h - pad_top;
+          if (ih < 0 || ih >= in_h) continue;
+          for (int kw = 0; kw < k_w; kw++) {
+            int iw = ow * stride_w + kw * dil_w - pad_left;
+            if (iw < 0 || iw >= in_w) continue;
+            float *restrict d = dx + ((n * in_h + ih) * in_w + iw) * channels;
+            const float *restrict wk = w + (kh * k_w + kw) * channels * mult;
+            if (mult == 1) {
+              for (int c = 0; c < channels; c++) d[c] += g[c] * wk[c];
+            } else {
+              for (int c = 0; c < channels; c++)
+                for (int q = 0; q < mult; q++) d[c] += g[c * mult + q] * wk[c * mult + q];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* dW[kh][kw][c][q] = sum over n, oh, ow of x[n][ih][iw][c] * dy[n][oh][ow][c*m+q]. */
+EXPORT(depthwise_backprop_filter)
+void depthwise_backprop_filter(const float *restrict x, const float *restrict dy, float *restrict dw,
+                               int batch, int in_h, int in_w, int channels, int out_h, int out_w, int mult,
+                               int k_h, int k_w, int stride_h, int stride_w, int dil_h, int dil_w,
+                               int pad_top, int pad_left) {
+  zero(dw, k_h * k_w * channels * mult);
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      for (int ow = 0; ow < out_w; ow++) {
+        const float *restrict g = dy + ((n * out_h + oh) * out_w + ow) * channels * mult;
+        for (int kh = 0; kh < k_h; kh++) {
+          int ih = oh * stride_h + kh * dil_h - pad_top;
+          if (ih < 0 || ih >= in_h) continue;
+          for (int kw = 0; kw < k_w; kw++) {
+            int iw = ow * stride_w + kw * dil_w - pad_left;
+            if (iw < 0 || iw >= in_w) continue;
+            const float *restrict xi = x + ((n * in_h + ih) * in_w + iw) * channels;
+            float *restrict d = dw + (kh * k_w + kw) * channels * mult;
+            if (mult == 1) {
+              for (int c = 0; c < channels; c++) d[c] += xi[c] * g[c];
+            } else {
+              for (int c = 0; c < channels; c++)
+                for (int q = 0; q < mult; q++) d[c * mult + q] += xi[c] * g[c * mult + q];
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Chooses and prepares the TF.js backend: the native Node backend when the user has
+ * @tensorflow/tfjs-node installed (never required), else WebAssembly with procnas's extra
+ * kernels; the pure-JS `cpu` backend only on request (gradient checks).
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { CONV_GRAD_KERNELS } from './kernels/conv-grads.js';
+import { tf } from './tf.js';
+
+export type BackendChoice = 'auto' | 'native' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+let wasmPrepared = false;
+
+function prepareWasm(): void {
+  if (wasmPrepared) return;
+  const require = createRequire(import.meta.url);
+  const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
+  setWasmPaths(`${dist}/`);
+  for (const kernel of CONV_GRAD_KERNELS) {
+    if (!tf.getKernel(kernel.kernelName, 'wasm')) tf.registerKernel(kernel);
+  }
+  wasmPrepared = true;
+}
+
+async function tryNative(): Promise<boolean> {
+  try {
+    const name = '@tensorflow/tfjs-node';
+    await import(name);
+    return tf.findBackend('tensorflow') !== null && (await tf.setBackend('tensorflow'));
+  } catch {
+    return false;
+  }
+}
+
+/** Sets the backend; returns the one in use. */
+export async function initEngine(choice: BackendChoice = 'auto'): Promise<BackendName> {
+  if (choice === 'native' || choice === 'auto') {
+    if (await tryNative()) return 'tensorflow';
+    if (choice === 'native') throw new Error('procnas: @tensorflow/tfjs-node is not installed or does not load');
+  }
+  if (choice === 'cpu') {
+    await tf.setBackend('cpu');
+    await tf.ready();
+    return 'cpu';
+  }
+  prepareWasm();
+  if (!(await tf.setBackend('wasm'))) throw new Error('procnas: the TF.js WASM backend failed to start');
+  await tf.ready();
+  return 'wasm';
+}

@@ -1,0 +1,81 @@
+/**
+ * The gradient kernels tfjs-backend-wasm 4.22 does not register, backed by procnas's C kernels:
+ * Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropInput, DepthwiseConv2dNativeBackpropFilter.
+ * NHWC only; dilation is passed through (TF.js's own gradients refuse dilation > 1 anyway).
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { tf } from '../tf.js';
+import { offsetOf, procnasKernels } from './module.js';
+
+type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+type Pad = Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
+type Rounding = Parameters<typeof tf.backend_util.computeConv2DInfo>[5];
+
+interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: Pad;
+  dilations?: [number, number] | number;
+  dimRoundingMode?: Rounding;
+  dataFormat?: 'NHWC' | 'NCHW';
+}
+
+function geometry(info: Conv2DInfo): number[] {
+  return [
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    info.padInfo.top, info.padInfo.left,
+  ];
+}
+
+function nhwcOnly(kernel: string, attrs: ConvAttrs): void {
+  if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error(`${kernel}: procnas supports NHWC only`);
+}
+
+const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as BackendWasm;
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+  nhwcOnly('Conv2DBackpropFilter', a);
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const out = b.makeOutput(a.filterShape, 'float32');
+  const [batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pt, pl] = geometry(info) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+  procnasKernels(b).conv2d_backprop_filter(offsetOf(b, x.dataId), offsetOf(b, dy.dataId), offsetOf(b, out.dataId), batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pt, pl);
+  return out;
+};
+
+const depthwiseBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as BackendWasm;
+  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+  const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
+  const out = b.makeOutput(a.inputShape, 'float32');
+  const mult = filter.shape[3] as number;
+  procnasKernels(b).depthwise_backprop_input(
+    offsetOf(b, dy.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId),
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, mult,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    info.padInfo.top, info.padInfo.left,
+  );
+  return out;
+};
+
+const depthwiseBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as BackendWasm;
+  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
+  const out = b.makeOutput(a.filterShape, 'float32');
+  procnasKernels(b).depthwise_backprop_filter(
+    offsetOf(b, x.dataId), offsetOf(b, dy.dataId), offsetOf(b, out.dataId),
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, a.filterShape[3],
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    info.padInfo.top, info.padInfo.left,
+  );
+  return out;
+};
+
+export const CONV_GRAD_KERNELS: tf.KernelConfig[] = [
+  { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
+  { kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm', kernelFunc: depthwiseBackpropInput },
+  { kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm', kernelFunc: depthwiseBackpropFilter },
+];

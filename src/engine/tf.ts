@@ -1,0 +1,2 @@
+/** The one place the engine imports TensorFlow.js from. */
+export * as tf from '@tensorflow/tfjs';

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { initEngine } from '../src/engine/backend.js';
+import { tf } from '../src/engine/tf.js';
+
+/** Deterministic values in [-1, 1). */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+interface Case {
+  kind: 'conv' | 'depthwise';
+  batch: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number; // output channels (conv) or multiplier (depthwise)
+  k: number;
+  stride: number;
+  pad: 'same' | 'valid';
+}
+
+/** Input and filter gradients of sum(op(x, f) * r), computed on the current backend. */
+function grads(c: Case): [Float32Array, Float32Array] {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(values(c.batch * c.h * c.w * c.cin, 1), [c.batch, c.h, c.w, c.cin]);
+    const f = tf.tensor4d(values(c.k * c.k * c.cin * c.cout, 2), [c.k, c.k, c.cin, c.cout]);
+    const op = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D =>
+      c.kind === 'conv' ? tf.conv2d(a, b, c.stride, c.pad) : tf.depthwiseConv2d(a, b, c.stride, c.pad);
+    const shape = op(x, f).shape;
+    const r = tf.tensor(values(shape.reduce((a, b) => a * b, 1), 3), shape);
+    const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => op(a as tf.Tensor4D, b as tf.Tensor4D).mul(r).sum())([x, f]);
+    return [dx!.dataSync() as Float32Array, df!.dataSync() as Float32Array];
+  });
+}
+
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
+    scale = Math.max(scale, Math.abs(b[i] as number));
+  }
+  return diff / scale;
+}
+
+const cases: Case[] = [];
+for (const k of [1, 3, 5]) {
+  for (const stride of [1, 2]) {
+    for (const pad of ['same', 'valid'] as const) cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 3, cout: 5, k, stride, pad });
+  }
+}
+for (const k of [3, 5, 7]) {
+  for (const stride of [1, 2]) {
+    for (const pad of ['same', 'valid'] as const) {
+      for (const cout of [1, 2]) cases.push({ kind: 'depthwise', batch: 2, h: 9, w: 8, cin: 6, cout, k, stride, pad });
+    }
+  }
+}
+cases.push({ kind: 'conv', batch: 3, h: 16, w: 16, cin: 24, cout: 40, k: 3, stride: 1, pad: 'same' });
+cases.push({ kind: 'depthwise', batch: 3, h: 16, w: 16, cin: 37, cout: 1, k: 5, stride: 2, pad: 'same' });
+
+describe('WASM gradient kernels match the cpu backend', () => {
+  it('registers the kernels tfjs-backend-wasm lacks', async () => {
+    await initEngine('wasm');
+    for (const name of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']) {
+      assert.ok(tf.getKernel(name, 'wasm'), name);
+    }
+  });
+
+  for (const c of cases) {
+    const label = `${c.kind} ${c.h}x${c.w}x${c.cin}→${c.cout} k${c.k} s${c.stride} ${c.pad} batch ${c.batch}`;
+    it(label, async () => {
+      await initEngine('cpu');
+      const [dxCpu, dfCpu] = grads(c);
+      await initEngine('wasm');
+      const [dxWasm, dfWasm] = grads(c);
+      assert.ok(relativeError(dxWasm, dxCpu) < 1e-5, `input gradient: ${relativeError(dxWasm, dxCpu)}`);
+      assert.ok(relativeError(dfWasm, dfCpu) < 1e-5, `filter gradient: ${relativeError(dfWasm, dfCpu)}`);
+    });
+  }
+});
