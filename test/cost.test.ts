@@ -142,6 +142,30 @@ describe('tiling when an op does not fit on chip', () => {
     assert.equal(windowTraffic(conv, 1, 1 << 20, 1).activationReads, 28 * 56 * 64);
   });
 
+  it('a grouped convolution tiled inside its groups re-reads each group\'s input', () => {
+    // Two groups of 32 channels; one group's band and weights do not fit in 8 KiB.
+    const conv = { hi: 56, wi: 56, ci: 64, ho: 56, wo: 56, co: 64, kernel: 3, stride: 1, groups: 2, weights: 9 * 32 * 64 };
+    const tight = windowTraffic(conv, 1, 8 * 1024, 1);
+    assert.ok(tight.activationReads >= 2 * 56 * 56 * 64, `${tight.activationReads}`);
+    const depthwise = { ...conv, groups: 64, weights: 9 * 64 };
+    assert.ok(windowTraffic(depthwise, 1, 8 * 1024, 1).activationReads < 1.2 * 56 * 56 * 64);
+  });
+
+  it('pooling is tiled channel by channel', () => {
+    const pool = { hi: 112, wi: 112, ci: 64, ho: 56, wo: 56, co: 64, kernel: 3, stride: 2, groups: 64, weights: 0 };
+    const t = windowTraffic(pool, 1, 16 * 1024, 1);
+    assert.ok(t.activationReads < 1.1 * 112 * 112 * 64, `${t.activationReads}`);
+  });
+
+  it('prefers fewer DRAM transfers when their latency outweighs the extra bytes', () => {
+    const conv = { hi: 32, wi: 32, ci: 16, ho: 16, wo: 16, co: 96, kernel: 3, stride: 2, groups: 1, weights: 9 * 16 * 96 };
+    const bytesOnly = windowTraffic(conv, 1, 4941, 1, 0);
+    const timed = windowTraffic(conv, 1, 4941, 1, 1190);
+    const cost = (t: typeof timed) => t.weightReads + t.activationReads + t.writes + 1190 * t.transfers;
+    assert.ok(timed.transfers < bytesOnly.transfers);
+    assert.ok(cost(timed) <= cost(bytesOnly));
+  });
+
   it('charges more than any tiling when not even one row fits', () => {
     const conv = { hi: 8, wi: 8, ci: 64, ho: 8, wo: 8, co: 64, kernel: 3, stride: 1, groups: 1, weights: 36864 };
     const none = windowTraffic(conv, 1, 100, 1);
@@ -163,15 +187,18 @@ describe('sanity properties', () => {
   const srams = Array.from({ length: 16 }, (_, i) => 2 ** (10 + i)).flatMap((s) => [s, Math.round(s * 1.5)]);
   const policies: FusionPolicy[] = ['none', 'composite', 'greedy'];
 
-  it('a smaller SRAM never lowers traffic (every policy, both modes, batch 1 and 4)', () => {
+  it('a smaller SRAM never lowers traffic nor DRAM time (every policy, both modes, batch 1 and 4)', () => {
     for (const [name, g] of networks) {
       for (const fusion of policies) {
         for (const [mode, batch] of [['inference', 1], ['inference', 4], ['training', 4]] as const) {
-          let previous = Infinity;
+          let previous = { bytes: Infinity, time: Infinity };
           for (const sram of srams) {
-            const t = traffic(estimateCost(g, withProcessor(chip('1MiB', fusion), { sramBytes: sram }), { mode, batch }));
-            assert.ok(t <= previous * (1 + 1e-12), `${name} ${fusion} ${mode} b${batch}: ${sram} B SRAM moves ${t} > ${previous}`);
-            previous = t;
+            const r = estimateCost(g, withProcessor(chip('1MiB', fusion), { sramBytes: sram }), { mode, batch });
+            const now = { bytes: traffic(r), time: r.dram.timeS };
+            const where = `${name} ${fusion} ${mode} b${batch} at ${sram} B SRAM`;
+            assert.ok(now.bytes <= previous.bytes * (1 + 1e-12), `${where}: moves ${now.bytes} > ${previous.bytes}`);
+            assert.ok(now.time <= previous.time * (1 + 1e-12), `${where}: DRAM time ${now.time} > ${previous.time}`);
+            previous = now;
           }
         }
       }
@@ -199,6 +226,15 @@ describe('sanity properties', () => {
     assert.ok(composite < none / 4, `${composite} vs ${none}`);
   });
 
+  it('under greedy fusion, a batch whose tensors no longer fit on chip loses their residency', () => {
+    const g = lower(parseArchitecture({ name: 'pair', input: '32x32x16', classes: 10, stages: [['cn_k3_c16', 'cn_k3_c16']], head: ['gap', 'fc'] }));
+    const p = chip('64KiB', 'greedy');
+    const one = estimateCost(g, p, { batch: 1 });
+    const two = estimateCost(g, p, { batch: 2 });
+    assert.equal(two.dram.weightBytes, one.dram.weightBytes);
+    assert.ok(two.dram.activationBytes > 2 * one.dram.activationBytes);
+  });
+
   it('doubling the batch doubles activation traffic, not weight traffic, when weights fit', () => {
     for (const [g, sram, fusion] of [
       [builtin('mobilenet_v2'), 4 << 20, 'none'],
@@ -212,6 +248,33 @@ describe('sanity properties', () => {
       assert.equal(two.dram.weightBytes, one.dram.weightBytes, `${g.name} weights`);
       assert.equal(two.dram.activationBytes, 2 * one.dram.activationBytes, `${g.name} activations`);
     }
+  });
+
+  it('a training step moves weights seven times (read, gradient, SGD-momentum update), plus once per input-gradient pass', () => {
+    const g = lower(parseArchitecture({ name: 'hand', input: '8x8x4', classes: 2, stem: ['cn_k3_s1_c8_nid'], stages: [['gap']], head: ['fc'] }));
+    const one = estimateCost(g, chip('1MiB', 'none'), { mode: 'training', batch: 1 });
+    const two = estimateCost(g, chip('1MiB', 'none'), { mode: 'training', batch: 2 });
+    // The first conv reads the network input and needs no input gradient; the dense layer's
+    // input gradient reads its 18 weights once more.
+    assert.equal(one.dram.weightBytes, 7 * g.params + 18);
+    assert.equal(two.dram.weightBytes, one.dram.weightBytes);
+    assert.equal(two.dram.activationBytes, 2 * one.dram.activationBytes);
+  });
+
+  it('training charges no weight gradient to weightless ops and no gradient sum to the network input', () => {
+    const pool = lower(parseArchitecture({ name: 'pool', input: '8x8x4', classes: 4, stages: [['mp_k3_s2']], head: ['gap', 'fc'] }));
+    const r = estimateCost(pool, chip('1MiB', 'none'), { mode: 'training', layers: true });
+    const mp = r.layers[0]!;
+    // Forward: read input (256), write output (64). Backward: no input gradient (it reads the
+    // network input) and no weight gradient.
+    assert.deepEqual([mp.dramReadBytes, mp.dramWriteBytes], [256, 64]);
+    const res = lower(parseArchitecture({ name: 'res', input: '8x8x4', classes: 4, stages: [['rb_c4']], head: ['gap', 'fc'] }));
+    const inference = estimateCost(res, chip('1MiB', 'none'), { layers: true });
+    const training = estimateCost(res, chip('1MiB', 'none'), { mode: 'training', layers: true });
+    // The first conv reads the network input; in training it gains only its weight-gradient and
+    // optimiser traffic, not a gradient sum for the input its shortcut also reads.
+    const conv1 = (rep: CostReport) => rep.layers.find((l) => l.name.endsWith('conv1'))!;
+    assert.equal(conv1(training).dramReadBytes - conv1(inference).dramReadBytes, 256 + 256 + 3 * 144);
   });
 
   it('a training step costs more than inference and runs about three times the MACs', () => {

@@ -135,7 +135,7 @@ describe('block notation', () => {
 
   it('rejects bad blocks with the reason and the place', () => {
     assert.match(archError(() => parseBlock('xr_r2', 'stages[1][0]')).message, /stages\[1\]\[0\].*unknown block type "xr"/);
-    assert.match(archError(() => parseBlock('ir_k0')).message, /kernel must be a positive integer/);
+    assert.match(archError(() => parseBlock('ir_k0')).message, /kernel must be an integer from 1 to/);
     assert.match(archError(() => parseBlock('gap_k3')).message, /option "k3" does not apply to "gap"/);
     assert.match(archError(() => parseBlock('ir_k3_k5')).message, /given twice/);
     assert.match(archError(() => parseBlock('ir_nzz')).message, /unknown activation "zz"/);
@@ -149,6 +149,9 @@ describe('block notation', () => {
     assert.equal(printNb201String('334131'), text);
     assert.match(archError(() => parseNb201String('|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|')).message, /unknown op "conv"/);
     assert.match(archError(() => parseNb201String('|none~1|+|none~0|none~1|+|none~0|none~1|none~2|')).message, /must come from node 0/);
+    for (const loose of ['none~0|+|none~0|none~1|+|none~0|none~1|none~2|', '|none~0||+|none~0|none~1|+|none~0|none~1|none~2|', '|none~0~7|+|none~0|none~1|+|none~0|none~1|none~2|']) {
+      assert.throws(() => parseNb201String(loose), ArchitectureError, loose);
+    }
   });
 });
 
@@ -248,6 +251,28 @@ describe('architecture validation', () => {
     assert.equal(g.params, stem + 2 * perBlock + head);
   });
 
+  it('rejects fields that do not apply, and sizes that are typos', () => {
+    assert.equal(archError(() => parseArchitecture(tiny([[{ type: 'rb', out: 32, dilation: 2 }]]))).issues[0]?.path, 'stages[0][0].dilation');
+    assert.match(archError(() => parseArchitecture(tiny([[{ type: 'gap', kernel: 7 }]]))).message, /"kernel" does not apply to a "gap" block/);
+    const node = { graph: { nodes: [{ id: 'a', op: 'relu', kernel: 3, inputs: ['in'] }], output: 'a' } };
+    assert.match(archError(() => lower(parseArchitecture(tiny([[node]])))).message, /"kernel" does not apply to "relu"/);
+    assert.match(archError(() => parseBlock('cn_c99999999999999999999')).message, /channels must be an integer from 1 to/);
+    assert.match(archError(() => parseBlock('ir_e6_c8_se2')).message, /squeeze-excite ratio must be at most 1/);
+    assert.match(archError(() => parseBlock('ir_se')).message, /squeeze-excite ratio must be a positive number/);
+    const pool = { graph: { nodes: [{ id: 'p', op: 'maxpool', kernel: 3, pad: 2, inputs: ['in'] }], output: 'p' } };
+    assert.match(archError(() => lower(parseArchitecture(tiny([[pool]])))).message, /padding 2 must be at most half/);
+  });
+
+  it('names the file in errors found while lowering', () => {
+    const error = archError(() => lower(parseArchitecture(tiny([['cn_g3_c9']]), 'net.yaml')));
+    assert.match(error.message, /^net\.yaml: invalid architecture\n\s+stages\[0\]\[0\]: conv: groups 3 must divide/);
+  });
+
+  it('an inverted residual with any expansion other than 1 has an expansion conv', () => {
+    const g = lower(parseArchitecture(tiny([['ir_k3_e1.05_c16']])));
+    assert.ok(g.layers.some((l) => l.name.endsWith('expand')));
+  });
+
   it('rejects graph nodes that read an unknown or later node', () => {
     const graph = { nodes: [{ id: 'a', op: 'relu', inputs: ['b'] }, { id: 'b', op: 'relu', inputs: ['in'] }], output: 'b' };
     assert.match(archError(() => lower(parseArchitecture(tiny([[{ graph }]])))).message, /input "b" is not "in" or an earlier node/);
@@ -269,7 +294,8 @@ describe('architecture files', () => {
     const jsonFile = join(dir, 'net.json');
     writeFileSync(jsonFile, JSON.stringify(data));
     const fromJson = resolveArchitecture(jsonFile);
-    assert.deepEqual(fromJson, fromYaml);
+    assert.deepEqual({ ...fromJson, source: '' }, { ...fromYaml, source: '' });
+    assert.equal(fromJson.source, jsonFile);
     assert.equal(lower(fromJson).params, lower(fromYaml).params);
   });
 

@@ -42,6 +42,8 @@ export interface CompositeFacts {
   bandElements: number;
   /** Per-sample elements of the tensors the composite reads from and writes to the outside. */
   externalElements: number;
+  /** Per-sample elements of the largest batch-norm tensor (training fuses it only when the batch's fits). */
+  largestBatchNorm: number;
   /** The tensor that only the next composite reads, or -1: it may stay on chip between them. */
   linkTensor: number;
   /**
@@ -84,7 +86,7 @@ function computeFacts(graph: LayerGraph): GraphFacts {
     const inputElements = layer.inputs.map((t) => tensorElements[t] as number);
     const outputElements = tensorElements[layer.output] as number;
     const kernel = layer.dilation * (layer.kernel - 1) + 1;
-    const geometry = (weights: number): WindowGeometry => ({
+    const geometry = (weights: number, groups = layer.groups): WindowGeometry => ({
       hi: input.h,
       wi: input.w,
       ci: input.c,
@@ -93,7 +95,7 @@ function computeFacts(graph: LayerGraph): GraphFacts {
       co: out.c,
       kernel,
       stride: layer.stride,
-      groups: layer.groups,
+      groups,
       weights,
     });
     let window: WindowGeometry | undefined;
@@ -114,7 +116,8 @@ function computeFacts(graph: LayerGraph): GraphFacts {
         break;
       case 'maxpool':
       case 'avgpool':
-        window = geometry(0);
+        // Pooling works channel by channel, like a depthwise convolution without weights.
+        window = geometry(0, input.c);
         work = outputElements * layer.kernel * layer.kernel;
         break;
       case 'se':
@@ -169,11 +172,13 @@ function compositeFacts(
   const inside = (layer: number): boolean => layer >= c.firstLayer && layer < c.endLayer;
   let weights = 0;
   let halo = 0;
+  let largestBatchNorm = 0;
   const externalInputs: Array<{ tensor: number; layer: number; elements: number }> = [];
   const touched = new Set<number>();
   for (let l = c.firstLayer; l < c.endLayer; l++) {
     const layer = graph.layers[l]!;
     weights += layer.params;
+    if (layer.kind === 'bn') largestBatchNorm = Math.max(largestBatchNorm, layerFacts[l]!.outputElements);
     const window = layerFacts[l]!.window;
     if (window && layer.kind !== 'dense') halo += window.kernel - 1;
     for (const t of layer.inputs) {
@@ -214,5 +219,5 @@ function compositeFacts(
     (consumers[onlyOutput] ?? []).every((l) => l >= next.firstLayer && l < next.endLayer)
       ? onlyOutput
       : -1;
-  return { firstLayer: c.firstLayer, endLayer: c.endLayer, weights, bandElements, externalElements, linkTensor, externalInputs };
+  return { firstLayer: c.firstLayer, endLayer: c.endLayer, weights, bandElements, externalElements, largestBatchNorm, linkTensor, externalInputs };
 }

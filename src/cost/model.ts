@@ -15,7 +15,8 @@
  * traffic and a smaller SRAM never lowers it.
  *
  * Training mode costs one training step: the forward pass (fusion saves reads, but every
- * activation is written because the backward pass needs it), the backward pass layer by layer
+ * activation is written because the backward pass needs it; batch norm needs the whole batch's
+ * statistics, so it fuses only when the batch's tensor fits), the backward pass layer by layer
  * (input gradients, weight gradients), and an SGD-momentum update of every weight.
  */
 import type { LayerGraph } from '../space/index.js';
@@ -43,7 +44,7 @@ export interface LayerCost {
   macs: number;
   dramReadBytes: number;
   dramWriteBytes: number;
-  /** Part of dramReadBytes that is weights. */
+  /** Part of the read and written bytes that is weights (in training also weight gradients and optimiser state). */
   dramWeightBytes: number;
   /** True when this layer's tensors stay on chip by fusion. */
   fused: boolean;
@@ -84,6 +85,7 @@ export interface CostReport {
  */
 class Ledger {
   weightReads = new Float64Array(0);
+  weightWrites = new Float64Array(0);
   activationReads = new Float64Array(0);
   writes = new Float64Array(0);
   transfers = new Float64Array(0);
@@ -93,12 +95,14 @@ class Ledger {
     if (this.writes.length < n) {
       const size = Math.max(n, 2 * this.writes.length);
       this.weightReads = new Float64Array(size);
+      this.weightWrites = new Float64Array(size);
       this.activationReads = new Float64Array(size);
       this.writes = new Float64Array(size);
       this.transfers = new Float64Array(size);
       this.fused = new Uint8Array(size);
     } else {
       this.weightReads.fill(0, 0, n);
+      this.weightWrites.fill(0, 0, n);
       this.activationReads.fill(0, 0, n);
       this.writes.fill(0, 0, n);
       this.transfers.fill(0, 0, n);
@@ -117,37 +121,59 @@ class Ledger {
 
 const scratch = new Ledger();
 
+/** What every traffic computation of one estimate shares. */
+interface Context {
+  batch: number;
+  sram: number;
+  /** Bytes per element. */
+  b: number;
+  /** Per-transfer DRAM overhead in byte-equivalents: latency × bandwidth + half a burst. */
+  transferCost: number;
+  training: boolean;
+}
+
+/**
+ * In training, batch norm needs the statistics of the whole batch before it can normalise, so
+ * it fuses into its producer only when the batch's tensor fits on chip.
+ */
+function batchNormFuses(f: LayerFacts, ctx: Context): boolean {
+  return !ctx.training || f.kind !== 'bn' || ctx.batch * f.outputElements * ctx.b <= ctx.sram;
+}
+
 /** Traffic of one layer run on its own. */
-function standalone(f: LayerFacts, batch: number, sram: number, b: number, fuseEpilogues: boolean): Traffic {
+function standalone(f: LayerFacts, ctx: Context, fuseEpilogues: boolean): Traffic {
+  const { batch, sram, b } = ctx;
   if (f.isZero) return { weightReads: 0, activationReads: 0, writes: 0, transfers: 0 };
-  if (fuseEpilogues && f.epilogueOf >= 0) {
+  if (fuseEpilogues && f.epilogueOf >= 0 && batchNormFuses(f, ctx)) {
     // Applied to the producer's output tile on chip: only its own parameters are loaded.
     return { weightReads: f.weights * b, activationReads: 0, writes: 0, transfers: f.weights > 0 ? 1 : 0 };
   }
-  if (f.window) return windowTraffic(f.window, batch, sram, b);
+  if (f.window) return windowTraffic(f.window, batch, sram, b, ctx.transferCost);
   const inputs = f.inputElements.map((e) => e * b);
   const traffic = streamTraffic(inputs, f.outputElements * b, f.weights * b, batch, sram);
-  // Squeeze-excite reads its input twice (pool, then scale) unless the whole input stays on chip.
+  // Squeeze-excite pools a sample, then scales it: a second read unless the sample stays on chip.
+  // Training batch norm likewise reads its input once for the statistics, once to normalise.
   const input = inputs[0] ?? 0;
-  if (f.kind === 'se' && batch * input + f.weights * b > sram) {
+  const twoPass =
+    (f.kind === 'se' && input + f.weights * b > sram) || (ctx.training && f.kind === 'bn' && batch * input > sram);
+  if (twoPass) {
     traffic.activationReads += batch * input;
     traffic.transfers += 1;
   }
   return traffic;
 }
 
-function forwardTraffic(graph: LayerGraph, facts: GraphFacts, p: Processor, batch: number, ledger: Ledger): void {
-  const b = p.bytesPerElement;
-  const sram = p.sramBytes;
-  const fusion = p.fusion;
+function forwardTraffic(graph: LayerGraph, facts: GraphFacts, fusion: Processor['fusion'], ctx: Context, ledger: Ledger): void {
+  const { batch, sram, b } = ctx;
   const fusedComposite = new Uint8Array(facts.composites.length);
   facts.composites.forEach((c, ci) => {
-    if (fusion !== 'none' && (c.weights + c.bandElements) * b <= sram) fusedComposite[ci] = 1;
+    const fits = (c.weights + c.bandElements) * b <= sram && (!ctx.training || batch * c.largestBatchNorm * b <= sram);
+    if (fusion !== 'none' && fits) fusedComposite[ci] = 1;
     if (!fusedComposite[ci]) {
       for (let l = c.firstLayer; l < c.endLayer; l++) {
         const f = facts.layers[l]!;
-        ledger.add(l, standalone(f, batch, sram, b, fusion !== 'none'));
-        if (fusion !== 'none' && f.epilogueOf >= 0) ledger.fused[l] = 1;
+        ledger.add(l, standalone(f, ctx, fusion !== 'none'));
+        if (fusion !== 'none' && f.epilogueOf >= 0 && batchNormFuses(f, ctx)) ledger.fused[l] = 1;
       }
       return;
     }
@@ -172,7 +198,8 @@ function forwardTraffic(graph: LayerGraph, facts: GraphFacts, p: Processor, batc
     }
   });
   if (fusion !== 'greedy') return;
-  // Whole-tensor residency between two fused composites.
+  // Whole-tensor residency between two fused composites. Execution is batch-major (all samples
+  // through one composite, then the next), so the whole batch's tensors must fit.
   const resident = (ci: number): boolean => {
     const c = facts.composites[ci]!;
     return fusedComposite[ci] === 1 && (c.weights + c.bandElements + batch * c.externalElements) * b <= sram;
@@ -194,9 +221,8 @@ function transposed(g: WindowGeometry): WindowGeometry {
   return { ...g, hi: g.ho, wi: g.wo, ci: g.co, ho: g.hi, wo: g.wi, co: g.ci, stride: 1 };
 }
 
-function backwardTraffic(graph: LayerGraph, facts: GraphFacts, p: Processor, batch: number, ledger: Ledger): void {
-  const b = p.bytesPerElement;
-  const sram = p.sramBytes;
+function backwardTraffic(graph: LayerGraph, facts: GraphFacts, ctx: Context, ledger: Ledger): void {
+  const { batch, sram, b, transferCost } = ctx;
   graph.layers.forEach((layer, l) => {
     const f = facts.layers[l]!;
     if (f.isZero) return;
@@ -204,33 +230,35 @@ function backwardTraffic(graph: LayerGraph, facts: GraphFacts, p: Processor, bat
     ledger.writes[l]! = Math.max(ledger.writes[l]!, batch * f.outputElements * b);
     const out = batch * f.outputElements * b;
     const inputs = f.inputTotal * batch * b;
+    const weights = f.weights * b;
     if (f.window) {
-      if (!f.readsNetworkInput) ledger.add(l, windowTraffic(transposed(f.window), batch, sram, b));
+      if (!f.readsNetworkInput) ledger.add(l, windowTraffic(transposed(f.window), batch, sram, b, transferCost));
+      if (weights === 0) return;
       // Weight gradient: the forward tiling, reading the output gradient instead of writing it and
-      // accumulating weight gradients where the forward pass loaded weights.
-      const fwd = windowTraffic(f.window, batch, sram, b);
-      ledger.add(l, { weightReads: 0, activationReads: fwd.activationReads + out, writes: fwd.weightReads, transfers: fwd.transfers });
-      // SGD with momentum: read weight, gradient and momentum; write weight and momentum.
-      ledger.add(l, { weightReads: 3 * f.weights * b, activationReads: 0, writes: 2 * f.weights * b, transfers: 2 });
-      return;
+      // writing weight gradients where the forward pass loaded weights.
+      const fwd = windowTraffic(f.window, batch, sram, b, transferCost);
+      ledger.add(l, { weightReads: 0, activationReads: fwd.activationReads + out, writes: 0, transfers: fwd.transfers });
+      ledger.weightWrites[l]! += fwd.weightReads;
+    } else {
+      // Elementwise ops and reductions: read the output gradient and the saved input, write the
+      // input gradient; batch norm and squeeze-excite need a second pass for their reductions.
+      const passes = (layer.kind === 'bn' || layer.kind === 'se') && inputs + out > sram ? 2 : 1;
+      ledger.add(l, { weightReads: 0, activationReads: passes * (out + inputs), writes: inputs, transfers: 2 * passes });
+      ledger.weightWrites[l]! += weights;
     }
-    // Elementwise and reductions: read the output gradient and the saved input, write the input
-    // gradient; batch norm and squeeze-excite need a second pass for their reductions.
-    const passes = (layer.kind === 'bn' || layer.kind === 'se') && inputs + out > sram ? 2 : 1;
-    ledger.add(l, {
-      weightReads: 3 * f.weights * b,
-      activationReads: passes * (out + inputs),
-      writes: inputs + 2 * f.weights * b,
-      transfers: 2 * passes + (f.weights > 0 ? 2 : 0),
-    });
+    // SGD with momentum: read weight, gradient and momentum; write weight and momentum.
+    if (weights > 0) {
+      ledger.add(l, { weightReads: 3 * weights, activationReads: 0, writes: 0, transfers: 2 });
+      ledger.weightWrites[l]! += 2 * weights;
+    }
   });
-  // A tensor read by several layers receives several gradients, summed in DRAM.
+  // A tensor read by several layers receives several gradients, summed in DRAM (none for the
+  // network input, whose gradient nobody needs).
   facts.consumers.forEach((users, t) => {
     const extra = users.length - 1;
     const bytes = batch * (facts.tensorElements[t] as number) * b;
-    if (extra > 0 && bytes > 0) {
-      const l = users[0] as number;
-      ledger.add(l, { weightReads: 0, activationReads: extra * bytes, writes: extra * bytes, transfers: 2 * extra });
+    if (extra > 0 && bytes > 0 && graph.producers[t] !== -1) {
+      ledger.add(users[0] as number, { weightReads: 0, activationReads: extra * bytes, writes: extra * bytes, transfers: 2 * extra });
     }
   });
 }
@@ -242,11 +270,12 @@ export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptio
   const facts = analyse(graph);
   const n = graph.layers.length;
   const ledger = scratch.reset(n);
-  forwardTraffic(graph, facts, p, batch, ledger);
-  if (mode === 'training') backwardTraffic(graph, facts, p, batch, ledger);
-
   const b = p.bytesPerElement;
   const { bandwidth, energyPerByte, latency, burstBytes } = p.dram;
+  const ctx: Context = { batch, sram: p.sramBytes, b, transferCost: latency * bandwidth + burstBytes / 2, training: mode === 'training' };
+  forwardTraffic(graph, facts, p.fusion, ctx, ledger);
+  if (ctx.training) backwardTraffic(graph, facts, ctx, ledger);
+
   const rates = UTILISATION_CLASSES.map((k) => p.compute.peakMacsPerSecond * p.compute.utilisation[k]);
   const totals = { read: 0, write: 0, weight: 0, transfers: 0, dramS: 0, dramJ: 0, computeS: 0, computeJ: 0, latency: 0, macs: 0 };
   const layers: LayerCost[] = [];
@@ -254,8 +283,9 @@ export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptio
     const f = facts.layers[l]!;
     const layer = graph.layers[l]!;
     const reads = ledger.weightReads[l]! + ledger.activationReads[l]!;
-    const writes = ledger.writes[l]!;
-    const transfers = Math.max(0, ledger.transfers[l]!);
+    const weightBytes = ledger.weightReads[l]! + ledger.weightWrites[l]!;
+    const writes = ledger.writes[l]! + ledger.weightWrites[l]!;
+    const transfers = ledger.transfers[l]!;
     // Each transfer pays the access latency and, on average, half a burst of over-fetch.
     const moved = reads + writes + (transfers * burstBytes) / 2;
     const dramS = moved / bandwidth + transfers * latency;
@@ -270,7 +300,7 @@ export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptio
     const latencyS = Math.max(computeS, dramS);
     totals.read += reads;
     totals.write += writes;
-    totals.weight += ledger.weightReads[l]!;
+    totals.weight += weightBytes;
     totals.transfers += transfers;
     totals.dramS += dramS;
     totals.dramJ += dramJ;
@@ -287,7 +317,7 @@ export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptio
         macs: layer.macs,
         dramReadBytes: Math.round(reads),
         dramWriteBytes: Math.round(writes),
-        dramWeightBytes: Math.round(ledger.weightReads[l]!),
+        dramWeightBytes: Math.round(weightBytes),
         fused: ledger.fused[l] === 1,
         computeS,
         dramS,

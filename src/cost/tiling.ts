@@ -58,9 +58,11 @@ export function neededInputElements(g: WindowGeometry): number {
 
 /**
  * Traffic of a windowed op on `batch` samples with `sram` bytes on chip, `b` bytes per element.
+ * The tiling chosen is the one with the least DRAM time: bytes plus `transferCost` (the
+ * per-transfer overhead in byte-equivalents: access latency × bandwidth, half a burst).
  * Weights stay resident across the batch whenever the chosen tiling keeps them.
  */
-export function windowTraffic(g: WindowGeometry, batch: number, sram: number, b: number): Traffic {
+export function windowTraffic(g: WindowGeometry, batch: number, sram: number, b: number, transferCost = 0): Traffic {
   const outBytes = g.ho * g.wo * g.co * b;
   const weightBytes = g.weights * b;
   // Everything on chip at once: the input rows the op needs are read once (a strided 1x1
@@ -71,36 +73,45 @@ export function windowTraffic(g: WindowGeometry, batch: number, sram: number, b:
   }
   const writes = batch * outBytes;
   const weightPerChannel = weightBytes / g.co;
+  const groupInputs = g.ci / g.groups;
+  const groupOutputs = g.co / g.groups;
   let best: Traffic | undefined;
-  let bestBytes = Infinity;
+  let bestCost = Infinity;
   const consider = (t: Traffic): void => {
-    const bytes = t.weightReads + t.activationReads + t.writes;
-    if (bytes < bestBytes || (bytes === bestBytes && best && t.transfers < best.transfers)) {
+    const cost = t.weightReads + t.activationReads + t.writes + t.transfers * transferCost;
+    if (cost < bestCost) {
       best = t;
-      bestBytes = bytes;
+      bestCost = cost;
     }
   };
   for (let rows = 1; ; rows = Math.min(rows * 2, g.ho)) {
     const bands = Math.ceil(g.ho / rows);
     const band = bandRows(g, rows) * g.wi * g.ci * b;
     const inputOnce = rowsRead(g, rows) * g.wi * g.ci * b;
-    const outPerChannel = rows * g.wo * b;
-    // Weights outer. A grouped conv needs only the input channels of its own groups.
-    const grouped = g.groups > 1;
-    const wsFixed = grouped ? 0 : band;
-    const wsPerChannel = weightPerChannel + outPerChannel + (grouped ? band / g.co : 0);
-    const wsChannels = Math.min(g.co, Math.floor((sram - wsFixed) / wsPerChannel));
-    if (wsChannels >= 1) {
-      const tiles = Math.ceil(g.co / wsChannels);
-      consider({
-        weightReads: weightBytes,
-        activationReads: batch * inputOnce * (grouped ? 1 : tiles),
-        writes,
-        transfers: tiles + 2 * batch * tiles * bands,
-      });
+    const perChannel = weightPerChannel + rows * g.wo * b;
+    // Weights outer. A tile of output channels needs only the input channels of its groups:
+    // whole groups per tile when one fits (each input channel then read once), else tiles
+    // inside a group, each re-reading that group's input band.
+    const groupBand = (band * groupInputs) / g.ci;
+    const wholeGroup = groupBand + groupOutputs * perChannel;
+    if (wholeGroup <= sram) {
+      const tiles = Math.ceil(g.groups / Math.min(g.groups, Math.floor(sram / wholeGroup)));
+      consider({ weightReads: weightBytes, activationReads: batch * inputOnce, writes, transfers: tiles + 2 * batch * tiles * bands });
+    } else {
+      const channels = Math.floor((sram - groupBand) / perChannel);
+      if (channels >= 1) {
+        const tilesPerGroup = Math.ceil(groupOutputs / channels);
+        const tiles = g.groups * tilesPerGroup;
+        consider({
+          weightReads: weightBytes,
+          activationReads: batch * inputOnce * tilesPerGroup,
+          writes,
+          transfers: tiles + 2 * batch * tiles * bands,
+        });
+      }
     }
-    // Rows outer.
-    const isChannels = Math.min(g.co, Math.floor((sram - band) / (weightPerChannel + outPerChannel)));
+    // Rows outer: the band of all input channels stays while weight tiles stream past it.
+    const isChannels = Math.min(g.co, Math.floor((sram - band) / perChannel));
     if (isChannels >= 1) {
       const tiles = Math.ceil(g.co / isChannels);
       const weightsStay = tiles === 1;
@@ -115,7 +126,8 @@ export function windowTraffic(g: WindowGeometry, batch: number, sram: number, b:
   }
   if (best) return best;
   // Nothing fits, not even one row of one channel: the reduction is split too and partial sums
-  // go to DRAM and back. Charged above the worst tiling so that the bound stays monotone.
+  // go to DRAM and back. A coarse penalty, charged above every tiling's bytes and transfers so
+  // that the cost stays monotone in the SRAM size.
   const rows1 = rowsRead(g, 1) * g.wi * g.ci * b;
   return {
     weightReads: Math.max(weightBytes, batch * g.ho * weightBytes),

@@ -19,7 +19,7 @@ import type { GraphSpec } from './custom.js';
 import { ArchitectureError } from './errors.js';
 import type { SpaceIssue } from './errors.js';
 import type { Shape } from './graph.js';
-import { ACTIVATIONS, BLOCK_TYPES, NB201_OPS, defaultBlockArgs, parseBlock, printBlock } from './notation.js';
+import { ACTIVATIONS, BLOCK_TYPES, MAX_SIZE, NB201_OPS, blockKeys, defaultBlockArgs, parseBlock, printBlock } from './notation.js';
 import type { Activation, BlockArgs, BlockType } from './notation.js';
 
 /** One entry of a stage (or of the stem or head): a block type with its arguments, or a user graph. */
@@ -27,6 +27,8 @@ export type Entry = { kind: 'block'; args: BlockArgs } | { kind: 'graph'; graph:
 
 export interface Architecture {
   name: string;
+  /** The file it came from, for error messages. */
+  source?: string;
   input: Shape;
   classes: number;
   /** The activation of blocks that do not name one. */
@@ -36,7 +38,7 @@ export interface Architecture {
   head: Entry[];
 }
 
-const positive = z.number().int().positive();
+const positive = z.number().int().positive().max(MAX_SIZE);
 
 const InputSchema = z.union([
   z
@@ -125,6 +127,12 @@ function parseEntry(raw: unknown, path: ReadonlyArray<PropertyKey>, issues: Spac
     return void issues.push(...zodIssues(result.error, path));
   }
   const { type, cell, ...rest } = result.data;
+  const allowed = blockKeys(type);
+  const stray = Object.keys(raw as object).filter((key) => key !== 'type' && !allowed.includes(key as keyof BlockArgs));
+  if (stray.length) {
+    issues.push({ path: `${where}.${stray[0]}`, message: `"${stray.join('", "')}" does not apply to a "${type}" block (it takes ${allowed.join(', ') || 'no options'})` });
+    return undefined;
+  }
   const args: BlockArgs = { ...defaultBlockArgs(type), ...stripUndefined(rest) };
   if (cell) args.cell = cell;
   if (type === 'nb' && !cell) issues.push({ path: `${where}.cell`, message: 'a NAS-Bench-201 cell needs its six edge ops' });
@@ -153,6 +161,7 @@ export function parseArchitecture(data: unknown, source?: string): Architecture 
     head: entries(file.head, ['head']),
   };
   if (issues.length) throw new ArchitectureError(issues, source);
+  if (source) architecture.source = source;
   return architecture;
 }
 

@@ -50,7 +50,7 @@ function exciteProject(b: GraphBuilder, x: number, y: number, a: BlockArgs, act:
 const invertedResidual: CompositeBuilder = (b, x, a, ctx) => {
   const act = a.act ?? ctx.act;
   const mid = Math.round(b.shape(x).c * a.expand);
-  const expanded = mid === b.shape(x).c ? x : convBnAct(b, x, 'expand', { out: mid, kernel: 1 }, act);
+  const expanded = a.expand === 1 ? x : convBnAct(b, x, 'expand', { out: mid, kernel: 1 }, act);
   const y = convBnAct(b, expanded, 'dw', { out: mid, kernel: a.kernel, stride: a.stride, groups: mid, dilation: a.dilation }, act);
   return exciteProject(b, x, y, a, act);
 };

@@ -122,6 +122,7 @@ export class GraphBuilder {
     const stride = o.stride ?? 1;
     const pad = o.pad ?? Math.floor((o.kernel - 1) / 2);
     this.checkPositive({ kernel: o.kernel, stride }, name);
+    if (2 * pad > o.kernel) this.fail(`${name}: padding ${pad} must be at most half the ${o.kernel}x${o.kernel} window`);
     const h = windowOutput(s.h, o.kernel, stride, pad);
     const w = windowOutput(s.w, o.kernel, stride, pad);
     if (h < 1 || w < 1) this.fail(`${name}: a ${o.kernel}x${o.kernel} pool does not fit a ${s.h}x${s.w} input`);

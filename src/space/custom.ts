@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { GraphBuilder } from './builder.js';
-import { ACTIVATIONS } from './notation.js';
+import { ACTIVATIONS, MAX_SIZE } from './notation.js';
 import type { Activation } from './notation.js';
 
 export const BASIC_OPS = [
@@ -34,7 +34,7 @@ export const BASIC_OPS = [
   'dense',
 ] as const;
 
-const positive = z.number().int().positive();
+const positive = z.number().int().positive().max(MAX_SIZE);
 
 export const GraphNodeSchema = z
   .object({
@@ -66,6 +66,30 @@ export const GraphSchema = z
 export type GraphSpec = z.infer<typeof GraphSchema>;
 type GraphNode = z.infer<typeof GraphNodeSchema>;
 
+type NodeField = 'out' | 'kernel' | 'stride' | 'groups' | 'dilation' | 'pad' | 'bias' | 'countIncludePad' | 'ratio' | 'act';
+
+/** The fields each op takes; any other field is a mistake worth reporting. */
+const NODE_FIELDS: Record<GraphNode['op'], readonly NodeField[]> = {
+  conv: ['out', 'kernel', 'stride', 'groups', 'dilation', 'pad', 'bias'],
+  dwconv: ['out', 'kernel', 'stride', 'dilation', 'pad', 'bias'],
+  pwconv: ['out', 'stride', 'groups', 'bias'],
+  bn: [],
+  relu: [],
+  relu6: [],
+  hswish: [],
+  swish: [],
+  sigmoid: [],
+  maxpool: ['kernel', 'stride', 'pad'],
+  avgpool: ['kernel', 'stride', 'pad', 'countIncludePad'],
+  gap: [],
+  se: ['ratio', 'act'],
+  add: [],
+  concat: [],
+  identity: [],
+  zero: [],
+  dense: ['out', 'bias'],
+};
+
 const ARITY: Partial<Record<GraphNode['op'], [number, number]>> = {
   add: [1, Infinity],
   concat: [1, Infinity],
@@ -78,6 +102,9 @@ export function buildCustom(b: GraphBuilder, x: number, graph: GraphSpec, defaul
   graph.nodes.forEach((node, index) => {
     const where = `nodes[${index}] (${node.id})`;
     if (values.has(node.id)) b.fail(`${where}: id "${node.id}" is used twice`);
+    const allowed: readonly string[] = NODE_FIELDS[node.op];
+    const stray = Object.keys(node).filter((key) => !['id', 'op', 'inputs'].includes(key) && !allowed.includes(key));
+    if (stray.length) b.fail(`${where}: "${stray.join('", "')}" does not apply to "${node.op}" (it takes ${allowed.join(', ') || 'no options'})`);
     const [min, max] = ARITY[node.op] ?? [1, 1];
     if (node.inputs.length < min || node.inputs.length > max) {
       const want = max === Infinity ? `at least ${min}` : min === max ? `${min}` : `${min} to ${max}`;

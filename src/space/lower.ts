@@ -12,6 +12,7 @@ import { COMPOSITES } from './blocks.js';
 import type { BlockContext } from './blocks.js';
 import { GraphBuilder } from './builder.js';
 import { buildCustom } from './custom.js';
+import { ArchitectureError } from './errors.js';
 import type { LayerGraph, Part } from './graph.js';
 import { printBlock } from './notation.js';
 
@@ -25,7 +26,17 @@ function blockNotation(entry: Entry, j: number): string {
   return printBlock({ ...entry.args, repeat: 1, stride: j === 0 ? entry.args.stride : 1 });
 }
 
+/** Lowers an architecture; errors name its source file and the block they come from. */
 export function lower(architecture: Architecture): LayerGraph {
+  try {
+    return lowerUnchecked(architecture);
+  } catch (error) {
+    if (error instanceof ArchitectureError && architecture.source) throw new ArchitectureError(error.issues, architecture.source);
+    throw error;
+  }
+}
+
+function lowerUnchecked(architecture: Architecture): LayerGraph {
   const b = new GraphBuilder();
   const ctx: BlockContext = { act: architecture.act, classes: architecture.classes };
   let x = b.input(architecture.input);

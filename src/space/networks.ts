@@ -77,10 +77,13 @@ export function parseNb201String(text: string): string {
   if (nodes.length !== 3) fail('a cell string has three "+"-separated nodes');
   const digits: number[] = [];
   nodes.forEach((node, j) => {
-    const tokens = node.split('|').filter((t) => t !== '');
+    if (!node.startsWith('|') || !node.endsWith('|') || node.length < 2) fail(`node ${j + 1} must be written |op~i|...|`);
+    const tokens = node.slice(1, -1).split('|');
     if (tokens.length !== j + 1) fail(`node ${j + 1} needs ${j + 1} edge(s), got ${tokens.length}`);
     tokens.forEach((token, i) => {
-      const [op, from] = token.split('~');
+      const parts = token.split('~');
+      if (parts.length !== 2) fail(`edge "${token}" must be op~node`);
+      const [op, from] = parts;
       const index = NB201_OPS.indexOf(op as (typeof NB201_OPS)[number]);
       if (index < 0) fail(`unknown op "${op}" (known: ${NB201_OPS.join(', ')})`);
       if (from !== String(i)) fail(`edge "${token}" must come from node ${i}`);

@@ -87,7 +87,7 @@ export function defaultBlockArgs(type: BlockType): BlockArgs {
   };
 }
 
-/** Which options mean something for each type; the printer writes only these. */
+/** Which options mean something for each type; the parser accepts and the printer writes only these. */
 const FIELDS: Record<BlockType, readonly string[]> = {
   ir: ['r', 'k', 's', 'e', 'c', 'se', 'n', 'noskip', 'd'],
   ds: ['r', 'k', 's', 'c', 'se', 'n', 'noskip', 'd'],
@@ -104,12 +104,38 @@ const FIELDS: Record<BlockType, readonly string[]> = {
   fc: ['c'],
 };
 
+/** The object-form key of each notation option. */
+const KEY_OF_OPTION: Record<string, keyof BlockArgs> = {
+  r: 'repeat',
+  k: 'kernel',
+  s: 'stride',
+  e: 'expand',
+  c: 'out',
+  se: 'se',
+  n: 'act',
+  noskip: 'skip',
+  d: 'dilation',
+  g: 'groups',
+  cip: 'countIncludePad',
+  o: 'cell',
+};
+
+/** The keys of a block object that mean something for its type (besides `type`). */
+export function blockKeys(type: BlockType): Array<keyof BlockArgs> {
+  return FIELDS[type].map((option) => KEY_OF_OPTION[option] as keyof BlockArgs);
+}
+
 function fail(path: string, text: string, why: string): never {
   throw ArchitectureError.at(path, `${why} in block "${text}"`);
 }
 
+/** Widths, kernels and repeats beyond this are typos, not networks. */
+export const MAX_SIZE = 1 << 20;
+
 function positiveInt(raw: string, path: string, text: string, what: string): number {
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) fail(path, text, `${what} must be a positive integer, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_SIZE) {
+    fail(path, text, `${what} must be an integer from 1 to ${MAX_SIZE}, got "${raw}"`);
+  }
   return Number(raw);
 }
 
@@ -143,7 +169,10 @@ export function parseBlock(text: string, path = ''): BlockArgs {
       case 's': args.stride = positiveInt(raw, path, text, 'stride'); break;
       case 'e': args.expand = positiveNumber(raw, path, text, 'expansion'); break;
       case 'c': args.out = positiveInt(raw, path, text, 'channels'); break;
-      case 'se': args.se = positiveNumber(raw, path, text, 'squeeze-excite ratio'); break;
+      case 'se':
+        args.se = positiveNumber(raw, path, text, 'squeeze-excite ratio');
+        if (args.se > 1) fail(path, text, `squeeze-excite ratio must be at most 1, got "${raw}"`);
+        break;
       case 'd': args.dilation = positiveInt(raw, path, text, 'dilation'); break;
       case 'g': args.groups = positiveInt(raw, path, text, 'groups'); break;
       case 'noskip': args.skip = false; break;
@@ -167,7 +196,7 @@ export function parseBlock(text: string, path = ''): BlockArgs {
 
 function optionKey(option: string): string | undefined {
   if (option === 'noskip' || option === 'cip') return option;
-  if (/^se[\d.]/.test(option)) return 'se';
+  if (/^se([\d.]|$)/.test(option)) return 'se';
   const match = /^([rksecdgno])/.exec(option);
   return match?.[1];
 }
