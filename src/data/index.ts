@@ -1,0 +1,10 @@
+export * from './types.js';
+export { DatasetError } from './errors.js';
+export * from './idx.js';
+export * from './idx-dataset.js';
+export * from './cifar.js';
+export * from './dataset.js';
+export * from './random.js';
+export * from './split.js';
+export * from './batch.js';
+export * from './augment.js';
