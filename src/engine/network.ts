@@ -1,0 +1,222 @@
+/**
+ * A trainable network built from a LayerGraph: one TF.js variable set per layer and a forward
+ * pass that executes the graph's basic operations in order. The same graph the cost model
+ * scores is the one trained, so parameter counts agree by construction (and are tested).
+ */
+import type { Layer, LayerGraph } from '../space/index.js';
+import { tf } from './tf.js';
+
+const BN_EPSILON = 1e-5;
+/** PyTorch's convention: running = (1 - momentum) · running + momentum · batch statistic. */
+const BN_MOMENTUM = 0.1;
+
+export interface NetworkOptions {
+  /** Seed of the weight initialisation. */
+  seed?: number;
+}
+
+/** Variables of one layer, by role. */
+interface LayerWeights {
+  weight?: tf.Variable;
+  bias?: tf.Variable;
+  gamma?: tf.Variable;
+  beta?: tf.Variable;
+  mean?: tf.Variable;
+  variance?: tf.Variable;
+  reduceWeight?: tf.Variable;
+  reduceBias?: tf.Variable;
+  expandWeight?: tf.Variable;
+  expandBias?: tf.Variable;
+}
+
+/** TF.js registers variables by name process-wide, so names carry a process-wide counter. */
+let variableCounter = 0;
+
+type Padding = [[number, number], [number, number], [number, number], [number, number]];
+
+function explicitPad(p: number): Padding {
+  return [[0, 0], [p, p], [p, p], [0, 0]];
+}
+
+export class Network {
+  readonly graph: LayerGraph;
+  /** Trainable variables, keyed `<layer name>.<role>`, in layer order. */
+  readonly variables = new Map<string, tf.Variable>();
+  private readonly weights: LayerWeights[];
+  private seed: number;
+
+  constructor(graph: LayerGraph, options: NetworkOptions = {}) {
+    this.graph = graph;
+    this.seed = options.seed ?? 0;
+    this.weights = graph.layers.map((layer) => this.createWeights(layer));
+  }
+
+  /** Trainable variables in a stable order (for optimisers and checkpoints). */
+  trainableVariables(): tf.Variable[] {
+    return [...this.variables.values()].filter((v) => v.trainable);
+  }
+
+  /** Number of trainable parameters. */
+  parameterCount(): number {
+    return this.trainableVariables().reduce((n, v) => n + v.size, 0);
+  }
+
+  /** Logits [batch, classes]. In training, batch norms use batch statistics and update their running ones. */
+  apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    const values: tf.Tensor4D[] = [x];
+    const batch = x.shape[0];
+    this.graph.layers.forEach((layer, i) => {
+      const inputs = layer.inputs.map((t) => values[t] as tf.Tensor4D);
+      values[layer.output] = this.applyLayer(layer, this.weights[i] as LayerWeights, inputs, batch, training);
+    });
+    const out = values[this.graph.output] as tf.Tensor4D;
+    return out.reshape([batch, this.graph.classes]);
+  }
+
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+    this.variables.clear();
+  }
+
+  private variable(layer: Layer, role: string, value: tf.Tensor, trainable = true): tf.Variable {
+    const v = tf.variable(value, trainable, `${layer.name}.${role}#${variableCounter++}`);
+    value.dispose();
+    this.variables.set(`${layer.name}.${role}`, v);
+    return v;
+  }
+
+  /** He-normal initialisation (fan-in), seeded per variable. */
+  private heNormal(shape: number[], fanIn: number): tf.Tensor {
+    return tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', this.seed++);
+  }
+
+  private createWeights(layer: Layer): LayerWeights {
+    const inShape = this.graph.tensors[layer.inputs[0] ?? layer.output]!;
+    const out = this.graph.tensors[layer.output]!;
+    switch (layer.kind) {
+      case 'conv': {
+        const depthwise = layer.groups === inShape.c && layer.groups > 1;
+        const shape = depthwise
+          ? [layer.kernel, layer.kernel, inShape.c, out.c / inShape.c]
+          : [layer.kernel, layer.kernel, inShape.c / layer.groups, out.c];
+        const fanIn = layer.kernel * layer.kernel * (inShape.c / layer.groups);
+        const w: LayerWeights = { weight: this.variable(layer, 'weight', this.heNormal(shape, fanIn)) };
+        if (layer.bias) w.bias = this.variable(layer, 'bias', tf.zeros([out.c]));
+        return w;
+      }
+      case 'bn':
+        return {
+          gamma: this.variable(layer, 'gamma', tf.ones([out.c])),
+          beta: this.variable(layer, 'beta', tf.zeros([out.c])),
+          mean: this.variable(layer, 'mean', tf.zeros([out.c]), false),
+          variance: this.variable(layer, 'variance', tf.ones([out.c]), false),
+        };
+      case 'se':
+        return {
+          reduceWeight: this.variable(layer, 'reduce.weight', this.heNormal([inShape.c, layer.squeeze], inShape.c)),
+          reduceBias: this.variable(layer, 'reduce.bias', tf.zeros([layer.squeeze])),
+          expandWeight: this.variable(layer, 'expand.weight', this.heNormal([layer.squeeze, inShape.c], layer.squeeze)),
+          expandBias: this.variable(layer, 'expand.bias', tf.zeros([inShape.c])),
+        };
+      case 'dense': {
+        const w: LayerWeights = {
+          weight: this.variable(layer, 'weight', tf.randomNormal([inShape.c, out.c], 0, 1 / Math.sqrt(inShape.c), 'float32', this.seed++)),
+        };
+        if (layer.bias) w.bias = this.variable(layer, 'bias', tf.zeros([out.c]));
+        return w;
+      }
+      default:
+        return {};
+    }
+  }
+
+  private applyLayer(layer: Layer, w: LayerWeights, inputs: tf.Tensor4D[], batch: number, training: boolean): tf.Tensor4D {
+    const x = inputs[0] as tf.Tensor4D;
+    switch (layer.kind) {
+      case 'conv':
+        return this.conv(layer, w, x);
+      case 'bn':
+        return this.batchNorm(w, x, training);
+      case 'act':
+        return activation(x, layer.act);
+      case 'maxpool':
+        return tf.maxPool(x, layer.kernel, layer.stride, layer.pad);
+      case 'avgpool':
+        if (layer.countIncludePad) return tf.avgPool(tf.pad(x, explicitPad(layer.pad)), layer.kernel, layer.stride, 'valid');
+        // TF.js averages over the in-bounds elements only, PyTorch's count_include_pad=False.
+        return tf.avgPool(x, layer.kernel, layer.stride, layer.pad);
+      case 'gap':
+        return tf.mean(x, [1, 2], true);
+      case 'se': {
+        const c = x.shape[3];
+        const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
+        const squeezed = activation(tf.add(tf.matMul(pooled, w.reduceWeight as tf.Tensor2D), w.reduceBias!), layer.act);
+        const gate = tf.sigmoid(tf.add(tf.matMul(squeezed as tf.Tensor2D, w.expandWeight as tf.Tensor2D), w.expandBias!));
+        return tf.mul(x, gate.reshape([batch, 1, 1, c]));
+      }
+      case 'add':
+        return tf.addN(inputs);
+      case 'concat':
+        return tf.concat(inputs, 3);
+      case 'dense': {
+        const flat = x.reshape([batch, x.shape[3]]);
+        let y: tf.Tensor2D = tf.matMul(flat, w.weight as tf.Tensor2D);
+        if (w.bias) y = tf.add(y, w.bias);
+        return y.reshape([batch, 1, 1, y.shape[1]]);
+      }
+      case 'zero': {
+        const s = this.graph.tensors[layer.output]!;
+        return tf.zeros([batch, s.h, s.w, s.c]);
+      }
+    }
+  }
+
+  private conv(layer: Layer, w: LayerWeights, x: tf.Tensor4D): tf.Tensor4D {
+    const filter = w.weight as tf.Tensor4D;
+    const pad = explicitPad(layer.pad);
+    const cin = x.shape[3];
+    let y: tf.Tensor4D;
+    if (layer.groups === 1) {
+      y = tf.conv2d(x, filter, layer.stride, pad, 'NHWC', layer.dilation);
+    } else if (layer.groups === cin) {
+      y = tf.depthwiseConv2d(x, filter, layer.stride, pad, 'NHWC', layer.dilation);
+    } else {
+      const xs = tf.split(x, layer.groups, 3) as tf.Tensor4D[];
+      const fs = tf.split(filter, layer.groups, 3) as tf.Tensor4D[];
+      y = tf.concat(xs.map((part, g) => tf.conv2d(part, fs[g] as tf.Tensor4D, layer.stride, pad, 'NHWC', layer.dilation)), 3);
+    }
+    return w.bias ? tf.add(y, w.bias) : y;
+  }
+
+  private batchNorm(w: LayerWeights, x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const gamma = w.gamma as tf.Tensor1D;
+    const beta = w.beta as tf.Tensor1D;
+    if (!training) return tf.batchNorm(x, w.mean as tf.Tensor1D, w.variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    // Running statistics: unbiased variance, as PyTorch keeps it.
+    const n = x.size / x.shape[3];
+    tf.tidy(() => {
+      const batchVariance = variance.mul(n / Math.max(1, n - 1));
+      w.mean!.assign(w.mean!.mul(1 - BN_MOMENTUM).add(mean.mul(BN_MOMENTUM)));
+      w.variance!.assign(w.variance!.mul(1 - BN_MOMENTUM).add(batchVariance.mul(BN_MOMENTUM)));
+    });
+    return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
+  }
+}
+
+export function activation<T extends tf.Tensor>(x: T, act: Layer['act']): T {
+  switch (act) {
+    case 'relu':
+      return tf.relu(x);
+    case 'relu6':
+      return tf.relu6(x);
+    case 'hswish':
+      return tf.mul(x, tf.relu6(tf.add(x, 3)).div(6));
+    case 'swish':
+      return tf.mul(x, tf.sigmoid(x));
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'none':
+      return x;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * Trains a network on prepared data and measures its validation error: the prediction-error
+ * term of the processor-related loss.
+ */
+import { augmentBatch, batches, createRng } from '../data/index.js';
+import type { Prepared, Splits } from '../data/index.js';
+import type { LayerGraph } from '../space/index.js';
+import { Network } from './network.js';
+import { Optimizer } from './optimizer.js';
+import type { OptimizerName } from './optimizer.js';
+import { tf } from './tf.js';
+
+export type Schedule = 'cosine' | 'step' | 'constant';
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  learningRate: number;
+  momentum: number;
+  weightDecay: number;
+  schedule: Schedule;
+  /** `step` schedule: multiply the rate by `stepGamma` every `stepEpochs` epochs. */
+  stepEpochs: number;
+  stepGamma: number;
+  labelSmoothing: number;
+  /** Random crop (padding 4) and horizontal flip of training images. */
+  augment: boolean;
+  seed: number;
+  /** Stop at the end of the step that crosses this many seconds (the result says so). */
+  timeBudgetS?: number;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  epochs: 1,
+  batchSize: 64,
+  optimizer: 'sgd',
+  learningRate: 0.05,
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  schedule: 'cosine',
+  stepEpochs: 30,
+  stepGamma: 0.1,
+  labelSmoothing: 0,
+  augment: false,
+  seed: 0,
+};
+
+export type ProgressEvent =
+  | { kind: 'step'; epoch: number; step: number; steps: number; loss: number; imagesPerSecond: number; elapsedS: number }
+  | { kind: 'epoch'; epoch: number; epochs: number; trainLoss: number; validationAccuracy: number; elapsedS: number };
+
+export interface TrainResult {
+  validationAccuracy: number;
+  /** 1 - validation accuracy: the error term of the search's loss. */
+  validationError: number;
+  /** Mean training loss of each epoch. */
+  epochLosses: number[];
+  /** Training loss of every step. */
+  stepLosses: number[];
+  steps: number;
+  wallTimeS: number;
+  trainImagesPerSecond: number;
+  /** Why training ended early, if it did. */
+  stopped?: 'time budget' | 'diverged';
+  network: Network;
+}
+
+/** Learning rate at a step, for a schedule over `totalSteps` steps of `stepsPerEpoch`. */
+export function learningRateAt(o: TrainOptions, step: number, stepsPerEpoch: number, totalSteps: number): number {
+  switch (o.schedule) {
+    case 'constant':
+      return o.learningRate;
+    case 'step':
+      return o.learningRate * o.stepGamma ** Math.floor(step / stepsPerEpoch / o.stepEpochs);
+    case 'cosine':
+      return 0.5 * o.learningRate * (1 + Math.cos((Math.PI * step) / Math.max(1, totalSteps)));
+  }
+}
+
+/** Top-1 accuracy of a network on a prepared set, evaluated in batches without training statistics. */
+export function accuracy(network: Network, data: Prepared, batchSize = 256): number {
+  if (data.count === 0) return Number.NaN;
+  const { h, w, c } = network.graph.input;
+  let correct = 0;
+  for (const batch of batches(data, batchSize)) {
+    correct += tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [batch.count, h, w, c]);
+      const predicted = network.apply(x, false).argMax(1);
+      return predicted.equal(tf.tensor1d(batch.y, 'int32')).sum().dataSync()[0] as number;
+    });
+  }
+  return correct / data.count;
+}
+
+export function train(graph: LayerGraph, splits: Splits, overrides: Partial<TrainOptions> = {}): TrainResult {
+  const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...overrides };
+  const { h, w, c } = graph.input;
+  if (splits.shape.h !== h || splits.shape.w !== w || splits.shape.c !== c) {
+    throw new Error(`the architecture takes ${h}x${w}x${c} inputs but the dataset has ${splits.shape.h}x${splits.shape.w}x${splits.shape.c} images`);
+  }
+  if (splits.classes > graph.classes) {
+    throw new Error(`the dataset has ${splits.classes} classes but the architecture predicts ${graph.classes}`);
+  }
+  const network = new Network(graph, { seed: o.seed });
+  const optimizer = new Optimizer({ name: o.optimizer, momentum: o.momentum, weightDecay: o.weightDecay });
+  const variables = network.trainableVariables();
+  const rng = createRng(o.seed);
+  const stepsPerEpoch = Math.ceil(splits.train.count / o.batchSize);
+  const totalSteps = stepsPerEpoch * o.epochs;
+  const start = performance.now();
+  const elapsed = (): number => (performance.now() - start) / 1000;
+  const stepLosses: number[] = [];
+  const epochLosses: number[] = [];
+  let images = 0;
+  let step = 0;
+  let stopped: TrainResult['stopped'];
+
+  for (let epoch = 0; epoch < o.epochs && !stopped; epoch++) {
+    let epochLoss = 0;
+    let epochSteps = 0;
+    for (const batch of batches(splits.train, o.batchSize, rng)) {
+      const pixels = o.augment ? augmentBatch(batch.x, batch.count, splits.shape, rng) : batch.x;
+      const loss = tf.tidy(() => {
+        const x = tf.tensor4d(pixels, [batch.count, h, w, c]);
+        const labels = tf.oneHot(tf.tensor1d(batch.y, 'int32'), graph.classes);
+        const { value, grads } = tf.variableGrads(
+          () => tf.losses.softmaxCrossEntropy(labels, network.apply(x, true), undefined, o.labelSmoothing) as tf.Scalar,
+          variables,
+        );
+        optimizer.apply(variables, grads, learningRateAt(o, step, stepsPerEpoch, totalSteps));
+        return value.dataSync()[0] as number;
+      });
+      step++;
+      images += batch.count;
+      stepLosses.push(loss);
+      epochLoss += loss;
+      epochSteps++;
+      o.onProgress?.({ kind: 'step', epoch, step: epochSteps, steps: stepsPerEpoch, loss, imagesPerSecond: images / elapsed(), elapsedS: elapsed() });
+      if (!Number.isFinite(loss)) {
+        stopped = 'diverged';
+        break;
+      }
+      if (o.timeBudgetS !== undefined && elapsed() >= o.timeBudgetS) {
+        stopped = 'time budget';
+        break;
+      }
+    }
+    epochLosses.push(epochLoss / Math.max(1, epochSteps));
+    if (o.onProgress) {
+      o.onProgress({ kind: 'epoch', epoch, epochs: o.epochs, trainLoss: epochLoss / Math.max(1, epochSteps), validationAccuracy: accuracy(network, splits.validation), elapsedS: elapsed() });
+    }
+  }
+  const trainSeconds = elapsed();
+  optimizer.dispose();
+  const validationAccuracy = stopped === 'diverged' ? 0 : accuracy(network, splits.validation);
+  const result: TrainResult = {
+    validationAccuracy,
+    validationError: 1 - validationAccuracy,
+    epochLosses,
+    stepLosses,
+    steps: step,
+    wallTimeS: elapsed(),
+    trainImagesPerSecond: images / trainSeconds,
+    network,
+  };
+  if (stopped) result.stopped = stopped;
+  return result;
+}
