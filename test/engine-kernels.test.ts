@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { initEngine } from '../src/engine/backend.js';
+import { batchNormTrain } from '../src/engine/ops/batch-norm.js';
+import type { FusedActivation } from '../src/engine/kernels/batch-norm.js';
 import { tf } from '../src/engine/tf.js';
 
 /** Deterministic values in [-1, 1). */
@@ -69,7 +71,7 @@ cases.push({ kind: 'depthwise', batch: 3, h: 16, w: 16, cin: 37, cout: 1, k: 5, 
 describe('WASM gradient kernels match the cpu backend', () => {
   it('registers the kernels tfjs-backend-wasm lacks', async () => {
     await initEngine('wasm');
-    for (const name of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']) {
+    for (const name of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'ProcnasBatchNormTrain', 'ProcnasBatchNormGrad']) {
       assert.ok(tf.getKernel(name, 'wasm'), name);
     }
   });
@@ -84,5 +86,47 @@ describe('WASM gradient kernels match the cpu backend', () => {
       assert.ok(relativeError(dxWasm, dxCpu) < 1e-5, `input gradient: ${relativeError(dxWasm, dxCpu)}`);
       assert.ok(relativeError(dfWasm, dfCpu) < 1e-5, `filter gradient: ${relativeError(dfWasm, dfCpu)}`);
     });
+  }
+});
+
+/** Output, running statistics and gradients of sum(bn(x) * r), on the current backend. */
+function batchNormResults(shape: [number, number, number, number], activation: FusedActivation, seed: number): Float32Array[] {
+  return tf.tidy(() => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const c = shape[3];
+    // Scaled and shifted so that ReLU6 clips on both sides.
+    const x = tf.tensor4d(values(size, seed), shape).mul(4).add(1) as tf.Tensor4D;
+    const gamma = tf.tensor1d(values(c, seed + 1)).add(1.5) as tf.Tensor1D;
+    const beta = tf.tensor1d(values(c, seed + 2)).mul(2) as tf.Tensor1D;
+    const r = tf.tensor4d(values(size, seed + 3), shape);
+    let stats: Float32Array[] = [];
+    const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Scalar => {
+      const y = batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, activation, 1e-5, (mean, variance) => {
+        stats = [mean.dataSync() as Float32Array, variance.dataSync() as Float32Array];
+      });
+      return y.mul(r).sum();
+    };
+    const y = batchNormTrain(x, gamma, beta, activation, 1e-5, () => undefined);
+    const [dx, dg, db] = tf.grads(f)([x, gamma, beta]);
+    return [y.dataSync() as Float32Array, ...stats, dx!.dataSync() as Float32Array, dg!.dataSync() as Float32Array, db!.dataSync() as Float32Array];
+  });
+}
+
+describe('fused training batch norm (+ ReLU/ReLU6) on WASM matches TF.js ops on the cpu backend', () => {
+  const shapes: Array<[number, number, number, number]> = [[2, 5, 7, 3], [8, 4, 4, 16], [3, 9, 1, 37]];
+  for (const shape of shapes) {
+    for (const activation of ['none', 'relu', 'relu6'] as const) {
+      it(`${shape.join('x')} ${activation}`, async () => {
+        await initEngine('cpu');
+        const expected = batchNormResults(shape, activation, 7);
+        await initEngine('wasm');
+        const actual = batchNormResults(shape, activation, 7);
+        const names = ['output', 'mean', 'variance', 'input gradient', 'gamma gradient', 'beta gradient'];
+        names.forEach((name, i) => {
+          const error = relativeError(actual[i]!, expected[i]!);
+          assert.ok(error < 1e-5, `${name}: relative error ${error}`);
+        });
+      });
+    }
   }
 });

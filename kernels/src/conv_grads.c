@@ -112,3 +112,51 @@ void depthwise_backprop_filter(const float *restrict x, const float *restrict dy
     }
   }
 }
+
+/*
+ * dx[n][ih][iw][ci] = sum over kh, kw, co of dy[n][oh][ow][co] * w[kh][kw][ci][co].
+ * wt is caller-provided scratch for w transposed to [kh][kw][co][ci], so that the innermost loop
+ * runs over input channels (contiguous in dx and wt) and vectorises without reassociation.
+ */
+EXPORT(conv2d_backprop_input)
+void conv2d_backprop_input(const float *restrict dy, const float *restrict w, float *restrict dx, float *restrict wt,
+                           int batch, int in_h, int in_w, int in_c, int out_h, int out_w, int out_c,
+                           int k_h, int k_w, int stride_h, int stride_w, int dil_h, int dil_w,
+                           int pad_top, int pad_left) {
+  for (int k = 0; k < k_h * k_w; k++)
+    for (int ci = 0; ci < in_c; ci++)
+      for (int co = 0; co < out_c; co++) wt[(k * out_c + co) * in_c + ci] = w[(k * in_c + ci) * out_c + co];
+  zero(dx, batch * in_h * in_w * in_c);
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      for (int ow = 0; ow < out_w; ow++) {
+        const float *restrict g = dy + ((n * out_h + oh) * out_w + ow) * out_c;
+        for (int kh = 0; kh < k_h; kh++) {
+          int ih = oh * stride_h + kh * dil_h - pad_top;
+          if (ih < 0 || ih >= in_h) continue;
+          for (int kw = 0; kw < k_w; kw++) {
+            int iw = ow * stride_w + kw * dil_w - pad_left;
+            if (iw < 0 || iw >= in_w) continue;
+            float *restrict d = dx + ((n * in_h + ih) * in_w + iw) * in_c;
+            const float *restrict wk = wt + (kh * k_w + kw) * out_c * in_c;
+            int co = 0;
+            /* Four output channels at a time: one pass over d instead of four. */
+            for (; co + 4 <= out_c; co += 4) {
+              float g0 = g[co], g1 = g[co + 1], g2 = g[co + 2], g3 = g[co + 3];
+              const float *restrict w0 = wk + co * in_c;
+              const float *restrict w1 = w0 + in_c;
+              const float *restrict w2 = w1 + in_c;
+              const float *restrict w3 = w2 + in_c;
+              for (int ci = 0; ci < in_c; ci++) d[ci] += g0 * w0[ci] + g1 * w1[ci] + g2 * w2[ci] + g3 * w3[ci];
+            }
+            for (; co < out_c; co++) {
+              float gc = g[co];
+              const float *restrict wc = wk + co * in_c;
+              for (int ci = 0; ci < in_c; ci++) d[ci] += gc * wc[ci];
+            }
+          }
+        }
+      }
+    }
+  }
+}

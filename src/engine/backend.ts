@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { BATCH_NORM_KERNELS } from './kernels/batch-norm.js';
 import { CONV_GRAD_KERNELS } from './kernels/conv-grads.js';
 import { tf } from './tf.js';
 
@@ -19,8 +20,10 @@ function prepareWasm(): void {
   const require = createRequire(import.meta.url);
   const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   setWasmPaths(`${dist}/`);
-  for (const kernel of CONV_GRAD_KERNELS) {
-    if (!tf.getKernel(kernel.kernelName, 'wasm')) tf.registerKernel(kernel);
+  for (const kernel of [...CONV_GRAD_KERNELS, ...BATCH_NORM_KERNELS]) {
+    // Some replace stock kernels that are too slow for training.
+    if (tf.getKernel(kernel.kernelName, 'wasm')) tf.unregisterKernel(kernel.kernelName, 'wasm');
+    tf.registerKernel(kernel);
   }
   wasmPrepared = true;
 }

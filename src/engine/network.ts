@@ -4,6 +4,8 @@
  * scores is the one trained, so parameter counts agree by construction (and are tested).
  */
 import type { Layer, LayerGraph } from '../space/index.js';
+import type { FusedActivation } from './kernels/batch-norm.js';
+import { batchNormTrain } from './ops/batch-norm.js';
 import { tf } from './tf.js';
 
 const BN_EPSILON = 1e-5;
@@ -43,12 +45,25 @@ export class Network {
   /** Trainable variables, keyed `<layer name>.<role>`, in layer order. */
   readonly variables = new Map<string, tf.Variable>();
   private readonly weights: LayerWeights[];
+  /** Batch norms followed by a ReLU/ReLU6 that only they feed: the pair runs as one op in training. */
+  private readonly fusedActivation = new Map<number, FusedActivation>();
+  private readonly absorbed = new Set<number>();
   private seed: number;
 
   constructor(graph: LayerGraph, options: NetworkOptions = {}) {
     this.graph = graph;
     this.seed = options.seed ?? 0;
     this.weights = graph.layers.map((layer) => this.createWeights(layer));
+    const consumers = new Map<number, number[]>();
+    graph.layers.forEach((layer, i) => layer.inputs.forEach((t) => consumers.set(t, [...(consumers.get(t) ?? []), i])));
+    graph.layers.forEach((layer, i) => {
+      const users = consumers.get(layer.output) ?? [];
+      const next = graph.layers[users[0] ?? -1];
+      if (layer.kind === 'bn' && users.length === 1 && next?.kind === 'act' && (next.act === 'relu' || next.act === 'relu6')) {
+        this.fusedActivation.set(i, next.act);
+        this.absorbed.add(users[0] as number);
+      }
+    });
   }
 
   /** Trainable variables in a stable order (for optimisers and checkpoints). */
@@ -67,7 +82,13 @@ export class Network {
     const batch = x.shape[0];
     this.graph.layers.forEach((layer, i) => {
       const inputs = layer.inputs.map((t) => values[t] as tf.Tensor4D);
-      values[layer.output] = this.applyLayer(layer, this.weights[i] as LayerWeights, inputs, batch, training);
+      if (training && this.absorbed.has(i)) {
+        values[layer.output] = inputs[0] as tf.Tensor4D;
+      } else if (training && layer.kind === 'bn') {
+        values[layer.output] = this.batchNormTrain(this.weights[i] as LayerWeights, inputs[0] as tf.Tensor4D, this.fusedActivation.get(i) ?? 'none');
+      } else {
+        values[layer.output] = this.applyLayer(layer, this.weights[i] as LayerWeights, inputs, batch);
+      }
     });
     const out = values[this.graph.output] as tf.Tensor4D;
     return out.reshape([batch, this.graph.classes]);
@@ -130,13 +151,14 @@ export class Network {
     }
   }
 
-  private applyLayer(layer: Layer, w: LayerWeights, inputs: tf.Tensor4D[], batch: number, training: boolean): tf.Tensor4D {
+  /** Inference semantics of every layer (training batch norm is `batchNormTrain`). */
+  private applyLayer(layer: Layer, w: LayerWeights, inputs: tf.Tensor4D[], batch: number): tf.Tensor4D {
     const x = inputs[0] as tf.Tensor4D;
     switch (layer.kind) {
       case 'conv':
         return this.conv(layer, w, x);
       case 'bn':
-        return this.batchNorm(w, x, training);
+        return tf.batchNorm(x, w.mean as tf.Tensor1D, w.variance as tf.Tensor1D, w.beta as tf.Tensor1D, w.gamma as tf.Tensor1D, BN_EPSILON);
       case 'act':
         return activation(x, layer.act);
       case 'maxpool':
@@ -188,19 +210,16 @@ export class Network {
     return w.bias ? tf.add(y, w.bias) : y;
   }
 
-  private batchNorm(w: LayerWeights, x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    const gamma = w.gamma as tf.Tensor1D;
-    const beta = w.beta as tf.Tensor1D;
-    if (!training) return tf.batchNorm(x, w.mean as tf.Tensor1D, w.variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
-    // Running statistics: unbiased variance, as PyTorch keeps it.
+  /** Batch statistics (and a fused activation); updates the running statistics. */
+  private batchNormTrain(w: LayerWeights, x: tf.Tensor4D, activation: FusedActivation): tf.Tensor4D {
+    // Running statistics keep the unbiased variance, as PyTorch does.
     const n = x.size / x.shape[3];
-    tf.tidy(() => {
-      const batchVariance = variance.mul(n / Math.max(1, n - 1));
-      w.mean!.assign(w.mean!.mul(1 - BN_MOMENTUM).add(mean.mul(BN_MOMENTUM)));
-      w.variance!.assign(w.variance!.mul(1 - BN_MOMENTUM).add(batchVariance.mul(BN_MOMENTUM)));
-    });
-    return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
+    return batchNormTrain(x, w.gamma as tf.Tensor1D, w.beta as tf.Tensor1D, activation, BN_EPSILON, (mean, variance) =>
+      tf.tidy(() => {
+        w.mean!.assign(w.mean!.mul(1 - BN_MOMENTUM).add(mean.mul(BN_MOMENTUM)));
+        w.variance!.assign(w.variance!.mul(1 - BN_MOMENTUM).add(variance.mul((BN_MOMENTUM * n) / Math.max(1, n - 1))));
+      }),
+    );
   }
 }
 

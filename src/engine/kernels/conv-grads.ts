@@ -43,6 +43,21 @@ const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+/** Replaces the stock kernel, which runs naive loops over the whole filter for every pixel. */
+const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as BackendWasm;
+  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+  nhwcOnly('Conv2DBackpropInput', a);
+  const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  const out = b.makeOutput(a.inputShape, 'float32');
+  const scratch = b.makeOutput(filter.shape, 'float32');
+  const [batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pt, pl] = geometry(info) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+  procnasKernels(b).conv2d_backprop_input(offsetOf(b, dy.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId), offsetOf(b, scratch.dataId), batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pt, pl);
+  b.disposeData(scratch.dataId);
+  return out;
+};
+
 const depthwiseBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as BackendWasm;
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -75,6 +90,7 @@ const depthwiseBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 export const CONV_GRAD_KERNELS: tf.KernelConfig[] = [
+  { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput },
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm', kernelFunc: depthwiseBackpropInput },
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm', kernelFunc: depthwiseBackpropFilter },

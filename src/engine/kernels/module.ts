@@ -13,8 +13,19 @@ type Conv2dGrad = (
 
 export interface ProcnasKernels {
   conv2d_backprop_filter: Conv2dGrad;
+  conv2d_backprop_input(
+    dy: number, w: number, dx: number, scratch: number,
+    batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
+    kH: number, kW: number, strideH: number, strideW: number, dilH: number, dilW: number, padTop: number, padLeft: number,
+  ): void;
   depthwise_backprop_input: Conv2dGrad;
   depthwise_backprop_filter: Conv2dGrad;
+  bn_statistics(x: number, mean: number, invstd: number, scratch: number, rows: number, channels: number, epsilon: number): void;
+  bn_apply(x: number, mean: number, invstd: number, gamma: number, beta: number, y: number, rows: number, channels: number, act: number): void;
+  bn_backward(
+    dy: number, x: number, mean: number, invstd: number, gamma: number, beta: number,
+    dx: number, dgamma: number, dbeta: number, scratch: number, rows: number, channels: number, act: number,
+  ): void;
 }
 
 export const KERNELS_WASM = new URL('../../../kernels/procnas-kernels.wasm', import.meta.url);
