@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Splits } from '../src/data/index.js';
+import { initEngine } from '../src/engine/backend.js';
+import { Network } from '../src/engine/network.js';
+import { accuracy, learningRateAt, train, DEFAULT_TRAIN_OPTIONS } from '../src/engine/train.js';
+import { tf } from '../src/engine/tf.js';
+import { builtinArchitecture, lower, parseArchitecture } from '../src/space/index.js';
+import type { LayerGraph } from '../src/space/index.js';
+
+const graphOf = (data: unknown): LayerGraph => lower(parseArchitecture(data));
+
+/** Logits of a fresh network (seeded weights) on a seeded input, on the current backend. */
+function logits(graph: LayerGraph, training: boolean, batch = 3): Float32Array {
+  const network = new Network(graph, { seed: 5 });
+  try {
+    return tf.tidy(() => {
+      const { h, w, c } = graph.input;
+      const x = tf.randomNormal([batch, h, w, c], 0, 1, 'float32', 11) as tf.Tensor4D;
+      return network.apply(x, training).dataSync() as Float32Array;
+    });
+  } finally {
+    network.dispose();
+  }
+}
+
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
+    scale = Math.max(scale, Math.abs(b[i] as number));
+  }
+  return diff / scale;
+}
+
+/** Two classes: a bright top half or a bright bottom half, with noise. */
+function halves(count: number, seed: number): { x: Float32Array; y: Int32Array; count: number } {
+  let s = seed >>> 0;
+  const noise = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
+  const x = new Float32Array(count * 8 * 8);
+  const y = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    y[i] = i % 2;
+    for (let p = 0; p < 64; p++) {
+      const top = p < 32;
+      x[i * 64 + p] = (top === (y[i] === 0) ? 1 : -1) + noise();
+    }
+  }
+  return { x, y, count };
+}
+
+const halvesSplits = (): Splits => ({
+  train: halves(256, 1),
+  validation: halves(64, 2),
+  test: halves(64, 3),
+  mean: [0],
+  std: [1],
+  shape: { h: 8, w: 8, c: 1 },
+  classes: 2,
+  indices: { train: new Int32Array(0), validation: new Int32Array(0), test: new Int32Array(0) },
+});
+
+const halvesNet = graphOf({ name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] });
+
+describe('networks built from architectures', () => {
+  it('have exactly the cost model parameter count, for every built-in', async () => {
+    await initEngine('wasm');
+    for (const name of ['mobilenet_v2', 'mnasnet_a1', 'resnet18', 'resnet34', 'resnet50', 'nb201:|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|']) {
+      const graph = lower(builtinArchitecture(name)!);
+      const network = new Network(graph);
+      assert.equal(network.parameterCount(), graph.params, name);
+      network.dispose();
+    }
+  });
+
+  const graphs: Array<[string, LayerGraph]> = [
+    ['mobile blocks with SE and every activation', graphOf({ name: 'a', input: '16x16x3', classes: 5, act: 'hswish', stem: ['cn_k3_s2_c8_nsw'], stages: [['ir_r2_k5_s1_e3_c8_se0.25', 'ds_k3_s2_c16_nr6'], ['er_k3_s1_e2_c16_nre', 'cn_k3_c12_g4_nsg']], head: ['cn_k1_c24', 'gap', 'fc'] })],
+    ['ResNet blocks and pooling', graphOf({ name: 'b', input: '16x16x3', classes: 4, stem: ['cn_k3_c8', 'mp_k3_s2'], stages: [['rb_c8', 'bt_s2_e4_c16'], ['ap_k3_s1', 'ap_k3_s1_cip']], head: ['gap', 'fc'] })],
+    ['a NAS-Bench-201 network with dead ends', lower(builtinArchitecture('nb201:|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|')!)],
+    [
+      'a user graph with concat and a strided pointwise conv',
+      graphOf({
+        name: 'c',
+        input: '12x12x4',
+        classes: 3,
+        stages: [[{ graph: { nodes: [
+          { id: 'a', op: 'conv', kernel: 3, out: 6, bias: true, inputs: ['in'] },
+          { id: 'b', op: 'dwconv', kernel: 5, stride: 1, inputs: ['in'] },
+          { id: 'c', op: 'concat', inputs: ['a', 'b'] },
+          { id: 'd', op: 'pwconv', out: 8, stride: 2, inputs: ['c'] },
+          { id: 'e', op: 'se', ratio: 0.5, inputs: ['d'] },
+        ], output: 'e' } }]],
+        head: ['gap', 'fc'],
+      }),
+    ],
+  ];
+  for (const [name, graph] of graphs) {
+    it(`compute the same logits on WASM and on the reference cpu backend: ${name}`, async () => {
+      for (const training of [false, true]) {
+        await initEngine('cpu');
+        const expected = logits(graph, training);
+        await initEngine('wasm');
+        const actual = logits(graph, training);
+        assert.equal(actual.length, 3 * graph.classes);
+        assert.ok(relativeError(actual, expected) < 1e-4, `training=${training}: ${relativeError(actual, expected)}`);
+      }
+    });
+  }
+
+  it('average pooling follows count_include_pad both ways', async () => {
+    await initEngine('wasm');
+    const mean = (cip: boolean): number => {
+      const graph = graphOf({ name: 'pool', input: '4x4x1', classes: 1, stages: [[cip ? 'ap_k3_s1_cip' : 'ap_k3_s1']], head: ['gap', 'fc'] });
+      const network = new Network(graph);
+      const [weight, bias] = network.trainableVariables() as [tf.Variable, tf.Variable];
+      weight.assign(tf.ones([1, 1]));
+      bias.assign(tf.zeros([1]));
+      const out = tf.tidy(() => network.apply(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, false).dataSync()[0] as number);
+      network.dispose();
+      return out;
+    };
+    assert.ok(Math.abs(mean(false) - 1) < 1e-6);
+    // Corners average 4 of 9 window cells, edges 6 of 9, the 4 inner cells all 9.
+    assert.ok(Math.abs(mean(true) - (4 * 4 / 9 + 8 * 6 / 9 + 4) / 16) < 1e-6);
+  });
+
+  it('do not leak tensors across forward passes', async () => {
+    await initEngine('wasm');
+    const network = new Network(halvesNet);
+    const before = tf.memory().numTensors;
+    for (const training of [false, true, true]) {
+      tf.tidy(() => {
+        network.apply(tf.zeros([2, 8, 8, 1]) as tf.Tensor4D, training);
+      });
+    }
+    assert.equal(tf.memory().numTensors, before);
+    network.dispose();
+  });
+});
+
+describe('training', () => {
+  it('learns a task it can learn, and reports progress', async () => {
+    await initEngine('wasm');
+    const events: string[] = [];
+    const result = train(halvesNet, halvesSplits(), { epochs: 3, batchSize: 32, learningRate: 0.05, seed: 1, onProgress: (e) => events.push(e.kind) });
+    assert.ok(result.validationAccuracy >= 0.95, `validation accuracy ${result.validationAccuracy}`);
+    assert.equal(result.validationError, 1 - result.validationAccuracy);
+    assert.equal(result.steps, 3 * 8);
+    assert.equal(result.epochLosses.length, 3);
+    assert.ok((result.epochLosses[2] as number) < (result.epochLosses[0] as number));
+    assert.equal(events.filter((e) => e === 'epoch').length, 3);
+    assert.equal(events.filter((e) => e === 'step').length, 24);
+    assert.ok(accuracy(result.network, halvesSplits().test) >= 0.95);
+    result.network.dispose();
+  });
+
+  it('is deterministic for a seed', async () => {
+    await initEngine('wasm');
+    const run = (seed: number): number[] => {
+      const r = train(halvesNet, halvesSplits(), { epochs: 1, batchSize: 32, seed, augment: true });
+      r.network.dispose();
+      return r.stepLosses;
+    };
+    assert.deepEqual(run(3), run(3));
+    assert.notDeepEqual(run(3), run(4));
+  });
+
+  it('stops on its time budget, and marks a diverged run', async () => {
+    await initEngine('wasm');
+    const budget = train(halvesNet, halvesSplits(), { epochs: 50, batchSize: 8, timeBudgetS: 0.3 });
+    assert.equal(budget.stopped, 'time budget');
+    assert.ok(budget.steps < 50 * 32);
+    budget.network.dispose();
+    const diverged = train(halvesNet, halvesSplits(), { epochs: 2, batchSize: 32, learningRate: 1e9, momentum: 0.9 });
+    assert.equal(diverged.stopped, 'diverged');
+    assert.equal(diverged.validationError, 1);
+    diverged.network.dispose();
+  });
+
+  it('refuses data that does not fit the architecture', async () => {
+    await initEngine('wasm');
+    const wrong = { ...halvesSplits(), shape: { h: 28, w: 28, c: 1 } };
+    assert.throws(() => train(halvesNet, wrong), /takes 8x8x1 inputs but the dataset has 28x28x1 images/);
+  });
+
+  it('follows its learning-rate schedules', () => {
+    const o = { ...DEFAULT_TRAIN_OPTIONS, learningRate: 0.1, stepEpochs: 2, stepGamma: 0.5 };
+    assert.equal(learningRateAt({ ...o, schedule: 'cosine' }, 0, 10, 100), 0.1);
+    assert.ok(Math.abs(learningRateAt({ ...o, schedule: 'cosine' }, 50, 10, 100) - 0.05) < 1e-12);
+    assert.equal(learningRateAt({ ...o, schedule: 'step' }, 19, 10, 100), 0.1);
+    assert.equal(learningRateAt({ ...o, schedule: 'step' }, 20, 10, 100), 0.05);
+    assert.equal(learningRateAt({ ...o, schedule: 'constant' }, 99, 10, 100), 0.1);
+  });
+});
