@@ -76,6 +76,62 @@ describe('procnas cost', () => {
   });
 });
 
+/** Writes an IDX dataset of 8x8 images: class 0 bright on top, class 1 bright at the bottom. */
+function writeHalvesIdx(dir: string): void {
+  const idx = (dims: number[], data: Uint8Array): Buffer => {
+    const header = Buffer.alloc(4 + 4 * dims.length);
+    header.writeUInt8(0x08, 2);
+    header.writeUInt8(dims.length, 3);
+    dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+    return Buffer.concat([header, Buffer.from(data)]);
+  };
+  const set = (count: number, prefix: string): void => {
+    const images = new Uint8Array(count * 64);
+    const labels = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      labels[i] = i % 2;
+      for (let p = 0; p < 64; p++) images[i * 64 + p] = (p < 32) === (labels[i] === 0) ? 200 + ((i * 7 + p) % 50) : (i * 13 + p) % 50;
+    }
+    writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idx([count, 8, 8], images));
+    writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idx([count], labels));
+  };
+  set(400, 'train');
+  set(100, 't10k');
+}
+
+describe('procnas train', () => {
+  it('trains on an IDX folder and reports accuracy as JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-train-'));
+    writeHalvesIdx(dir);
+    const arch = join(dir, 'net.yaml');
+    writeFileSync(arch, 'name: halves\ninput: 8x8x1\nclasses: 2\nstem: [cn_k3_c8]\nstages: [[ir_k3_s2_e2_c8]]\nhead: [gap, fc]\n');
+    const run = procnas('train', arch, '--dataset', `idx:${dir}`, '--epochs', '2', '--batch', '32', '--validation', '100', '--json', '--backend', 'wasm');
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as Record<string, number | string | null>;
+    assert.equal(result.backend, 'wasm');
+    assert.equal(result.trainImages, 300);
+    assert.equal(result.validationImages, 100);
+    assert.equal(result.testImages, 100);
+    assert.equal(result.steps, 2 * 10);
+    assert.ok((result.testAccuracy as number) >= 0.9, `test accuracy ${result.testAccuracy}`);
+    assert.match(run.stderr, /epoch 2\/2: train loss/);
+  });
+
+  it('adapts a built-in network to the dataset, and explains a bad dataset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-train-'));
+    writeHalvesIdx(dir);
+    const run = procnas('train', 'nb201:|skip_connect~0|+|none~0|none~1|+|none~0|none~1|skip_connect~2|', '--dataset', `idx:${dir}`, '--limit', '64', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /adapted to .*: input 8x8x1, 2 classes/);
+    const missing = procnas('train', 'resnet18', '--dataset', `cifar10:${join(dir, 'nope')}`);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /procnas: .*nope.*not found/);
+    const unknown = procnas('train', 'resnet18', '--dataset', 'imagenet');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown dataset; use one of mnist, fashion-mnist/);
+  });
+});
+
 describe('procnas presets', () => {
   it('lists every preset, and its sources in JSON', () => {
     const table = procnas('presets');

@@ -1,0 +1,40 @@
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { estimateCost } from '../../cost/index.js';
+import type { CostMode } from '../../cost/index.js';
+import { presetNames, resolveProcessor } from '../../processor/index.js';
+import { lower, resolveArchitecture } from '../../space/index.js';
+import { inputShape, positiveInt } from '../args.js';
+import { costReportJson, formatCostReport } from '../format.js';
+
+export const ARCH_HELP = 'a built-in network (mobilenet_v2, mnasnet_a1, resnet18, resnet34, resnet50, nb201:<arch string>) or a JSON/YAML file';
+
+interface CostFlags {
+  processor: string;
+  mode: CostMode;
+  batch: number;
+  input?: { h: number; w: number; c: number };
+  classes?: number;
+  json?: boolean;
+}
+
+export function registerCost(program: Command): void {
+  program
+    .command('cost')
+    .description('Analytical cost of an architecture on a processor: params, MACs, DRAM traffic, time, energy, latency')
+    .argument('<arch>', ARCH_HELP)
+    .option('-p, --processor <preset|file>', `a preset (${presetNames().join(', ')}) or a profile file`, 'mobile-npu')
+    .addOption(new Option('-m, --mode <mode>', 'deployment (inference) or one training step').choices(['inference', 'training']).default('inference'))
+    .option('-b, --batch <n>', 'batch size', positiveInt, 1)
+    .option('--input <HxWxC>', 'override the input shape', inputShape)
+    .option('--classes <n>', 'override the number of classes', positiveInt)
+    .option('--json', 'print one JSON object instead of the table')
+    .action((ref: string, flags: CostFlags) => {
+      const processor = resolveProcessor(flags.processor);
+      const architecture = resolveArchitecture(ref);
+      if (flags.input) architecture.input = flags.input;
+      if (flags.classes) architecture.classes = flags.classes;
+      const report = estimateCost(lower(architecture), processor, { mode: flags.mode, batch: flags.batch, layers: true });
+      console.log(flags.json ? JSON.stringify(costReportJson(report), null, 2) : formatCostReport(report, processor));
+    });
+}
