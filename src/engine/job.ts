@@ -1,0 +1,44 @@
+/**
+ * A training job as plain data, so that it can cross a thread (or, later, a machine) boundary:
+ * the architecture in its file form, the dataset spec, the split and the training options.
+ */
+import { loadDataset, prepareSplits } from '../data/index.js';
+import type { SplitOptions, Splits } from '../data/index.js';
+import { lower, parseArchitecture } from '../space/index.js';
+import type { ArchitectureData } from '../space/index.js';
+import { accuracy, train } from './train.js';
+import type { TrainOptions, TrainResult } from './train.js';
+
+export interface TrainJob {
+  architecture: ArchitectureData;
+  dataset: string;
+  split: SplitOptions;
+  options: Partial<Omit<TrainOptions, 'onProgress'>>;
+  /** Also measure test accuracy. */
+  test?: boolean;
+}
+
+export type JobResult = Omit<TrainResult, 'network'> & { testAccuracy?: number };
+
+const splitCache = new Map<string, Splits>();
+
+/** Splits of a dataset, prepared once per process for each (dataset, split) pair. */
+function splitsFor(dataset: string, split: SplitOptions): Splits {
+  const key = JSON.stringify([dataset, split]);
+  let splits = splitCache.get(key);
+  if (!splits) {
+    splits = prepareSplits(loadDataset(dataset), split);
+    splitCache.set(key, splits);
+  }
+  return splits;
+}
+
+export function runJob(job: TrainJob): JobResult {
+  const graph = lower(parseArchitecture(job.architecture));
+  const splits = splitsFor(job.dataset, job.split);
+  const { network, ...result } = train(graph, splits, job.options);
+  const out: JobResult = { ...result };
+  if (job.test) out.testAccuracy = accuracy(network, splits.test);
+  network.dispose();
+  return out;
+}
