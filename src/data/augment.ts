@@ -1,4 +1,4 @@
-import type { Shape } from './types.js';
+import type { ImageShape } from './types.js';
 
 export interface AugmentOptions {
   /** Padding on every side before the random crop back to h x w (default 4, as for CIFAR). */
@@ -16,7 +16,7 @@ export interface AugmentOptions {
 export function augmentBatch(
   x: Float32Array,
   count: number,
-  shape: Shape,
+  shape: ImageShape,
   rng: () => number,
   options: AugmentOptions = {},
 ): Float32Array {

@@ -2,7 +2,7 @@ import { basename, resolve } from 'node:path';
 import { DatasetError } from './errors.js';
 import { findPlainOrGzipped, requireFolder } from './folders.js';
 import { readIdx } from './idx.js';
-import type { Dataset, ImageSet, Shape } from './types.js';
+import type { Dataset, ImageSet, ImageShape } from './types.js';
 
 /** The file names of MNIST and of every dataset that copies its layout (Fashion-MNIST, KMNIST...). */
 export const IDX_FILES = {
@@ -14,7 +14,7 @@ export const IDX_FILES = {
 
 interface LabelledImages {
   set: ImageSet;
-  shape: Shape;
+  shape: ImageShape;
   imagesFile: string;
   labelsFile: string;
 }
@@ -66,7 +66,7 @@ function readLabelledImages(dir: string, imagesName: string, labelsName: string)
   return { set: { images: images.data, labels: labels.data, count }, shape: { h, w, c }, imagesFile, labelsFile };
 }
 
-function describeShape(shape: Shape): string {
+function describeShape(shape: ImageShape): string {
   return `${shape.h}x${shape.w}x${shape.c}`;
 }
 

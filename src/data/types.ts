@@ -1,5 +1,5 @@
 /** Image height, width and channels; images are stored channels last (NHWC). */
-export interface Shape {
+export interface ImageShape {
   h: number;
   w: number;
   c: number;
@@ -14,7 +14,7 @@ export interface ImageSet {
 
 export interface Dataset {
   name: string;
-  shape: Shape;
+  shape: ImageShape;
   /** Labels go from 0 to classes - 1. */
   classes: number;
   train: ImageSet;
@@ -37,7 +37,7 @@ export interface Splits {
   /** Per-channel mean and standard deviation of the training portion, on pixels scaled to [0, 1]. */
   mean: number[];
   std: number[];
-  shape: Shape;
+  shape: ImageShape;
   classes: number;
   /** Which images each part took: indices into dataset.train (train, validation) and dataset.test. */
   indices: { train: Int32Array; validation: Int32Array; test: Int32Array };
