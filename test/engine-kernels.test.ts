@@ -28,8 +28,8 @@ interface Case {
   pad: 'same' | 'valid';
 }
 
-/** Input and filter gradients of sum(op(x, f) * r), computed on the current backend. */
-function grads(c: Case): [Float32Array, Float32Array] {
+/** Output, and input and filter gradients of sum(op(x, f) * r), computed on the current backend. */
+function grads(c: Case): [Float32Array, Float32Array, Float32Array] {
   return tf.tidy(() => {
     const x = tf.tensor4d(values(c.batch * c.h * c.w * c.cin, 1), [c.batch, c.h, c.w, c.cin]);
     const f = tf.tensor4d(values(c.k * c.k * c.cin * c.cout, 2), [c.k, c.k, c.cin, c.cout]);
@@ -38,7 +38,7 @@ function grads(c: Case): [Float32Array, Float32Array] {
     const shape = op(x, f).shape;
     const r = tf.tensor(values(shape.reduce((a, b) => a * b, 1), 3), shape);
     const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => op(a as tf.Tensor4D, b as tf.Tensor4D).mul(r).sum())([x, f]);
-    return [dx!.dataSync() as Float32Array, df!.dataSync() as Float32Array];
+    return [op(x, f).dataSync() as Float32Array, dx!.dataSync() as Float32Array, df!.dataSync() as Float32Array];
   });
 }
 
@@ -68,7 +68,7 @@ for (const k of [3, 5, 7]) {
 cases.push({ kind: 'conv', batch: 3, h: 16, w: 16, cin: 24, cout: 40, k: 3, stride: 1, pad: 'same' });
 cases.push({ kind: 'depthwise', batch: 3, h: 16, w: 16, cin: 37, cout: 1, k: 5, stride: 2, pad: 'same' });
 
-describe('WASM gradient kernels match the cpu backend', () => {
+describe('WASM convolution kernels (forward and gradients) match the cpu backend', () => {
   it('registers the kernels tfjs-backend-wasm lacks', async () => {
     await initEngine('wasm');
     for (const name of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'ProcnasBatchNormTrain', 'ProcnasBatchNormGrad']) {
@@ -80,9 +80,10 @@ describe('WASM gradient kernels match the cpu backend', () => {
     const label = `${c.kind} ${c.h}x${c.w}x${c.cin}→${c.cout} k${c.k} s${c.stride} ${c.pad} batch ${c.batch}`;
     it(label, async () => {
       await initEngine('cpu');
-      const [dxCpu, dfCpu] = grads(c);
+      const [yCpu, dxCpu, dfCpu] = grads(c);
       await initEngine('wasm');
-      const [dxWasm, dfWasm] = grads(c);
+      const [yWasm, dxWasm, dfWasm] = grads(c);
+      assert.ok(relativeError(yWasm, yCpu) < 1e-5, `output: ${relativeError(yWasm, yCpu)}`);
       assert.ok(relativeError(dxWasm, dxCpu) < 1e-5, `input gradient: ${relativeError(dxWasm, dxCpu)}`);
       assert.ok(relativeError(dfWasm, dfCpu) < 1e-5, `filter gradient: ${relativeError(dfWasm, dfCpu)}`);
     });

@@ -18,6 +18,26 @@ static void zero(float *restrict p, int n) {
   for (int i = 0; i < n; i++) p[i] = 0.0f;
 }
 
+/* dW[kh][kw][ci][co] += x[ci] * g[co]: one rank-1 update. */
+static inline void rank1(float *restrict d, const float *restrict xi, const float *restrict g, int in_c, int out_c) {
+  for (int ci = 0; ci < in_c; ci++) {
+    float v = xi[ci];
+    float *restrict row = d + ci * out_c;
+    for (int co = 0; co < out_c; co++) row[co] += v * g[co];
+  }
+}
+
+/* Four rank-1 updates in one pass over dW: a quarter of the loads and stores of dW. */
+static inline void rank4(float *restrict d, const float *restrict x0, const float *restrict x1, const float *restrict x2,
+                         const float *restrict x3, const float *restrict g0, const float *restrict g1,
+                         const float *restrict g2, const float *restrict g3, int in_c, int out_c) {
+  for (int ci = 0; ci < in_c; ci++) {
+    float v0 = x0[ci], v1 = x1[ci], v2 = x2[ci], v3 = x3[ci];
+    float *restrict row = d + ci * out_c;
+    for (int co = 0; co < out_c; co++) row[co] += v0 * g0[co] + v1 * g1[co] + v2 * g2[co] + v3 * g3[co];
+  }
+}
+
 /* dW[kh][kw][ci][co] = sum over n, oh, ow of x[n][ih][iw][ci] * dy[n][oh][ow][co]. */
 EXPORT(conv2d_backprop_filter)
 void conv2d_backprop_filter(const float *restrict x, const float *restrict dy, float *restrict dw,
@@ -27,20 +47,64 @@ void conv2d_backprop_filter(const float *restrict x, const float *restrict dy, f
   zero(dw, k_h * k_w * in_c * out_c);
   for (int n = 0; n < batch; n++) {
     for (int oh = 0; oh < out_h; oh++) {
+      const float *restrict dy_row = dy + (n * out_h + oh) * out_w * out_c;
+      for (int kh = 0; kh < k_h; kh++) {
+        int ih = oh * stride_h + kh * dil_h - pad_top;
+        if (ih < 0 || ih >= in_h) continue;
+        const float *restrict x_row = x + (n * in_h + ih) * in_w * in_c;
+        for (int kw = 0; kw < k_w; kw++) {
+          float *restrict d = dw + (kh * k_w + kw) * in_c * out_c;
+          int ow = 0;
+          /* Blocks of four output columns whose inputs are all inside the image. */
+          for (; ow + 4 <= out_w; ow += 4) {
+            int iw0 = ow * stride_w + kw * dil_w - pad_left;
+            int iw3 = iw0 + 3 * stride_w;
+            if (iw0 < 0 || iw3 >= in_w) {
+              for (int j = 0; j < 4; j++) {
+                int iw = iw0 + j * stride_w;
+                if (iw >= 0 && iw < in_w) rank1(d, x_row + iw * in_c, dy_row + (ow + j) * out_c, in_c, out_c);
+              }
+              continue;
+            }
+            const float *restrict g = dy_row + ow * out_c;
+            const float *restrict xi = x_row + iw0 * in_c;
+            int step = stride_w * in_c;
+            rank4(d, xi, xi + step, xi + 2 * step, xi + 3 * step, g, g + out_c, g + 2 * out_c, g + 3 * out_c, in_c, out_c);
+          }
+          for (; ow < out_w; ow++) {
+            int iw = ow * stride_w + kw * dil_w - pad_left;
+            if (iw >= 0 && iw < in_w) rank1(d, x_row + iw * in_c, dy_row + ow * out_c, in_c, out_c);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* y[n][oh][ow][c*m+q] = sum over kh, kw of x[n][ih][iw][c] * w[kh][kw][c][q]. */
+EXPORT(depthwise_forward)
+void depthwise_forward(const float *restrict x, const float *restrict w, float *restrict y,
+                       int batch, int in_h, int in_w, int channels, int out_h, int out_w, int mult,
+                       int k_h, int k_w, int stride_h, int stride_w, int dil_h, int dil_w,
+                       int pad_top, int pad_left) {
+  zero(y, batch * out_h * out_w * channels * mult);
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
       for (int ow = 0; ow < out_w; ow++) {
-        const float *restrict g = dy + ((n * out_h + oh) * out_w + ow) * out_c;
+        float *restrict out = y + ((n * out_h + oh) * out_w + ow) * channels * mult;
         for (int kh = 0; kh < k_h; kh++) {
           int ih = oh * stride_h + kh * dil_h - pad_top;
           if (ih < 0 || ih >= in_h) continue;
           for (int kw = 0; kw < k_w; kw++) {
             int iw = ow * stride_w + kw * dil_w - pad_left;
             if (iw < 0 || iw >= in_w) continue;
-            const float *restrict xi = x + ((n * in_h + ih) * in_w + iw) * in_c;
-            float *restrict d = dw + (kh * k_w + kw) * in_c * out_c;
-            for (int ci = 0; ci < in_c; ci++) {
-              float v = xi[ci];
-              float *restrict row = d + ci * out_c;
-              for (int co = 0; co < out_c; co++) row[co] += v * g[co];
+            const float *restrict xi = x + ((n * in_h + ih) * in_w + iw) * channels;
+            const float *restrict wk = w + (kh * k_w + kw) * channels * mult;
+            if (mult == 1) {
+              for (int c = 0; c < channels; c++) out[c] += xi[c] * wk[c];
+            } else {
+              for (int c = 0; c < channels; c++)
+                for (int q = 0; q < mult; q++) out[c * mult + q] += xi[c] * wk[c * mult + q];
             }
           }
         }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_KERNELS } from './kernels/batch-norm.js';
-import { CONV_GRAD_KERNELS } from './kernels/conv-grads.js';
+import { CONVOLUTION_KERNELS } from './kernels/convolution.js';
 import { tf } from './tf.js';
 
 export type BackendChoice = 'auto' | 'native' | 'wasm' | 'cpu';
@@ -20,7 +20,7 @@ function prepareWasm(): void {
   const require = createRequire(import.meta.url);
   const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   setWasmPaths(`${dist}/`);
-  for (const kernel of [...CONV_GRAD_KERNELS, ...BATCH_NORM_KERNELS]) {
+  for (const kernel of [...CONVOLUTION_KERNELS, ...BATCH_NORM_KERNELS]) {
     // Some replace stock kernels that are too slow for training.
     if (tf.getKernel(kernel.kernelName, 'wasm')) tf.unregisterKernel(kernel.kernelName, 'wasm');
     tf.registerKernel(kernel);

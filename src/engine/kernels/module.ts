@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
+/** Arguments shared by the convolution kernels: three tensors, then the geometry. */
 type Conv2dGrad = (
   a: number, b: number, out: number,
   batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
@@ -18,6 +19,7 @@ export interface ProcnasKernels {
     batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
     kH: number, kW: number, strideH: number, strideW: number, dilH: number, dilW: number, padTop: number, padLeft: number,
   ): void;
+  depthwise_forward: Conv2dGrad;
   depthwise_backprop_input: Conv2dGrad;
   depthwise_backprop_filter: Conv2dGrad;
   bn_statistics(x: number, mean: number, invstd: number, scratch: number, rows: number, channels: number, epsilon: number): void;

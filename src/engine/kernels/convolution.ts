@@ -1,6 +1,8 @@
 /**
- * The gradient kernels tfjs-backend-wasm 4.22 does not register, backed by procnas's C kernels:
- * Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropInput, DepthwiseConv2dNativeBackpropFilter.
+ * Convolution kernels for the WASM backend, backed by procnas's C kernels: the gradients
+ * tfjs-backend-wasm 4.22 does not register (Conv2DBackpropFilter, DepthwiseConv2dNative-
+ * BackpropInput and -Filter) and replacements for stock kernels too slow for training
+ * (Conv2DBackpropInput; DepthwiseConv2dNative, whose XNNPACK path crawls on 5x5 and 7x7).
  * NHWC only; dilation is passed through (TF.js's own gradients refuse dilation > 1 anyway).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -58,6 +60,22 @@ const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+const depthwiseForward: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as BackendWasm;
+  const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const a = attrs as unknown as ConvAttrs;
+  nhwcOnly('DepthwiseConv2dNative', a);
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
+  const out = b.makeOutput(info.outShape, 'float32');
+  procnasKernels(b).depthwise_forward(
+    offsetOf(b, x.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId),
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, filter.shape[3] as number,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    info.padInfo.top, info.padInfo.left,
+  );
+  return out;
+};
+
 const depthwiseBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as BackendWasm;
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -89,7 +107,8 @@ const depthwiseBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
-export const CONV_GRAD_KERNELS: tf.KernelConfig[] = [
+export const CONVOLUTION_KERNELS: tf.KernelConfig[] = [
+  { kernelName: 'DepthwiseConv2dNative', backendName: 'wasm', kernelFunc: depthwiseForward },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput },
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm', kernelFunc: depthwiseBackpropInput },
