@@ -45,6 +45,37 @@ const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+/** A 1x1, stride-1, unpadded convolution is a matrix product over the batch's pixels. */
+function isPointwise(info: Conv2DInfo): boolean {
+  return (
+    info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
+    info.padInfo.top === 0 && info.padInfo.left === 0 && info.dilationHeight === 1 && info.dilationWidth === 1
+  );
+}
+
+/** Runs another WASM kernel from inside a kernel (tf.* ops would break reference counts). */
+function runWasm(b: BackendWasm, kernelName: string, inputs: Record<string, tf.TensorInfo>, attrs: Record<string, unknown>): tf.TensorInfo {
+  const kernel = tf.getKernel(kernelName, 'wasm');
+  if (!kernel) throw new Error(`procnas: kernel ${kernelName} is not registered for wasm`);
+  return kernel.kernelFunc({ inputs, backend: b, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+}
+
+/** The same data seen with another shape (a reshape without a kernel). */
+function view(t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  return { dataId: t.dataId, shape, dtype: t.dtype };
+}
+
+/**
+ * Product of [rows, inner] by [inner, cols] given the second one's transpose: XNNPACK's fast
+ * GEMM runs only for untransposed batch-1 operands, so the transpose is made explicitly.
+ */
+function matMulTransposedB(b: BackendWasm, a: tf.TensorInfo, bt: tf.TensorInfo, rows: number, inner: number, cols: number): tf.TensorInfo {
+  const bMatrix = runWasm(b, 'Transpose', { x: view(bt, [cols, inner]) }, { perm: [1, 0] });
+  const product = runWasm(b, 'BatchMatMul', { a: view(a, [1, rows, inner]), b: view(bMatrix, [1, inner, cols]) }, { transposeA: false, transposeB: false });
+  b.disposeData(bMatrix.dataId);
+  return product;
+}
+
 /** Replaces the stock kernel, which runs naive loops over the whole filter for every pixel. */
 const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as BackendWasm;
@@ -52,6 +83,11 @@ const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
   nhwcOnly('Conv2DBackpropInput', a);
   const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+  if (isPointwise(info)) {
+    // dx [pixels, ci] = dy [pixels, co] · Wᵀ, with W stored [ci, co].
+    const pixels = info.batchSize * info.inHeight * info.inWidth;
+    return view(matMulTransposedB(b, dy, filter, pixels, info.outChannels, info.inChannels), a.inputShape);
+  }
   const out = b.makeOutput(a.inputShape, 'float32');
   const scratch = b.makeOutput(filter.shape, 'float32');
   const [batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pt, pl] = geometry(info) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
