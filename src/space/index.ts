@@ -6,3 +6,4 @@ export * from './networks.js';
 export * from './notation.js';
 export type { GraphSpec } from './custom.js';
 export * from './resolve.js';
+export * from './search-space.js';

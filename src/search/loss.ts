@@ -1,0 +1,78 @@
+/**
+ * The processor-related loss: prediction error plus the processor's DRAM cost.
+ *
+ * - additive (default): error + λ_time · T_dram / T_ref + λ_energy · E_dram / E_ref, with the
+ *   references taken from the initial architecture so that λ is unitless;
+ * - mnasnet: MnasNet's soft constraint, as a loss: 1 - (1 - error) · (T / T_target)^w, where
+ *   T is the DRAM time (or, with `mnasnetMetric: 'latency'`, the roofline latency);
+ * - budgets: hard limits; a candidate above any is rejected (infinite loss) before training.
+ */
+import type { CostFigures } from './types.js';
+
+export interface Budgets {
+  dramTimeS?: number;
+  dramEnergyJ?: number;
+  latencyS?: number;
+  params?: number;
+  macs?: number;
+}
+
+export interface LossConfig {
+  kind: 'additive' | 'mnasnet';
+  lambdaTime: number;
+  lambdaEnergy: number;
+  /** mnasnet: the target time in seconds, the exponent w (MnasNet: -0.07) and what T measures. */
+  targetS?: number;
+  exponent: number;
+  mnasnetMetric: 'dram' | 'latency';
+  budgets: Budgets;
+}
+
+export const DEFAULT_LOSS: LossConfig = {
+  kind: 'additive',
+  lambdaTime: 0.1,
+  lambdaEnergy: 0.1,
+  exponent: -0.07,
+  mnasnetMetric: 'dram',
+  budgets: {},
+};
+
+/** The initial architecture's DRAM time and energy: the units of the additive terms. */
+export interface Reference {
+  dramTimeS: number;
+  dramEnergyJ: number;
+}
+
+export function referenceOf(cost: CostFigures): Reference {
+  return { dramTimeS: cost.dramTimeS, dramEnergyJ: cost.dramEnergyJ };
+}
+
+/** The budgets a candidate breaks, as readable reasons (empty when it fits them all). */
+export function budgetViolations(cost: CostFigures, budgets: Budgets): string[] {
+  const checks: Array<[keyof Budgets, number, string]> = [
+    ['dramTimeS', cost.dramTimeS, 'DRAM time'],
+    ['dramEnergyJ', cost.dramEnergyJ, 'DRAM energy'],
+    ['latencyS', cost.latencyS, 'latency'],
+    ['params', cost.params, 'params'],
+    ['macs', cost.macs, 'MACs'],
+  ];
+  return checks.flatMap(([key, value, what]) => {
+    const limit = budgets[key];
+    return limit !== undefined && value > limit ? [`${what} ${value.toPrecision(4)} above the budget ${limit}`] : [];
+  });
+}
+
+/** The loss of a candidate with prediction error `error` (0..1) and cost `cost`. */
+export function processorLoss(error: number, cost: CostFigures, reference: Reference, config: LossConfig): number {
+  if (budgetViolations(cost, config.budgets).length > 0) return Number.POSITIVE_INFINITY;
+  if (config.kind === 'mnasnet') {
+    const t = config.mnasnetMetric === 'latency' ? cost.latencyS : cost.dramTimeS;
+    const target = config.targetS ?? reference.dramTimeS;
+    return 1 - (1 - error) * (t / target) ** config.exponent;
+  }
+  return (
+    error +
+    config.lambdaTime * (cost.dramTimeS / reference.dramTimeS) +
+    config.lambdaEnergy * (cost.dramEnergyJ / reference.dramEnergyJ)
+  );
+}

@@ -1,0 +1,61 @@
+/** What the search loop, the strategies and the evaluators exchange. */
+import type { CostReport } from '../cost/index.js';
+import type { Architecture } from '../space/index.js';
+
+export type TrialStatus = 'done' | 'rejected' | 'failed';
+
+/** The cost-model figures a search keeps of each candidate. */
+export interface CostFigures {
+  params: number;
+  macs: number;
+  latencyS: number;
+  energyJ: number;
+  dramTimeS: number;
+  dramEnergyJ: number;
+  dramBytes: number;
+}
+
+export function costFigures(cost: CostReport): CostFigures {
+  return {
+    params: cost.params,
+    macs: cost.macs,
+    latencyS: cost.latencyS,
+    energyJ: cost.energyJ,
+    dramTimeS: cost.dram.timeS,
+    dramEnergyJ: cost.dram.energyJ,
+    dramBytes: cost.dram.readBytes + cost.dram.writeBytes,
+  };
+}
+
+export interface Trial {
+  /** 0-based order of evaluation. */
+  index: number;
+  key: string;
+  architecture: Architecture;
+  status: TrialStatus;
+  /** Prediction error in [0, 1]; undefined unless done. */
+  error?: number;
+  loss: number;
+  cost: CostFigures;
+  /** Why a trial was rejected or failed. */
+  reason?: string;
+  evaluationS: number;
+}
+
+/** Gives the prediction error of an architecture: by training it, or from a benchmark table. */
+export interface Evaluator {
+  evaluate(architecture: Architecture): Promise<{ error: number }>;
+  close?(): Promise<void>;
+}
+
+/**
+ * A search strategy in ask/tell form: it proposes candidates and is told their trials. It never
+ * sees how errors are obtained. Its state is plain data, so that a search can be resumed.
+ */
+export interface Strategy {
+  readonly name: string;
+  /** The next candidates to evaluate (at least one). */
+  propose(): Architecture[];
+  /** The trials of candidates it proposed (and of any already known ones). */
+  observe(trials: Trial[]): void;
+}
