@@ -2,10 +2,12 @@
 /** The procnas command: parses arguments, wires the parts together, prints. Nothing else. */
 import { Command } from 'commander';
 import { DatasetError } from '../data/index.js';
+import { ConfigError } from '../experiment/config.js';
 import { ProcessorError } from '../processor/index.js';
 import { ArchitectureError } from '../space/index.js';
 import { registerCost } from './commands/cost.js';
 import { registerPresets } from './commands/presets.js';
+import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
 
 const program = new Command()
@@ -14,12 +16,13 @@ const program = new Command()
   .showHelpAfterError();
 registerCost(program);
 registerPresets(program);
+registerSearch(program);
 registerTrain(program);
 
 try {
   await program.parseAsync();
 } catch (error) {
-  const known = [ArchitectureError, ProcessorError, DatasetError, RangeError];
+  const known = [ArchitectureError, ProcessorError, DatasetError, ConfigError, RangeError];
   if (known.some((kind) => error instanceof kind)) {
     console.error(`procnas: ${(error as Error).message}`);
     process.exit(2);

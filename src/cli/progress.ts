@@ -2,7 +2,8 @@
 import { SingleBar } from 'cli-progress';
 
 export interface Progress {
-  update(done: number, total: number, status: string): void;
+  /** `total` undefined: open-ended work (the bar shows the count only). */
+  update(done: number, total: number | undefined, status: string): void;
   /** A line that stays (an epoch summary), printed above the bar. */
   log(line: string): void;
   stop(): void;
@@ -14,11 +15,12 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
     let started = false;
     return {
       update(done, total, status) {
+        const end = total ?? done;
         if (!started) {
-          bar.start(total, done, { status });
+          bar.start(end, done, { status });
           started = true;
         } else {
-          bar.setTotal(total);
+          bar.setTotal(end);
           bar.update(done, { status });
         }
       },
@@ -39,7 +41,7 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
     update(done, total, status) {
       const now = Date.now();
       if (now - last >= 5000 || done === total) {
-        stream.write(`${label} ${done}/${total} ${status}\n`);
+        stream.write(`${label} ${done}${total === undefined ? '' : `/${total}`} ${status}\n`);
         last = now;
       }
     },

@@ -27,9 +27,16 @@ export interface SearchOptions {
   /** Whose DRAM cost counts: deployment (inference) or the training step. */
   costMode?: CostMode;
   costBatch?: number;
-  onTrial?: (trial: Trial, best: Trial) => void;
-  /** Seconds since the search started (replaceable for tests). */
-  clock?: () => number;
+  /** Called for every trial; `replayed` when it came from `prior` rather than the evaluator. */
+  onTrial?: (trial: Trial, best: Trial, replayed: boolean) => void;
+  /**
+   * Trials of an interrupted run of the same search. The strategy is replayed from the start
+   * with the same seed and is told these results instead of evaluating again, so the resumed
+   * search takes exactly the path the uninterrupted one would have taken.
+   */
+  prior?: Trial[];
+  /** Seconds already spent before this run (a resumed search keeps its time budget). */
+  elapsedBeforeS?: number;
 }
 
 export interface SearchResult {
@@ -46,7 +53,8 @@ export interface SearchResult {
 export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   if (!hasAnyLimit(o.stop)) throw new Error('a search needs at least one stop condition');
   const started = performance.now();
-  const clock = o.clock ?? (() => (performance.now() - started) / 1000);
+  const clock = (): number => (o.elapsedBeforeS ?? 0) + (performance.now() - started) / 1000;
+  const prior = new Map((o.prior ?? []).map((t) => [t.key, t]));
   const costOptions = { mode: o.costMode ?? 'inference', batch: o.costBatch ?? 1 };
   const reference = referenceOf(costFigures(estimateCost(lower(o.initial), o.processor, costOptions)));
   const trials: Trial[] = [];
@@ -57,6 +65,15 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     const key = o.space.key(architecture);
     const known = byKey.get(key);
     if (known) return known;
+    const replay = prior.get(key);
+    if (replay) {
+      const trial = { ...replay, index: trials.length };
+      byKey.set(key, trial);
+      trials.push(trial);
+      if (!best || trial.loss < best.loss) best = trial;
+      o.onTrial?.(trial, best, true);
+      return trial;
+    }
     const t0 = performance.now();
     const trial: Trial = { index: trials.length, key, architecture, status: 'done', loss: Number.POSITIVE_INFINITY, cost: costFigures(estimateCost(lower(architecture), o.processor, costOptions)), evaluationS: 0 };
     byKey.set(key, trial);
@@ -79,7 +96,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     }
     trial.evaluationS = (performance.now() - t0) / 1000;
     if (!best || trial.loss < best.loss) best = trial;
-    o.onTrial?.(trial, best);
+    o.onTrial?.(trial, best, false);
     return trial;
   };
 

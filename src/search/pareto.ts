@@ -16,3 +16,9 @@ export function paretoFront(trials: Trial[]): Trial[] {
   const done = trials.filter((t) => t.status === 'done');
   return done.filter((t) => !done.some((u) => u !== t && dominates(u, t)));
 }
+
+/** The front after one more trial: O(front) work, for progress displays during a search. */
+export function addToFront(front: Trial[], trial: Trial): Trial[] {
+  if (trial.status !== 'done' || front.some((t) => t === trial || dominates(t, trial))) return front;
+  return [...front.filter((t) => !dominates(trial, t)), trial];
+}

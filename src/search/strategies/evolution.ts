@@ -9,6 +9,8 @@ import type { Strategy, Trial } from '../types.js';
 export interface EvolutionOptions {
   populationSize: number;
   sampleSize: number;
+  /** Children proposed at once (one per parallel worker); each from its own tournament. */
+  batch: number;
 }
 
 export class Evolution implements Strategy {
@@ -20,7 +22,7 @@ export class Evolution implements Strategy {
     private readonly space: SearchSpace,
     private readonly initial: Architecture,
     private readonly random: Random,
-    private readonly options: EvolutionOptions = { populationSize: 20, sampleSize: 5 },
+    private readonly options: EvolutionOptions = { populationSize: 20, sampleSize: 5, batch: 1 },
   ) {}
 
   propose(): Architecture[] {
@@ -28,19 +30,23 @@ export class Evolution implements Strategy {
       this.proposedInitial = true;
       return [this.initial];
     }
+    return Array.from({ length: Math.max(1, this.options.batch) }, () => this.child());
+  }
+
+  private child(): Architecture {
     if (this.population.length < this.options.populationSize) {
       // Founders: mutants of the initial architecture, one to three moves away.
       let a = this.initial;
       const moves = 1 + Math.floor(this.random() * 3);
       for (let i = 0; i < moves; i++) a = this.space.mutate(a, this.random);
-      return [a];
+      return a;
     }
     let parent: Trial | undefined;
     for (let i = 0; i < this.options.sampleSize; i++) {
       const t = this.population[Math.floor(this.random() * this.population.length)] as Trial;
       if (!parent || t.loss < parent.loss) parent = t;
     }
-    return [this.space.mutate((parent as Trial).architecture, this.random)];
+    return this.space.mutate((parent as Trial).architecture, this.random);
   }
 
   observe(trials: Trial[]): void {

@@ -10,6 +10,8 @@ export class RandomSearch implements Strategy {
     private readonly space: SearchSpace,
     private readonly initial: Architecture,
     private readonly random: Random,
+    /** Samples proposed at once (one per parallel worker). */
+    private readonly batch = 1,
   ) {}
 
   propose(): Architecture[] {
@@ -17,7 +19,7 @@ export class RandomSearch implements Strategy {
       this.first = false;
       return [this.initial];
     }
-    return [this.space.sample(this.random)];
+    return Array.from({ length: Math.max(1, this.batch) }, () => this.space.sample(this.random));
   }
 
   observe(): void {}

@@ -1,0 +1,114 @@
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { ConfigError, loadSearchConfigFile, mergeConfig, parseSearchConfig } from '../../experiment/config.js';
+import type { SearchConfigInput } from '../../experiment/config.js';
+import { runExperiment } from '../../experiment/run.js';
+import { formatSI } from '../../processor/index.js';
+import { addToFront } from '../../search/index.js';
+import type { Trial } from '../../search/index.js';
+import { duration, nonNegativeInt, nonNegativeNumber, positiveInt } from '../args.js';
+import { createProgress } from '../progress.js';
+import { ARCH_HELP } from './cost.js';
+
+interface SearchFlags {
+  config?: string;
+  processor?: string;
+  dataset?: string;
+  initial?: string;
+  strategy?: 'local' | 'evolution' | 'random';
+  lambdaTime?: number;
+  lambdaEnergy?: number;
+  budget?: number;
+  maxEvals?: number;
+  patience?: number;
+  seed?: number;
+  out?: string;
+  resume?: string;
+  table?: string;
+  workers?: number;
+  json?: boolean;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+}
+
+function describe(t: Trial): string {
+  const error = t.error === undefined ? '—' : `${(100 * t.error).toFixed(2)}%`;
+  return `error ${error}, DRAM ${formatSI(t.cost.dramTimeS, 's')} / ${formatSI(t.cost.dramEnergyJ, 'J')}, ${t.cost.params.toLocaleString('en-US')} params, loss ${t.loss.toFixed(4)}`;
+}
+
+export function registerSearch(program: Command): void {
+  program
+    .command('search')
+    .description('Search for the architecture of lowest processor-related loss (bare: MNIST, mobile-npu, local search, ~10 min)')
+    .option('-c, --config <file>', 'a YAML or JSON search configuration (flags override its keys)')
+    .option('-p, --processor <preset|file>', 'processor (config key: processor)')
+    .option('-d, --dataset <spec>', 'task dataset (config key: dataset)')
+    .option('-i, --initial <arch>', `initial architecture: ${ARCH_HELP} (config key: initial)`)
+    .addOption(new Option('-s, --strategy <name>', 'search strategy (config key: strategy)').choices(['local', 'evolution', 'random']))
+    .option('--lambda-time <x>', 'weight of DRAM time in the loss (config key: loss.lambdaTime)', nonNegativeNumber)
+    .option('--lambda-energy <x>', 'weight of DRAM energy in the loss (config key: loss.lambdaEnergy)', nonNegativeNumber)
+    .option('--budget <time>', 'wall-clock budget, e.g. 10m (config key: stop.budget)', duration)
+    .option('--max-evals <n>', 'stop after this many evaluations (config key: stop.maxEvals)', positiveInt)
+    .option('--patience <k>', 'stop after k iterations without improvement (config key: stop.patience)', positiveInt)
+    .option('--seed <n>', 'seed of the strategy, the splits and the training (config key: seed)', nonNegativeInt)
+    .option('--table <file>', 'evaluate from a NAS-Bench-201 accuracy table instead of training (config keys: evaluator.kind, evaluator.table)')
+    .option('--workers <n>', 'parallel trainings (config key: workers; default: one per core)', positiveInt)
+    .option('-o, --out <dir>', 'results folder (default runs/<timestamp>)')
+    .option('--resume <dir>', 'continue the experiment in this folder where it stopped')
+    .option('--json', 'print the result as one JSON object')
+    .action(async (flags: SearchFlags) => {
+      if (flags.resume && (flags.config || flags.out)) throw new ConfigError('--resume continues a folder with its own configuration: give neither --config nor --out');
+      const file: SearchConfigInput = flags.config ? loadSearchConfigFile(flags.config) : {};
+      const overrides: SearchConfigInput = {
+        processor: flags.processor,
+        dataset: flags.dataset,
+        initial: flags.initial,
+        strategy: flags.strategy,
+        seed: flags.seed,
+        workers: flags.workers,
+        loss: { lambdaTime: flags.lambdaTime, lambdaEnergy: flags.lambdaEnergy },
+        stop: { budget: flags.budget, maxEvals: flags.maxEvals, patience: flags.patience },
+        evaluator: flags.table ? { kind: 'nb201-table', table: flags.table } : undefined,
+      };
+      const config = parseSearchConfig(mergeConfig(file, overrides), flags.config ?? 'flags');
+      const out = flags.resume ?? flags.out ?? `runs/${timestamp()}`;
+      const progress = createProgress('search');
+      let budgetS: number | undefined;
+      const maxEvals = config.stop.maxEvals;
+      let front: Trial[] = [];
+      const result = await runExperiment(config, out, flags.resume !== undefined, {
+        onStart: (info) => {
+          budgetS = info.budgetS;
+          const resumed = info.resumedTrials ? `, resuming ${info.resumedTrials} stored trials` : '';
+          progress.log(`searching from ${info.initial.name} on ${info.processor.name} (${info.space} space, ${info.evaluator} evaluator, ${info.workers} workers${resumed}) → ${info.out}`);
+        },
+        onTrial: (trial, best, p) => {
+          front = addToFront(front, trial);
+          const status = `best loss ${best.loss.toFixed(4)}, Pareto front ${front.length}`;
+          if (budgetS !== undefined) {
+            progress.update(Math.min(budgetS, Math.round(p.elapsedS)), Math.round(budgetS), `s, ${p.trials} trials, ${status}`);
+          } else {
+            progress.update(p.trials, maxEvals, `trials, ${status}`);
+          }
+        },
+      });
+      progress.stop();
+      const { best, initial, pareto, evaluations, stoppedBecause } = result.search;
+      if (flags.json) {
+        console.log(JSON.stringify({ out: result.out, stoppedBecause, evaluations, best: { key: best.key, error: best.error, loss: best.loss, cost: best.cost }, initial: { key: initial.key, error: initial.error, loss: initial.loss, cost: initial.cost }, paretoSize: pareto.length }, null, 2));
+        return;
+      }
+      console.log(
+        [
+          `stopped after ${evaluations} evaluations: ${stoppedBecause}`,
+          `  initial  ${describe(initial)}`,
+          `  best     ${describe(best)}`,
+          `  best architecture: ${best.key}`,
+          `  Pareto front (error, DRAM time, DRAM energy): ${pareto.length} architectures`,
+          `  results in ${result.out}/ (best.json, summary.json, experiment.sqlite)`,
+        ].join('\n'),
+      );
+    });
+}

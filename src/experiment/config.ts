@@ -1,0 +1,155 @@
+/**
+ * The search configuration: a YAML or JSON file, command-line flags on top, defaults for the
+ * rest. Bare `procnas search` runs the main job: MNIST, the mobile-NPU preset, a small MBConv
+ * network as the initial architecture, local search, about ten minutes on all cores.
+ */
+
+/** The stop condition when none is given: the main job's ten minutes. */
+export const DEFAULT_BUDGET_S = 600;
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const duration = z.union([
+  z.number().positive(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?(s|m|h)?$/, 'write a duration such as 90s, 10m or 1h')
+    .transform((text) => {
+      const match = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text) as RegExpExecArray;
+      return Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'];
+    }),
+]);
+const positiveInt = z.number().int().positive();
+
+/** The default initial architecture of the main job: 37,658 parameters, 97.8% on MNIST in one epoch. */
+export const DEFAULT_INITIAL = {
+  name: 'mnist-mbconv',
+  input: '28x28x1',
+  classes: 10,
+  stem: ['cn_k3_c16'],
+  stages: [['ir_k3_s2_e4_c32'], ['ir_r2_k3_s2_e4_c48']],
+  head: ['gap', 'fc'],
+};
+
+export const SearchConfigSchema = z
+  .object({
+    processor: z.string().default('mobile-npu'),
+    dataset: z.string().default('mnist'),
+    /** A built-in name, a file, or an architecture written inline. */
+    initial: z.union([z.string(), z.record(z.string(), z.unknown())]).default(DEFAULT_INITIAL),
+    strategy: z.enum(['local', 'evolution', 'random']).default('local'),
+    seed: z.number().int().nonnegative().default(0),
+    loss: z
+      .object({
+        kind: z.enum(['additive', 'mnasnet']).default('additive'),
+        lambdaTime: z.number().nonnegative().default(0.1),
+        lambdaEnergy: z.number().nonnegative().default(0.1),
+        targetS: z.number().positive().optional(),
+        exponent: z.number().default(-0.07),
+        mnasnetMetric: z.enum(['dram', 'latency']).default('dram'),
+        budgets: z
+          .object({
+            dramTimeS: z.number().positive().optional(),
+            dramEnergyJ: z.number().positive().optional(),
+            latencyS: z.number().positive().optional(),
+            params: positiveInt.optional(),
+            macs: positiveInt.optional(),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({ kind: 'additive', lambdaTime: 0.1, lambdaEnergy: 0.1, exponent: -0.07, mnasnetMetric: 'dram', budgets: {} }),
+    stop: z
+      .object({
+        budget: duration.optional(),
+        maxEvals: positiveInt.optional(),
+        maxIterations: positiveInt.optional(),
+        patience: positiveInt.optional(),
+        targetLoss: z.number().optional(),
+      })
+      .strict()
+      .default({}),
+    /** Whose DRAM cost enters the loss: deployment (inference) or one training step. */
+    cost: z
+      .object({ mode: z.enum(['inference', 'training']).default('inference'), batch: positiveInt.default(1) })
+      .strict()
+      .default({ mode: 'inference', batch: 1 }),
+    evaluator: z
+      .object({
+        kind: z.enum(['train', 'nb201-table']).default('train'),
+        /** nb201-table: the accuracy table (JSON keyed by architecture string) and its dataset. */
+        table: z.string().optional(),
+        tableDataset: z.enum(['cifar10', 'cifar100', 'ImageNet16-120']).default('cifar10'),
+      })
+      .strict()
+      .default({ kind: 'train', tableDataset: 'cifar10' }),
+    training: z
+      .object({
+        epochs: positiveInt.default(1),
+        batch: positiveInt.default(64),
+        /** Training images per candidate (a subset keeps a search within its budget). */
+        limit: positiveInt.optional().default(8000),
+        validation: positiveInt.default(2000),
+        lr: z.number().positive().default(0.1),
+        optimizer: z.enum(['sgd', 'adam']).default('sgd'),
+        weightDecay: z.number().nonnegative().default(5e-4),
+        labelSmoothing: z.number().min(0).max(0.99).default(0),
+        augment: z.boolean().default(false),
+        budget: duration.optional(),
+      })
+      .strict()
+      .default({ epochs: 1, batch: 64, limit: 8000, validation: 2000, lr: 0.1, optimizer: 'sgd', weightDecay: 5e-4, labelSmoothing: 0, augment: false }),
+    workers: positiveInt.optional(),
+    backend: z.enum(['auto', 'native', 'wasm', 'cpu']).default('auto'),
+  })
+  .strict();
+
+export type SearchConfig = z.output<typeof SearchConfigSchema>;
+export type SearchConfigInput = z.input<typeof SearchConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates configuration data; errors name every bad key by its path. */
+export function parseSearchConfig(data: unknown, source = 'config'): SearchConfig {
+  const result = SearchConfigSchema.safeParse(data ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`${source}: invalid search configuration\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+export function loadSearchConfigFile(file: string): SearchConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read: ${(error as Error).message}`);
+  }
+  try {
+    return (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as SearchConfigInput;
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+}
+
+/** Deep-merges overrides (e.g. from flags) into file data: the flags win. */
+export function mergeConfig(base: SearchConfigInput, overrides: SearchConfigInput): SearchConfigInput {
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(overrides as Record<string, unknown>)) {
+    if (value === undefined) continue;
+    const prev = out[key];
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object' && !Array.isArray(prev)
+        ? mergeConfig(prev as SearchConfigInput, value as SearchConfigInput)
+        : value;
+  }
+  return out as SearchConfigInput;
+}

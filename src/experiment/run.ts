@@ -1,0 +1,160 @@
+/**
+ * Runs a search as an experiment: the configuration and every trial go to the store as they
+ * happen, a killed run resumes from its folder, and the results land in the folder at the end
+ * (experiment.sqlite, best.json, summary.json).
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { createRng, loadDataset } from '../data/index.js';
+import { resolveProcessor } from '../processor/index.js';
+import type { Processor } from '../processor/index.js';
+import { TrainingEvaluator } from '../search/evaluators/training.js';
+import { Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, runSearch } from '../search/index.js';
+import type { Evaluator, SearchResult, StopConditions, Strategy, Trial } from '../search/index.js';
+import { MobileSpace, Nb201Space, architectureToData, parseArchitecture, resolveArchitecture } from '../space/index.js';
+import type { Architecture, SearchSpace } from '../space/index.js';
+import { ConfigError, DEFAULT_BUDGET_S, parseSearchConfig } from './config.js';
+import type { SearchConfig } from './config.js';
+import { ExperimentStore, notationOf } from './store.js';
+
+export interface ExperimentEvents {
+  /** Once the experiment is set up, before the first trial. */
+  onStart?(info: { out: string; processor: Processor; initial: Architecture; space: string; evaluator: string; workers: number; resumedTrials: number; budgetS?: number }): void;
+  onTrial?(trial: Trial, best: Trial, progress: { trials: number; elapsedS: number; replayed: boolean }): void;
+}
+
+export interface ExperimentResult {
+  out: string;
+  config: SearchConfig;
+  search: SearchResult;
+}
+
+export const STORE_FILE = 'experiment.sqlite';
+
+function stopConditions(config: SearchConfig): StopConditions {
+  const s = config.stop;
+  const stop: StopConditions = { maxEvaluations: s.maxEvals, maxIterations: s.maxIterations, patience: s.patience, timeBudgetS: s.budget, targetLoss: s.targetLoss };
+  const any = Object.values(stop).some((v) => v !== undefined);
+  return any ? stop : { timeBudgetS: DEFAULT_BUDGET_S };
+}
+
+function initialArchitecture(config: SearchConfig): Architecture {
+  return typeof config.initial === 'string' ? resolveArchitecture(config.initial) : parseArchitecture(config.initial, 'initial');
+}
+
+function isNb201(a: Architecture): boolean {
+  const first = a.stages[0]?.[0];
+  return first?.kind === 'block' && first.args.type === 'nb';
+}
+
+function createStrategy(config: SearchConfig, space: SearchSpace, initial: Architecture, workers: number): Strategy {
+  const random = createRng(config.seed);
+  switch (config.strategy) {
+    case 'local':
+      return new LocalSearch(space, initial, random);
+    case 'evolution':
+      return new Evolution(space, initial, random, { populationSize: 20, sampleSize: 5, batch: workers });
+    case 'random':
+      return new RandomSearch(space, initial, random, workers);
+  }
+}
+
+/** Runs (or, with `resume`, continues) the experiment in folder `out`. */
+export async function runExperiment(input: SearchConfig, out: string, resume: boolean, events: ExperimentEvents = {}): Promise<ExperimentResult> {
+  if (resume && !existsSync(join(out, STORE_FILE))) throw new ConfigError(`${out}: no experiment to resume (no ${STORE_FILE})`);
+  mkdirSync(out, { recursive: true });
+  const store = new ExperimentStore(join(out, STORE_FILE));
+  try {
+    let config = input;
+    if (resume) {
+      config = parseSearchConfig(store.getMeta('config'), join(out, STORE_FILE));
+    } else {
+      if (store.count() > 0) throw new ConfigError(`${out} already holds an experiment: resume it with --resume ${out}, or choose another --out`);
+      store.setMeta('config', config);
+      store.setMeta('started', new Date().toISOString());
+    }
+    const processor = resolveProcessor(config.processor);
+    let initial = initialArchitecture(config);
+    const nb201 = isNb201(initial);
+    const workers = config.workers ?? availableParallelism();
+    let evaluator: Evaluator;
+    let space: SearchSpace;
+    if (config.evaluator.kind === 'nb201-table') {
+      if (!nb201) throw new ConfigError('evaluator nb201-table needs a NAS-Bench-201 initial architecture (initial: "nb201:|...|")');
+      if (!config.evaluator.table) throw new ConfigError('evaluator.table: give the path of the NAS-Bench-201 accuracy table');
+      const nbSpace = new Nb201Space(config.evaluator.tableDataset);
+      space = nbSpace;
+      evaluator = new Nb201TableEvaluator(nbSpace, config.evaluator.table, config.evaluator.tableDataset);
+    } else {
+      const dataset = loadDataset(config.dataset);
+      // The initial architecture takes the task's images and classes.
+      initial = { ...initial, input: dataset.shape, classes: dataset.classes };
+      space = nb201 ? new Nb201Space() : new MobileSpace(initial);
+      const t = config.training;
+      evaluator = new TrainingEvaluator({
+        dataset: config.dataset,
+        split: { seed: config.seed, limit: t.limit, validation: t.validation },
+        training: { epochs: t.epochs, batchSize: t.batch, learningRate: t.lr, optimizer: t.optimizer, weightDecay: t.weightDecay, labelSmoothing: t.labelSmoothing, augment: t.augment, seed: config.seed, timeBudgetS: t.budget },
+        workers,
+        backend: config.backend,
+      });
+    }
+    const stop = stopConditions(config);
+    const prior = resume ? store.trials() : [];
+    const elapsedBeforeS = store.getMeta<number>('elapsedS') ?? 0;
+    events.onStart?.({ out, processor, initial, space: space.name, evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS });
+    const started = performance.now();
+    try {
+      const search = await runSearch({
+        space,
+        strategy: createStrategy(config, space, initial, workers),
+        evaluator,
+        processor,
+        initial,
+        loss: { ...config.loss },
+        stop,
+        costMode: config.cost.mode,
+        costBatch: config.cost.batch,
+        prior,
+        elapsedBeforeS,
+        onTrial: (trial, best, replayed) => {
+          const elapsedS = elapsedBeforeS + (performance.now() - started) / 1000;
+          if (!replayed) {
+            store.addTrial(trial, config.seed);
+            store.setMeta('elapsedS', elapsedS);
+          }
+          events.onTrial?.(trial, best, { trials: trial.index + 1, elapsedS, replayed });
+        },
+      });
+      writeResults(out, config, search);
+      store.setMeta('status', `finished: ${search.stoppedBecause}`);
+      return { out, config, search };
+    } finally {
+      await evaluator.close?.();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+function trialSummary(t: Trial): object {
+  const data = architectureToData(t.architecture);
+  return { index: t.index, notation: notationOf(data), status: t.status, error: t.error ?? null, loss: Number.isFinite(t.loss) ? t.loss : null, cost: t.cost, reason: t.reason ?? null };
+}
+
+function writeResults(out: string, config: SearchConfig, search: SearchResult): void {
+  const best = { architecture: architectureToData(search.best.architecture), ...trialSummary(search.best), initial: trialSummary(search.initial) };
+  writeFileSync(join(out, 'best.json'), `${JSON.stringify(best, null, 2)}\n`);
+  const summary = {
+    config,
+    stoppedBecause: search.stoppedBecause,
+    iterations: search.iterations,
+    evaluations: search.evaluations,
+    reference: search.reference,
+    best: trialSummary(search.best),
+    initial: trialSummary(search.initial),
+    pareto: search.pareto.map(trialSummary),
+  };
+  writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+}

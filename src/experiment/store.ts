@@ -1,0 +1,144 @@
+/**
+ * The experiment store: one SQLite file per experiment holding its configuration, every trial
+ * (architecture, notation, cost figures, error, loss, status, timings, seed) and its progress.
+ * A trial is written in its own transaction as soon as it is evaluated, so a run killed at any
+ * moment loses only the evaluations in flight.
+ */
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { architectureToData, parseArchitecture } from '../space/index.js';
+import type { ArchitectureData } from '../space/index.js';
+import type { Trial, TrialStatus } from '../search/index.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+  idx INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  notation TEXT NOT NULL,
+  architecture TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('done', 'rejected', 'failed')),
+  error REAL,
+  loss REAL,
+  reason TEXT,
+  params INTEGER NOT NULL,
+  macs INTEGER NOT NULL,
+  latency_s REAL NOT NULL,
+  energy_j REAL NOT NULL,
+  dram_time_s REAL NOT NULL,
+  dram_energy_j REAL NOT NULL,
+  dram_bytes INTEGER NOT NULL,
+  evaluation_s REAL NOT NULL,
+  seed INTEGER NOT NULL,
+  finished_at TEXT NOT NULL
+);`;
+
+interface TrialRow {
+  idx: number;
+  key: string;
+  architecture: string;
+  status: TrialStatus;
+  error: number | null;
+  loss: number | null;
+  reason: string | null;
+  params: number;
+  macs: number;
+  latency_s: number;
+  energy_j: number;
+  dram_time_s: number;
+  dram_energy_j: number;
+  dram_bytes: number;
+  evaluation_s: number;
+}
+
+/** One line per block, for people reading the store: `ir_r1_k3_s2_e6_c24 ir_r1_k5_s1_e3_c24 | ...`. */
+export function notationOf(data: ArchitectureData): string {
+  return data.stages.map((stage) => stage.map((e) => (typeof e === 'string' ? e : 'graph')).join(' ')).join(' | ');
+}
+
+export class ExperimentStore {
+  private readonly db: SqliteDatabase;
+
+  constructor(readonly file: string) {
+    this.db = new Database(file);
+    // WAL: a crash of the process (kill -9) keeps every committed trial.
+    this.db.pragma('journal_mode = WAL');
+    this.db.exec(SCHEMA);
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+  }
+
+  getMeta<T>(key: string): T | undefined {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  addTrial(trial: Trial, seed: number): void {
+    const data = architectureToData(trial.architecture);
+    const finite = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
+    this.db
+      .prepare(
+        `INSERT INTO trials (idx, key, notation, architecture, status, error, loss, reason, params, macs, latency_s, energy_j,
+           dram_time_s, dram_energy_j, dram_bytes, evaluation_s, seed, finished_at)
+         VALUES (@idx, @key, @notation, @architecture, @status, @error, @loss, @reason, @params, @macs, @latency_s, @energy_j,
+           @dram_time_s, @dram_energy_j, @dram_bytes, @evaluation_s, @seed, @finished_at)`,
+      )
+      .run({
+        idx: trial.index,
+        key: trial.key,
+        notation: notationOf(data),
+        architecture: JSON.stringify(data),
+        status: trial.status,
+        error: finite(trial.error),
+        loss: finite(trial.loss),
+        reason: trial.reason ?? null,
+        params: trial.cost.params,
+        macs: trial.cost.macs,
+        latency_s: trial.cost.latencyS,
+        energy_j: trial.cost.energyJ,
+        dram_time_s: trial.cost.dramTimeS,
+        dram_energy_j: trial.cost.dramEnergyJ,
+        dram_bytes: Math.round(trial.cost.dramBytes),
+        evaluation_s: trial.evaluationS,
+        seed,
+        finished_at: new Date().toISOString(),
+      });
+  }
+
+  /** Every stored trial, in evaluation order. */
+  trials(): Trial[] {
+    const rows = this.db.prepare('SELECT * FROM trials ORDER BY idx').all() as TrialRow[];
+    return rows.map((r) => {
+      const trial: Trial = {
+        index: r.idx,
+        key: r.key,
+        architecture: parseArchitecture(JSON.parse(r.architecture)),
+        status: r.status,
+        loss: r.loss ?? Number.POSITIVE_INFINITY,
+        cost: {
+          params: r.params,
+          macs: r.macs,
+          latencyS: r.latency_s,
+          energyJ: r.energy_j,
+          dramTimeS: r.dram_time_s,
+          dramEnergyJ: r.dram_energy_j,
+          dramBytes: r.dram_bytes,
+        },
+        evaluationS: r.evaluation_s,
+      };
+      if (r.error !== null) trial.error = r.error;
+      if (r.reason !== null) trial.reason = r.reason;
+      return trial;
+    });
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM trials').get() as { n: number }).n;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

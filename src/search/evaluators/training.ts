@@ -1,0 +1,42 @@
+/**
+ * Prediction error by training: each candidate is trained on the task (in a worker-thread pool,
+ * one per core) and its validation error is the error term. A diverged training fails its trial.
+ */
+import type { SplitOptions } from '../../data/index.js';
+import { TrainingPool } from '../../engine/pool.js';
+import type { BackendChoice } from '../../engine/backend.js';
+import type { TrainOptions } from '../../engine/train.js';
+import { architectureToData } from '../../space/index.js';
+import type { Architecture } from '../../space/index.js';
+import type { Evaluator } from '../types.js';
+
+export interface TrainingEvaluatorOptions {
+  dataset: string;
+  split: SplitOptions;
+  training: Partial<Omit<TrainOptions, 'onProgress'>>;
+  workers: number;
+  backend: BackendChoice;
+}
+
+export class TrainingEvaluator implements Evaluator {
+  private readonly pool: TrainingPool;
+
+  constructor(private readonly options: TrainingEvaluatorOptions) {
+    this.pool = new TrainingPool(options.workers, options.backend);
+  }
+
+  async evaluate(architecture: Architecture): Promise<{ error: number }> {
+    const result = await this.pool.run({
+      architecture: architectureToData(architecture),
+      dataset: this.options.dataset,
+      split: this.options.split,
+      options: this.options.training,
+    });
+    if (result.stopped === 'diverged') throw new Error('training diverged (the loss became NaN)');
+    return { error: result.validationError };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
