@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { ConfigError, mergeConfig, parseSearchConfig } from '../src/experiment/config.js';
+import { ExperimentStore } from '../src/experiment/store.js';
+import { runExperiment } from '../src/experiment/run.js';
+import { writeHalvesIdx } from './fixtures.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const TABLE = fileURLToPath(new URL('../../shared/data/nb201/accuracy.json', import.meta.url));
+const DENSE = 'nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|';
+
+function procnas(...args: string[]) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8' });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** The stored trials of an experiment folder, in order, as key + loss. */
+function storedTrials(dir: string): Array<{ idx: number; key: string; loss: number | null; status: string }> {
+  const db = new Database(join(dir, 'experiment.sqlite'), { readonly: true });
+  try {
+    return db.prepare('SELECT idx, key, loss, status FROM trials ORDER BY idx').all() as Array<{ idx: number; key: string; loss: number | null; status: string }>;
+  } finally {
+    db.close();
+  }
+}
+
+const searchArgs = ['search', '--initial', DENSE, '--table', TABLE, '--strategy', 'evolution', '--seed', '3', '--max-evals', '2500', '--workers', '2', '--json'];
+
+describe('experiments survive a crash', () => {
+  it('killed with SIGKILL mid-search, --resume loses no trial, re-runs none, and ends where an uninterrupted run ends', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'procnas-exp-'));
+    const whole = join(root, 'whole');
+    const cut = join(root, 'cut');
+    const uninterrupted = procnas(...searchArgs, '--out', whole);
+    assert.equal(uninterrupted.code, 0, uninterrupted.stderr);
+
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...searchArgs, '--out', cut], { stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let storedBeforeKill = 0;
+    for (let i = 0; i < 2000 && storedBeforeKill < 300; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      if (existsSync(join(cut, 'experiment.sqlite'))) {
+        try {
+          storedBeforeKill = storedTrials(cut).length;
+        } catch {
+          // The writer may be creating the schema.
+        }
+      }
+    }
+    child.kill('SIGKILL');
+    assert.equal(await exited, 'SIGKILL');
+    const afterKill = storedTrials(cut);
+    assert.ok(afterKill.length >= 300 && afterKill.length < 2500, `${afterKill.length} trials stored when killed`);
+    assert.ok(!existsSync(join(cut, 'best.json')));
+
+    const resumed = procnas('search', '--resume', cut, '--json');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const all = storedTrials(cut);
+    const expected = storedTrials(whole);
+    // Nothing lost: the trials stored before the kill are still there, unchanged.
+    assert.deepEqual(all.slice(0, afterKill.length), afterKill);
+    // Nothing re-run (keys are unique in the store) and the same path as without the crash.
+    assert.equal(new Set(all.map((t) => t.key)).size, all.length);
+    assert.deepEqual(all.map((t) => t.key), expected.map((t) => t.key));
+    const best = (out: string) => JSON.parse(out) as { best: { key: string; loss: number }; evaluations: number };
+    assert.deepEqual(best(resumed.stdout).best, best(uninterrupted.stdout).best);
+    assert.equal(best(resumed.stdout).evaluations, best(uninterrupted.stdout).evaluations);
+    const bestFile = JSON.parse(readFileSync(join(cut, 'best.json'), 'utf8')) as { architecture: { stages: unknown[] }; loss: number };
+    assert.equal(bestFile.loss, best(uninterrupted.stdout).best.loss);
+    assert.equal(bestFile.architecture.stages.length, 3);
+  });
+
+  it('refuses to overwrite an experiment, and to resume a folder that holds none', () => {
+    const root = mkdtempSync(join(tmpdir(), 'procnas-exp-'));
+    const out = join(root, 'run');
+    assert.equal(procnas('search', '--initial', DENSE, '--table', TABLE, '--max-evals', '20', '--out', out).code, 0);
+    const again = procnas('search', '--initial', DENSE, '--table', TABLE, '--max-evals', '20', '--out', out);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /already holds an experiment: resume it with --resume/);
+    const nothing = procnas('search', '--resume', join(root, 'empty'));
+    assert.equal(nothing.code, 2);
+    assert.match(nothing.stderr, /no experiment to resume/);
+  });
+});
+
+describe('search configuration', () => {
+  it('reads YAML, lets flags win, and names a bad key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-cfg-'));
+    const file = join(dir, 'search.yaml');
+    writeFileSync(file, ['processor: edge-cpu', 'strategy: random', 'loss: { lambdaTime: 0.5 }', 'stop: { maxEvals: 7 }', ''].join('\n'));
+    const run = procnas('search', '--config', file, '--initial', DENSE, '--table', TABLE, '--lambda-energy', '0', '--json', '--out', join(dir, 'out'));
+    assert.equal(run.code, 0, run.stderr);
+    const summary = JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')) as { config: Record<string, unknown> & { loss: Record<string, number> } ; evaluations: number };
+    assert.equal(summary.config.processor, 'edge-cpu');
+    assert.equal(summary.config.strategy, 'random');
+    assert.equal(summary.config.loss.lambdaTime, 0.5);
+    assert.equal(summary.config.loss.lambdaEnergy, 0);
+    assert.ok(summary.evaluations >= 7);
+
+    writeFileSync(file, 'stop: { maxEvals: -1 }\nlos: {}\n');
+    const bad = procnas('search', '--config', file);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /search\.yaml: invalid search configuration/);
+    assert.match(bad.stderr, /stop\.maxEvals/);
+    assert.match(bad.stderr, /los/);
+  });
+
+  it('merges flags into file data, deeply', () => {
+    const merged = mergeConfig({ loss: { lambdaTime: 1, lambdaEnergy: 2 }, seed: 1 }, { loss: { lambdaEnergy: 3 }, seed: undefined });
+    assert.deepEqual(merged, { loss: { lambdaTime: 1, lambdaEnergy: 3 }, seed: 1 });
+    assert.throws(() => parseSearchConfig({ strategy: 'annealing' }), ConfigError);
+  });
+});
+
+describe('a search that trains its candidates', () => {
+  it('runs on a real (tiny) task with the worker pool and stores every trial', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-exp-'));
+    writeHalvesIdx(dir);
+    const config = parseSearchConfig({
+      dataset: `idx:${dir}`,
+      initial: { name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] },
+      strategy: 'evolution',
+      stop: { maxEvals: 6 },
+      training: { epochs: 1, batch: 32, validation: 100, limit: 300 },
+      workers: 2,
+      backend: 'wasm',
+    });
+    const out = join(dir, 'run');
+    const result = await runExperiment(config, out, false);
+    assert.ok(result.search.evaluations >= 6);
+    const done = result.search.trials.filter((t) => t.status === 'done');
+    assert.ok(done.length >= 6);
+    for (const t of done) assert.ok((t.error as number) >= 0 && (t.error as number) <= 1);
+    const store = new ExperimentStore(join(out, 'experiment.sqlite'));
+    assert.equal(store.count(), result.search.evaluations);
+    assert.deepEqual(store.trials().map((t) => t.key), result.search.trials.map((t) => t.key));
+    store.close();
+  });
+});
