@@ -39,6 +39,11 @@ export const SearchConfigSchema = z
     /** A built-in name, a file, or an architecture written inline. */
     initial: z.union([z.string(), z.record(z.string(), z.unknown())]).default(DEFAULT_INITIAL),
     strategy: z.enum(['local', 'evolution', 'random']).default('local'),
+    /** local: neighbours evaluated per iteration (a random subset of the neighbourhood). */
+    neighbourhood: positiveInt.default(8),
+    /** evolution: population and tournament sizes. */
+    population: positiveInt.default(20),
+    tournament: positiveInt.default(5),
     seed: z.number().int().nonnegative().default(0),
     loss: z
       .object({
@@ -102,6 +107,8 @@ export const SearchConfigSchema = z
       .strict()
       .default({ epochs: 1, batch: 64, limit: 8000, validation: 2000, lr: 0.1, optimizer: 'sgd', weightDecay: 5e-4, labelSmoothing: 0, augment: false }),
     workers: positiveInt.optional(),
+    /** Results folder; default runs/<timestamp>. */
+    out: z.string().optional(),
     backend: z.enum(['auto', 'native', 'wasm', 'cpu']).default('auto'),
   })
   .strict();

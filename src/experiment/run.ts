@@ -52,9 +52,9 @@ function createStrategy(config: SearchConfig, space: SearchSpace, initial: Archi
   const random = createRng(config.seed);
   switch (config.strategy) {
     case 'local':
-      return new LocalSearch(space, initial, random);
+      return new LocalSearch(space, initial, random, { neighbourhood: config.neighbourhood, restartMoves: 3 });
     case 'evolution':
-      return new Evolution(space, initial, random, { populationSize: 20, sampleSize: 5, batch: workers });
+      return new Evolution(space, initial, random, { populationSize: config.population, sampleSize: config.tournament, batch: workers });
     case 'random':
       return new RandomSearch(space, initial, random, workers);
   }

@@ -71,9 +71,10 @@ export function registerSearch(program: Command): void {
         loss: { lambdaTime: flags.lambdaTime, lambdaEnergy: flags.lambdaEnergy },
         stop: { budget: flags.budget, maxEvals: flags.maxEvals, patience: flags.patience },
         evaluator: flags.table ? { kind: 'nb201-table', table: flags.table } : undefined,
+        out: flags.out,
       };
       const config = parseSearchConfig(mergeConfig(file, overrides), flags.config ?? 'flags');
-      const out = flags.resume ?? flags.out ?? `runs/${timestamp()}`;
+      const out = flags.resume ?? config.out ?? `runs/${timestamp()}`;
       const progress = createProgress('search');
       let budgetS: number | undefined;
       const maxEvals = config.stop.maxEvals;
