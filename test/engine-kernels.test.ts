@@ -4,17 +4,7 @@ import { initEngine } from '../src/engine/backend.js';
 import { batchNormTrain } from '../src/engine/ops/batch-norm.js';
 import type { FusedActivation } from '../src/engine/kernels/batch-norm.js';
 import { tf } from '../src/engine/tf.js';
-
-/** Deterministic values in [-1, 1). */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { relativeError, values } from './fixtures.js';
 
 interface Case {
   kind: 'conv' | 'depthwise';
@@ -40,16 +30,6 @@ function grads(c: Case): [Float32Array, Float32Array, Float32Array] {
     const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => op(a as tf.Tensor4D, b as tf.Tensor4D).mul(r).sum())([x, f]);
     return [op(x, f).dataSync() as Float32Array, dx!.dataSync() as Float32Array, df!.dataSync() as Float32Array];
   });
-}
-
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return diff / scale;
 }
 
 const cases: Case[] = [];

@@ -7,6 +7,7 @@ import { accuracy, learningRateAt, train, DEFAULT_TRAIN_OPTIONS } from '../src/e
 import { tf } from '../src/engine/tf.js';
 import { builtinArchitecture, lower, parseArchitecture } from '../src/space/index.js';
 import type { LayerGraph } from '../src/space/index.js';
+import { relativeError } from './fixtures.js';
 
 const graphOf = (data: unknown): LayerGraph => lower(parseArchitecture(data));
 
@@ -22,16 +23,6 @@ function logits(graph: LayerGraph, training: boolean, batch = 3): Float32Array {
   } finally {
     network.dispose();
   }
-}
-
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    scale = Math.max(scale, Math.abs(b[i] as number));
-  }
-  return diff / scale;
 }
 
 /** Two classes: a bright top half or a bright bottom half, with noise. */

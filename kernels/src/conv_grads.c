@@ -81,102 +81,6 @@ void conv2d_backprop_filter(const float *restrict x, const float *restrict dy, f
   }
 }
 
-/* y[n][oh][ow][c*m+q] = sum over kh, kw of x[n][ih][iw][c] * w[kh][kw][c][q]. */
-EXPORT(depthwise_forward)
-void depthwise_forward(const float *restrict x, const float *restrict w, float *restrict y,
-                       int batch, int in_h, int in_w, int channels, int out_h, int out_w, int mult,
-                       int k_h, int k_w, int stride_h, int stride_w, int dil_h, int dil_w,
-                       int pad_top, int pad_left) {
-  zero(y, batch * out_h * out_w * channels * mult);
-  for (int n = 0; n < batch; n++) {
-    for (int oh = 0; oh < out_h; oh++) {
-      for (int ow = 0; ow < out_w; ow++) {
-        float *restrict out = y + ((n * out_h + oh) * out_w + ow) * channels * mult;
-        for (int kh = 0; kh < k_h; kh++) {
-          int ih = oh * stride_h + kh * dil_h - pad_top;
-          if (ih < 0 || ih >= in_h) continue;
-          for (int kw = 0; kw < k_w; kw++) {
-            int iw = ow * stride_w + kw * dil_w - pad_left;
-            if (iw < 0 || iw >= in_w) continue;
-            const float *restrict xi = x + ((n * in_h + ih) * in_w + iw) * channels;
-            const float *restrict wk = w + (kh * k_w + kw) * channels * mult;
-            if (mult == 1) {
-              for (int c = 0; c < channels; c++) out[c] += xi[c] * wk[c];
-            } else {
-              for (int c = 0; c < channels; c++)
-                for (int q = 0; q < mult; q++) out[c * mult + q] += xi[c] * wk[c * mult + q];
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/* dx[n][ih][iw][c] = sum over kh, kw, q of dy[n][oh][ow][c*m+q] * w[kh][kw][c][q]. */
-EXPORT(depthwise_backprop_input)
-void depthwise_backprop_input(const float *restrict dy, const float *restrict w, float *restrict dx,
-                              int batch, int in_h, int in_w, int channels, int out_h, int out_w, int mult,
-                              int k_h, int k_w, int stride_h, int stride_w, int dil_h, int dil_w,
-                              int pad_top, int pad_left) {
-  zero(dx, batch * in_h * in_w * channels);
-  for (int n = 0; n < batch; n++) {
-    for (int oh = 0; oh < out_h; oh++) {
-      for (int ow = 0; ow < out_w; ow++) {
-        const float *restrict g = dy + ((n * out_h + oh) * out_w + ow) * channels * mult;
-        for (int kh = 0; kh < k_h; kh++) {
-          int ih = oh * stride_h + kh * dil_h - pad_top;
-          if (ih < 0 || ih >= in_h) continue;
-          for (int kw = 0; kw < k_w; kw++) {
-            int iw = ow * stride_w + kw * dil_w - pad_left;
-            if (iw < 0 || iw >= in_w) continue;
-            float *restrict d = dx + ((n * in_h + ih) * in_w + iw) * channels;
-            const float *restrict wk = w + (kh * k_w + kw) * channels * mult;
-            if (mult == 1) {
-              for (int c = 0; c < channels; c++) d[c] += g[c] * wk[c];
-            } else {
-              for (int c = 0; c < channels; c++)
-                for (int q = 0; q < mult; q++) d[c] += g[c * mult + q] * wk[c * mult + q];
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-/* dW[kh][kw][c][q] = sum over n, oh, ow of x[n][ih][iw][c] * dy[n][oh][ow][c*m+q]. */
-EXPORT(depthwise_backprop_filter)
-void depthwise_backprop_filter(const float *restrict x, const float *restrict dy, float *restrict dw,
-                               int batch, int in_h, int in_w, int channels, int out_h, int out_w, int mult,
-                               int k_h, int k_w, int stride_h, int stride_w, int dil_h, int dil_w,
-                               int pad_top, int pad_left) {
-  zero(dw, k_h * k_w * channels * mult);
-  for (int n = 0; n < batch; n++) {
-    for (int oh = 0; oh < out_h; oh++) {
-      for (int ow = 0; ow < out_w; ow++) {
-        const float *restrict g = dy + ((n * out_h + oh) * out_w + ow) * channels * mult;
-        for (int kh = 0; kh < k_h; kh++) {
-          int ih = oh * stride_h + kh * dil_h - pad_top;
-          if (ih < 0 || ih >= in_h) continue;
-          for (int kw = 0; kw < k_w; kw++) {
-            int iw = ow * stride_w + kw * dil_w - pad_left;
-            if (iw < 0 || iw >= in_w) continue;
-            const float *restrict xi = x + ((n * in_h + ih) * in_w + iw) * channels;
-            float *restrict d = dw + (kh * k_w + kw) * channels * mult;
-            if (mult == 1) {
-              for (int c = 0; c < channels; c++) d[c] += xi[c] * g[c];
-            } else {
-              for (int c = 0; c < channels; c++)
-                for (int q = 0; q < mult; q++) d[c * mult + q] += xi[c] * g[c * mult + q];
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
 /*
  * dx[n][ih][iw][ci] = sum over kh, kw, co of dy[n][oh][ow][co] * w[kh][kw][ci][co].
  * wt is caller-provided scratch for w transposed to [kh][kw][co][ci], so that the innermost loop
@@ -223,4 +127,76 @@ void conv2d_backprop_input(const float *restrict dy, const float *restrict w, fl
       }
     }
   }
+}
+
+/*
+ * Depthwise convolution: forward, input gradient and filter gradient share one walk over every
+ * (output pixel, kernel tap) whose input pixel lies inside the image. `in` is at the input pixel
+ * (x or dx), `out` at the output pixel (y or dy), `w` at the tap (w or dW); the tensor the op
+ * writes is zeroed first. Inlined with a constant op, so each exported kernel is specialised.
+ */
+enum { DW_FORWARD, DW_INPUT_GRAD, DW_FILTER_GRAD };
+
+static inline void depthwise_walk(int op, float *restrict in, float *restrict out, float *restrict w,
+                                  int batch, int in_h, int in_w, int channels, int out_h, int out_w, int mult,
+                                  int k_h, int k_w, int stride_h, int stride_w, int dil_h, int dil_w,
+                                  int pad_top, int pad_left) {
+  if (op == DW_FORWARD) zero(out, batch * out_h * out_w * channels * mult);
+  if (op == DW_INPUT_GRAD) zero(in, batch * in_h * in_w * channels);
+  if (op == DW_FILTER_GRAD) zero(w, k_h * k_w * channels * mult);
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      for (int ow = 0; ow < out_w; ow++) {
+        float *restrict o = out + ((n * out_h + oh) * out_w + ow) * channels * mult;
+        for (int kh = 0; kh < k_h; kh++) {
+          int ih = oh * stride_h + kh * dil_h - pad_top;
+          if (ih < 0 || ih >= in_h) continue;
+          for (int kw = 0; kw < k_w; kw++) {
+            int iw = ow * stride_w + kw * dil_w - pad_left;
+            if (iw < 0 || iw >= in_w) continue;
+            float *restrict i = in + ((n * in_h + ih) * in_w + iw) * channels;
+            float *restrict t = w + (kh * k_w + kw) * channels * mult;
+            if (mult == 1) {
+              if (op == DW_FORWARD) for (int c = 0; c < channels; c++) o[c] += i[c] * t[c];
+              if (op == DW_INPUT_GRAD) for (int c = 0; c < channels; c++) i[c] += o[c] * t[c];
+              if (op == DW_FILTER_GRAD) for (int c = 0; c < channels; c++) t[c] += i[c] * o[c];
+            } else {
+              for (int c = 0; c < channels; c++) {
+                for (int q = 0; q < mult; q++) {
+                  int k = c * mult + q;
+                  if (op == DW_FORWARD) o[k] += i[c] * t[k];
+                  if (op == DW_INPUT_GRAD) i[c] += o[k] * t[k];
+                  if (op == DW_FILTER_GRAD) t[k] += i[c] * o[k];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+#define DEPTHWISE_ARGS                                                                                   \
+  int batch, int in_h, int in_w, int channels, int out_h, int out_w, int mult, int k_h, int k_w, int stride_h, \
+      int stride_w, int dil_h, int dil_w, int pad_top, int pad_left
+#define DEPTHWISE_PASS \
+  batch, in_h, in_w, channels, out_h, out_w, mult, k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left
+
+/* y[n][oh][ow][c*m+q] = sum over kh, kw of x[n][ih][iw][c] * w[kh][kw][c][q]. */
+EXPORT(depthwise_forward)
+void depthwise_forward(float *x, float *w, float *y, DEPTHWISE_ARGS) {
+  depthwise_walk(DW_FORWARD, x, y, w, DEPTHWISE_PASS);
+}
+
+/* dx[n][ih][iw][c] = sum over kh, kw, q of dy[n][oh][ow][c*m+q] * w[kh][kw][c][q]. */
+EXPORT(depthwise_backprop_input)
+void depthwise_backprop_input(float *dy, float *w, float *dx, DEPTHWISE_ARGS) {
+  depthwise_walk(DW_INPUT_GRAD, dx, dy, w, DEPTHWISE_PASS);
+}
+
+/* dW[kh][kw][c][q] = sum over n, oh, ow of x[n][ih][iw][c] * dy[n][oh][ow][c*m+q]. */
+EXPORT(depthwise_backprop_filter)
+void depthwise_backprop_filter(float *x, float *dy, float *dw, DEPTHWISE_ARGS) {
+  depthwise_walk(DW_FILTER_GRAD, x, dy, dw, DEPTHWISE_PASS);
 }

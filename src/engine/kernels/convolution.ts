@@ -8,6 +8,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../tf.js';
 import { offsetOf, procnasKernels } from './module.js';
+import type { Conv2dGrad } from './module.js';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 type Pad = Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
@@ -21,12 +22,17 @@ interface ConvAttrs {
   dataFormat?: 'NHWC' | 'NCHW';
 }
 
-function geometry(info: Conv2DInfo): number[] {
-  return [
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+/**
+ * Calls a C convolution kernel: three tensors, then the geometry of `info`, where the output
+ * channel slot holds `channels` (output channels, or the depthwise channel multiplier).
+ */
+function callKernel(b: BackendWasm, kernel: Conv2dGrad, first: tf.TensorInfo, second: tf.TensorInfo, out: tf.TensorInfo, info: Conv2DInfo, channels: number): void {
+  kernel(
+    offsetOf(b, first.dataId), offsetOf(b, second.dataId), offsetOf(b, out.dataId),
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, channels,
     info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
     info.padInfo.top, info.padInfo.left,
-  ];
+  );
 }
 
 function nhwcOnly(kernel: string, attrs: ConvAttrs): void {
@@ -40,8 +46,7 @@ const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   nhwcOnly('Conv2DBackpropFilter', a);
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
   const out = b.makeOutput(a.filterShape, 'float32');
-  const [batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pt, pl] = geometry(info) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
-  procnasKernels(b).conv2d_backprop_filter(offsetOf(b, x.dataId), offsetOf(b, dy.dataId), offsetOf(b, out.dataId), batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pt, pl);
+  callKernel(b, procnasKernels(b).conv2d_backprop_filter, x, dy, out, info, info.outChannels);
   return out;
 };
 
@@ -90,8 +95,12 @@ const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   }
   const out = b.makeOutput(a.inputShape, 'float32');
   const scratch = b.makeOutput(filter.shape, 'float32');
-  const [batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pt, pl] = geometry(info) as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
-  procnasKernels(b).conv2d_backprop_input(offsetOf(b, dy.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId), offsetOf(b, scratch.dataId), batch, inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, dW, pt, pl);
+  procnasKernels(b).conv2d_backprop_input(
+    offsetOf(b, dy.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId), offsetOf(b, scratch.dataId),
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
+    info.padInfo.top, info.padInfo.left,
+  );
   b.disposeData(scratch.dataId);
   return out;
 };
@@ -103,12 +112,7 @@ const depthwiseForward: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   nhwcOnly('DepthwiseConv2dNative', a);
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
   const out = b.makeOutput(info.outShape, 'float32');
-  procnasKernels(b).depthwise_forward(
-    offsetOf(b, x.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId),
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, filter.shape[3] as number,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    info.padInfo.top, info.padInfo.left,
-  );
+  callKernel(b, procnasKernels(b).depthwise_forward, x, filter, out, info, filter.shape[3] as number);
   return out;
 };
 
@@ -118,13 +122,7 @@ const depthwiseBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
   const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
   const out = b.makeOutput(a.inputShape, 'float32');
-  const mult = filter.shape[3] as number;
-  procnasKernels(b).depthwise_backprop_input(
-    offsetOf(b, dy.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId),
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, mult,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    info.padInfo.top, info.padInfo.left,
-  );
+  callKernel(b, procnasKernels(b).depthwise_backprop_input, dy, filter, out, info, filter.shape[3] as number);
   return out;
 };
 
@@ -134,12 +132,7 @@ const depthwiseBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
   const out = b.makeOutput(a.filterShape, 'float32');
-  procnasKernels(b).depthwise_backprop_filter(
-    offsetOf(b, x.dataId), offsetOf(b, dy.dataId), offsetOf(b, out.dataId),
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, a.filterShape[3],
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    info.padInfo.top, info.padInfo.left,
-  );
+  callKernel(b, procnasKernels(b).depthwise_backprop_filter, x, dy, out, info, a.filterShape[3]);
   return out;
 };
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /** Arguments shared by the convolution kernels: three tensors, then the geometry. */
-type Conv2dGrad = (
+export type Conv2dGrad = (
   a: number, b: number, out: number,
   batch: number, inH: number, inW: number, inC: number, outH: number, outW: number, outC: number,
   kH: number, kW: number, strideH: number, strideW: number, dilH: number, dilW: number, padTop: number, padLeft: number,
