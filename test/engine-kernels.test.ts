@@ -56,6 +56,16 @@ describe('WASM convolution kernels (forward and gradients) match the cpu backend
     }
   });
 
+  it('clones share data instead of copying it, and outlive their original', async () => {
+    await initEngine('wasm');
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    assert.equal(y.dataId, x.dataId);
+    x.dispose();
+    assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
+    y.dispose();
+  });
+
   for (const c of cases) {
     const label = `${c.kind} ${c.h}x${c.w}x${c.cin}→${c.cout} k${c.k} s${c.stride} ${c.pad} batch ${c.batch}`;
     it(label, async () => {

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_KERNELS } from './kernels/batch-norm.js';
 import { CONVOLUTION_KERNELS } from './kernels/convolution.js';
+import { IDENTITY_KERNEL } from './kernels/identity.js';
 import { tf } from './tf.js';
 
 export type BackendChoice = 'auto' | 'native' | 'wasm' | 'cpu';
@@ -20,7 +21,7 @@ function prepareWasm(): void {
   const require = createRequire(import.meta.url);
   const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   setWasmPaths(`${dist}/`);
-  for (const kernel of [...CONVOLUTION_KERNELS, ...BATCH_NORM_KERNELS]) {
+  for (const kernel of [...CONVOLUTION_KERNELS, ...BATCH_NORM_KERNELS, IDENTITY_KERNEL]) {
     // Some replace stock kernels that are too slow for training.
     if (tf.getKernel(kernel.kernelName, 'wasm')) tf.unregisterKernel(kernel.kernelName, 'wasm');
     tf.registerKernel(kernel);
