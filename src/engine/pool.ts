@@ -29,7 +29,20 @@ export class TrainingPool {
   private readonly workers: Worker[] = [];
   private nextId = 0;
 
-  constructor(size = availableParallelism(), private readonly backend: BackendChoice = 'auto') {
+  private closing = false;
+  /** Workers that died in a row without finishing a job: past a limit the pool is broken. */
+  private deaths = 0;
+  private readonly retired = new Set<Worker>();
+
+  /**
+   * @param resourceLimits bounds each worker's memory (Node's worker resource limits); a worker
+   *   that exceeds them fails its job and is replaced.
+   */
+  constructor(
+    size = availableParallelism(),
+    private readonly backend: BackendChoice = 'auto',
+    private readonly resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number },
+  ) {
     for (let i = 0; i < Math.max(1, size); i++) {
       const worker = this.spawn();
       this.workers.push(worker);
@@ -49,6 +62,7 @@ export class TrainingPool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
     for (const pending of [...this.queue, ...this.running.values()]) pending.reject(new Error('the training pool was closed'));
     this.queue.length = 0;
@@ -56,17 +70,19 @@ export class TrainingPool {
   }
 
   private spawn(): Worker {
-    const workerData = { backend: this.backend };
+    const options = { workerData: { backend: this.backend }, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) };
     const worker = WORKER.pathname.endsWith('.ts')
       ? // Running from TypeScript sources (tests, tsx): register tsx's loader inside the thread first.
         new Worker(
           `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
             `.then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER.href)}); })`,
-          { eval: true, workerData },
+          { eval: true, ...options },
         )
-      : new Worker(WORKER, { workerData });
+      : new Worker(WORKER, options);
     worker.on('message', (reply: Reply) => this.settle(worker, reply));
     worker.on('error', (error) => this.fail(worker, error));
+    // A thread can also end without an error event (process.exit inside it).
+    worker.on('exit', (code) => this.fail(worker, new Error(`the training worker exited (code ${code})`)));
     return worker;
   }
 
@@ -84,6 +100,7 @@ export class TrainingPool {
     const pending = this.running.get(reply.id);
     if (!pending) return;
     this.running.delete(reply.id);
+    this.deaths = 0;
     this.idle.push(worker);
     if (reply.error !== undefined) pending.reject(new Error(reply.error));
     else pending.resolve(reply.result as JobResult);
@@ -92,10 +109,21 @@ export class TrainingPool {
 
   /** A worker died (out of memory, a fault in WASM): its job fails, a fresh worker takes its place. */
   private fail(worker: Worker, error: Error): void {
+    if (this.closing || this.retired.has(worker)) return;
+    this.retired.add(worker);
+    const idle = this.idle.indexOf(worker);
+    if (idle >= 0) this.idle.splice(idle, 1);
     for (const [id, pending] of this.running) {
       if (pending.worker !== worker) continue;
       this.running.delete(id);
       pending.reject(error);
+    }
+    // Workers that cannot even start (a broken install, limits too tight) would die forever.
+    if (++this.deaths > 2 * this.workers.length) {
+      this.closing = true;
+      for (const pending of this.queue) pending.reject(new Error(`training workers keep dying; the last: ${error.message}`));
+      this.queue.length = 0;
+      return;
     }
     const replacement = this.spawn();
     this.workers[this.workers.indexOf(worker)] = replacement;
