@@ -70,7 +70,7 @@ export class TrainingPool {
   }
 
   private spawn(): Worker {
-    const options = { workerData: { backend: this.backend }, ...(this.resourceLimits ? { resourceLimits: this.resourceLimits } : {}) };
+    const options = { workerData: { backend: this.backend } };
     const worker = WORKER.pathname.endsWith('.ts')
       ? // Running from TypeScript sources (tests, tsx): register tsx's loader inside the thread first.
         new Worker(
