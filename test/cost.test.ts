@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { estimateCost } from '../src/cost/index.js';
+import { createRng } from '../src/data/index.js';
 import type { CostReport } from '../src/cost/index.js';
 import { windowTraffic } from '../src/cost/tiling.js';
 import { parseProcessor, presetNames, presetProcessor, withProcessor } from '../src/processor/index.js';
@@ -21,20 +22,8 @@ const chip = (sram: string, fusion: FusionPolicy, dtype: 'int8' | 'fp32' = 'int8
 const traffic = (r: CostReport): number => r.dram.readBytes + r.dram.writeBytes;
 const builtin = (name: string): LayerGraph => lower(builtinArchitecture(name)!);
 
-/** A small deterministic generator (mulberry32), so that random architectures repeat. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomNetwork(seed: number): LayerGraph {
-  const rnd = random(seed);
+  const rnd = createRng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const stages = Array.from({ length: 2 + Math.floor(rnd() * 3) }, () =>
     Array.from({ length: 1 + Math.floor(rnd() * 2) }, () => {
