@@ -80,6 +80,31 @@ describe('WASM convolution kernels (forward and gradients) match the cpu backend
   }
 });
 
+describe('WASM depthwise forward matches the cpu backend where TF.js has no gradient (dilation)', () => {
+  const forwardCases: Array<[[number, number, number, number], [number, number, number, number], number, 'same' | 'valid' | number, number]> = [
+    [[2, 9, 7, 5], [3, 3, 5, 1], 1, 'same', 2],
+    [[1, 11, 11, 4], [5, 5, 4, 1], 1, 2, 2],
+    [[3, 5, 5, 8], [3, 3, 8, 3], 2, 1, 1],
+    [[1, 4, 4, 2], [3, 3, 2, 1], 3, 'same', 1],
+  ];
+  for (const [xs, fs, stride, pad, dilation] of forwardCases) {
+    it(`${xs.join('x')} filter ${fs.join('x')} stride ${stride} pad ${pad} dilation ${dilation}`, async () => {
+      const run = async (backend: 'cpu' | 'wasm'): Promise<Float32Array> => {
+        await initEngine(backend);
+        return tf.tidy(() => {
+          const x = tf.tensor4d(values(xs.reduce((a, b) => a * b, 1), 1), xs);
+          const f = tf.tensor4d(values(fs.reduce((a, b) => a * b, 1), 2), fs);
+          return tf.depthwiseConv2d(x, f, stride, pad as 'same', 'NHWC', dilation).dataSync() as Float32Array;
+        });
+      };
+      const expected = await run('cpu');
+      const actual = await run('wasm');
+      assert.equal(actual.length, expected.length);
+      assert.ok(relativeError(actual, expected) < 1e-5, `${relativeError(actual, expected)}`);
+    });
+  }
+});
+
 /** Output, running statistics and gradients of sum(bn(x) * r), on the current backend. */
 function batchNormResults(shape: [number, number, number, number], activation: FusedActivation, seed: number): Float32Array[] {
   return tf.tidy(() => {

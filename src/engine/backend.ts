@@ -41,6 +41,8 @@ async function tryNative(): Promise<boolean> {
 
 /** Sets the backend; returns the one in use. */
 export async function initEngine(choice: BackendChoice = 'auto'): Promise<BackendName> {
+  // Production mode: no debug checks, and no console banner suggesting tfjs-node.
+  tf.enableProdMode();
   if (choice === 'native' || choice === 'auto') {
     if (await tryNative()) return 'tensorflow';
     if (choice === 'native') throw new Error('procnas: @tensorflow/tfjs-node is not installed or does not load');
