@@ -44,7 +44,7 @@ export class Network {
   readonly graph: LayerGraph;
   /** Trainable variables, keyed `<layer name>.<role>`, in layer order. */
   readonly variables = new Map<string, tf.Variable>();
-  private readonly weights: LayerWeights[];
+  private readonly layerWeights: LayerWeights[];
   /** Batch norms followed by a ReLU/ReLU6 that only they feed: the pair runs as one op in training. */
   private readonly fusedActivation = new Map<number, FusedActivation>();
   private readonly absorbed = new Set<number>();
@@ -53,7 +53,7 @@ export class Network {
   constructor(graph: LayerGraph, options: NetworkOptions = {}) {
     this.graph = graph;
     this.seed = options.seed ?? 0;
-    this.weights = graph.layers.map((layer) => this.createWeights(layer));
+    this.layerWeights = graph.layers.map((layer) => this.createWeights(layer));
     const consumers = new Map<number, number[]>();
     graph.layers.forEach((layer, i) => layer.inputs.forEach((t) => consumers.set(t, [...(consumers.get(t) ?? []), i])));
     graph.layers.forEach((layer, i) => {
@@ -71,6 +71,13 @@ export class Network {
     return [...this.variables.values()].filter((v) => v.trainable);
   }
 
+  /** Every variable's current value (trainable or not), keyed `<layer name>.<role>`, for export. */
+  weights(): Record<string, { shape: number[]; values: Float32Array }> {
+    const out: Record<string, { shape: number[]; values: Float32Array }> = {};
+    for (const [name, v] of this.variables) out[name] = { shape: [...v.shape], values: v.dataSync() as Float32Array };
+    return out;
+  }
+
   /** Number of trainable parameters. */
   parameterCount(): number {
     return this.trainableVariables().reduce((n, v) => n + v.size, 0);
@@ -85,9 +92,9 @@ export class Network {
       if (training && this.absorbed.has(i)) {
         values[layer.output] = inputs[0] as tf.Tensor4D;
       } else if (training && layer.kind === 'bn') {
-        values[layer.output] = this.batchNormTrain(this.weights[i] as LayerWeights, inputs[0] as tf.Tensor4D, this.fusedActivation.get(i) ?? 'none');
+        values[layer.output] = this.batchNormTrain(this.layerWeights[i] as LayerWeights, inputs[0] as tf.Tensor4D, this.fusedActivation.get(i) ?? 'none');
       } else {
-        values[layer.output] = this.applyLayer(layer, this.weights[i] as LayerWeights, inputs, batch);
+        values[layer.output] = this.applyLayer(layer, this.layerWeights[i] as LayerWeights, inputs, batch);
       }
     });
     const out = values[this.graph.output] as tf.Tensor4D;

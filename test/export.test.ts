@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
+import { createRng } from '../src/data/index.js';
+import { initEngine } from '../src/engine/backend.js';
+import { Network } from '../src/engine/network.js';
+import { tf } from '../src/engine/tf.js';
+import { OPSET, exportOnnx } from '../src/export/index.js';
+import { MobileSpace, builtinArchitecture, lower, parseArchitecture } from '../src/space/index.js';
+import type { LayerGraph } from '../src/space/index.js';
+import { relativeError } from './fixtures.js';
+
+/** Exports a network (BN statistics moved off 0/1 first), runs it in onnxruntime, compares with TF.js. */
+async function roundTrip(graph: LayerGraph, batch = 2): Promise<number> {
+  const network = new Network(graph, { seed: 3 });
+  const { h, w, c } = graph.input;
+  try {
+    tf.tidy(() => {
+      for (let i = 0; i < 2; i++) network.apply(tf.randomNormal([2, h, w, c], 0.5, 2, 'float32', i) as tf.Tensor4D, true);
+    });
+    const session = await ort.InferenceSession.create(exportOnnx(graph, network.weights()));
+    const x = tf.randomNormal([batch, h, w, c], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const expected = tf.tidy(() => network.apply(x, false).dataSync() as Float32Array);
+    const nchw = tf.tidy(() => x.transpose([0, 3, 1, 2]).dataSync() as Float32Array);
+    x.dispose();
+    const out = await session.run({ input: new ort.Tensor('float32', nchw, [batch, c, h, w]) });
+    const actual = out.logits?.data as Float32Array;
+    assert.deepEqual(out.logits?.dims, [batch, graph.classes]);
+    return relativeError(actual, expected);
+  } finally {
+    network.dispose();
+  }
+}
+
+describe('ONNX export, checked in onnxruntime against TF.js', () => {
+  const graphs: Array<[string, LayerGraph]> = [
+    ['MobileNet blocks with SE, h-swish, swish, sigmoid, groups', lower(parseArchitecture({ name: 'a', input: '16x16x3', classes: 5, act: 'hswish', stem: ['cn_k3_s2_c8_nsw'], stages: [['ir_r2_k5_s1_e3_c8_se0.25', 'ds_k3_s2_c16_nr6'], ['er_k3_s1_e2_c16_nre', 'cn_k3_c12_g4_nsg']], head: ['cn_k1_c24', 'gap', 'fc'] }))],
+    ['ResNet blocks and pooling both ways', lower(parseArchitecture({ name: 'b', input: '16x16x3', classes: 4, stem: ['cn_k3_c8', 'mp_k3_s2'], stages: [['rb_c8', 'bt_s2_e4_c16'], ['ap_k3_s1', 'ap_k3_s1_cip']], head: ['gap', 'fc'] }))],
+    ['a NAS-Bench-201 network with dead ends', lower(builtinArchitecture('nb201:|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|')!)],
+    ['a user graph: concat, strided pointwise conv, SE, conv bias', lower(parseArchitecture({ name: 'c', input: '12x12x4', classes: 3, stages: [[{ graph: { nodes: [
+      { id: 'a', op: 'conv', kernel: 3, out: 6, bias: true, inputs: ['in'] },
+      { id: 'b', op: 'dwconv', kernel: 5, inputs: ['in'] },
+      { id: 'c', op: 'concat', inputs: ['a', 'b'] },
+      { id: 'd', op: 'pwconv', out: 8, stride: 2, inputs: ['c'] },
+      { id: 'e', op: 'se', ratio: 0.5, inputs: ['d'] },
+    ], output: 'e' } }]], head: ['gap', 'fc'] }))],
+  ];
+  for (const [name, graph] of graphs) {
+    it(name, async () => {
+      await initEngine('wasm');
+      const error = await roundTrip(graph);
+      assert.ok(error < 1e-4, `max relative error ${error}`);
+    });
+  }
+
+  it('random architectures from the search space', async () => {
+    await initEngine('wasm');
+    const start = parseArchitecture({ name: 'm', input: '32x32x3', classes: 10, act: 'relu6', stem: ['cn_k3_c16'], stages: [['ir_r2_k3_s2_e6_c24'], ['ir_k5_s2_e3_c40_se0.25']], head: ['gap', 'fc'] });
+    const space = new MobileSpace(start);
+    const random = createRng(7);
+    for (let i = 0; i < 5; i++) {
+      const error = await roundTrip(lower(space.sample(random)));
+      assert.ok(error < 1e-4, `sample ${i}: max relative error ${error}`);
+    }
+  });
+
+  for (const name of ['mobilenet_v2', 'mnasnet_a1', 'resnet18', 'resnet50']) {
+    it(`built-in ${name} at 224x224`, async () => {
+      await initEngine('wasm');
+      const error = await roundTrip(lower(builtinArchitecture(name)!), 1);
+      assert.ok(error < 1e-4, `max relative error ${error}`);
+    });
+  }
+
+  it('writes a standard opset-13 model with batch norms folded and the metadata given', () => {
+    const graph = graphs[0]![1];
+    const network = new Network(graph);
+    const bytes = exportOnnx(graph, network.weights(), { metadata: { notation: 'cn_k3_s2_c8_nsw | ...', dramTimeS: '1e-5' } });
+    network.dispose();
+    const model = onnxProto.onnx.ModelProto.decode(bytes);
+    assert.equal(Number(model.opsetImport[0]?.version), OPSET);
+    const ops = (model.graph?.node ?? []).map((n) => n.opType);
+    assert.ok(!ops.includes('BatchNormalization'), 'every BN here follows a conv and is folded');
+    assert.ok(ops.includes('Conv') && ops.includes('Gemm') && ops.includes('HardSigmoid'));
+    assert.deepEqual(model.metadataProps.map((p) => [p.key, p.value]), [['notation', 'cn_k3_s2_c8_nsw | ...'], ['dramTimeS', '1e-5']]);
+  });
+});
