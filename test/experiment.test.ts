@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import * as ort from 'onnxruntime-node';
 import { ConfigError, mergeConfig, parseSearchConfig } from '../src/experiment/config.js';
 import { ExperimentStore } from '../src/experiment/store.js';
 import { runExperiment } from '../src/experiment/run.js';
@@ -141,5 +142,10 @@ describe('a search that trains its candidates', () => {
     assert.equal(store.count(), result.search.evaluations);
     assert.deepEqual(store.trials().map((t) => t.key), result.search.trials.map((t) => t.key));
     store.close();
+    // The best architecture is retrained and exported; onnxruntime runs it.
+    assert.ok(result.final && result.final.testAccuracy >= 0.9, `final ${JSON.stringify(result.final)}`);
+    const session = await ort.InferenceSession.create(readFileSync(join(out, 'best.onnx')));
+    const logits = (await session.run({ input: new ort.Tensor('float32', new Float32Array(2 * 64), [2, 1, 8, 8]) })).logits;
+    assert.deepEqual(logits?.dims, [2, 2]);
   });
 });

@@ -16,9 +16,14 @@ export interface TrainJob {
   options: Partial<Omit<TrainOptions, 'onProgress'>>;
   /** Also measure test accuracy. */
   test?: boolean;
+  /** Return the trained weights (for export), keyed `<layer name>.<role>`. */
+  weights?: boolean;
 }
 
-export type JobResult = Omit<TrainResult, 'network'> & { testAccuracy?: number };
+export type JobResult = Omit<TrainResult, 'network'> & {
+  testAccuracy?: number;
+  weights?: Record<string, { shape: number[]; values: Float32Array }>;
+};
 
 const splitCache = new Map<string, Splits>();
 
@@ -39,6 +44,7 @@ export function runJob(job: TrainJob): JobResult {
   const { network, ...result } = train(graph, splits, job.options);
   const out: JobResult = { ...result };
   if (job.test) out.testAccuracy = accuracy(network, splits.test);
+  if (job.weights) out.weights = network.weights();
   network.dispose();
   return out;
 }

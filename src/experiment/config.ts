@@ -106,6 +106,16 @@ export const SearchConfigSchema = z
       })
       .strict()
       .default({ epochs: 1, batch: 64, limit: 8000, validation: 2000, lr: 0.1, optimizer: 'sgd', weightDecay: 5e-4, labelSmoothing: 0, augment: false }),
+    /** The best architecture's final training before export (train evaluator only). */
+    final: z
+      .object({
+        enabled: z.boolean().default(true),
+        epochs: positiveInt.optional(),
+        /** Training images; default: the search's training.limit. */
+        limit: positiveInt.optional(),
+      })
+      .strict()
+      .default({ enabled: true }),
     workers: positiveInt.optional(),
     /** Results folder; default runs/<timestamp>. */
     out: z.string().optional(),

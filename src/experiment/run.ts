@@ -12,7 +12,8 @@ import type { Processor } from '../processor/index.js';
 import { TrainingEvaluator } from '../search/evaluators/training.js';
 import { Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, runSearch } from '../search/index.js';
 import type { Evaluator, SearchResult, StopConditions, Strategy, Trial } from '../search/index.js';
-import { MobileSpace, Nb201Space, architectureToData, parseArchitecture, resolveArchitecture } from '../space/index.js';
+import { exportOnnx } from '../export/index.js';
+import { MobileSpace, Nb201Space, architectureToData, lower, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
 import { ConfigError, DEFAULT_BUDGET_S, parseSearchConfig } from './config.js';
 import type { SearchConfig } from './config.js';
@@ -22,12 +23,16 @@ export interface ExperimentEvents {
   /** Once the experiment is set up, before the first trial. */
   onStart?(info: { out: string; processor: Processor; initial: Architecture; space: string; evaluator: string; workers: number; resumedTrials: number; budgetS?: number }): void;
   onTrial?(trial: Trial, best: Trial, progress: { trials: number; elapsedS: number; replayed: boolean }): void;
+  /** The final training of the best architecture starts (train evaluator only). */
+  onFinalTraining?(): void;
 }
 
 export interface ExperimentResult {
   out: string;
   config: SearchConfig;
   search: SearchResult;
+  /** The best architecture retrained and exported (train evaluator only). */
+  final?: { validationAccuracy: number; testAccuracy: number; onnx: string };
 }
 
 export const STORE_FILE = 'experiment.sqlite';
@@ -128,14 +133,30 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         },
       });
       writeResults(out, config, search);
+      const final = evaluator instanceof TrainingEvaluator && config.final.enabled ? await finalize(out, config, search, evaluator, events) : undefined;
       store.setMeta('status', `finished: ${search.stoppedBecause}`);
-      return { out, config, search };
+      return final ? { out, config, search, final } : { out, config, search };
     } finally {
       await evaluator.close?.();
     }
   } finally {
     store.close();
   }
+}
+
+/** Trains the best architecture once more, keeps its weights, exports it to ONNX. */
+async function finalize(out: string, config: SearchConfig, search: SearchResult, evaluator: TrainingEvaluator, events: ExperimentEvents): Promise<NonNullable<ExperimentResult['final']>> {
+  events.onFinalTraining?.();
+  const result = await evaluator.finalTraining(search.best.architecture, { epochs: config.final.epochs, limit: config.final.limit });
+  const graph = lower(search.best.architecture);
+  const onnx = join(out, 'best.onnx');
+  const data = architectureToData(search.best.architecture);
+  writeFileSync(onnx, exportOnnx(graph, result.weights ?? {}, {
+    metadata: { notation: notationOf(data), cost: JSON.stringify(search.best.cost), processor: config.processor, testAccuracy: String(result.testAccuracy) },
+  }));
+  const final = { validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy ?? Number.NaN, onnx };
+  writeFileSync(join(out, 'final.json'), `${JSON.stringify(final, null, 2)}\n`);
+  return final;
 }
 
 function trialSummary(t: Trial): object {

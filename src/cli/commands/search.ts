@@ -85,6 +85,10 @@ export function registerSearch(program: Command): void {
           const resumed = info.resumedTrials ? `, resuming ${info.resumedTrials} stored trials` : '';
           progress.log(`searching from ${info.initial.name} on ${info.processor.name} (${info.space} space, ${info.evaluator} evaluator, ${info.workers} workers${resumed}) → ${info.out}`);
         },
+        onFinalTraining: () => {
+          progress.stop();
+          progress.log('training the best architecture once more, then exporting it to best.onnx');
+        },
         onTrial: (trial, best, p) => {
           front = addToFront(front, trial);
           const status = `best loss ${best.loss.toFixed(4)}, Pareto front ${front.length}`;
@@ -98,7 +102,7 @@ export function registerSearch(program: Command): void {
       progress.stop();
       const { best, initial, pareto, evaluations, stoppedBecause } = result.search;
       if (flags.json) {
-        console.log(JSON.stringify({ out: result.out, stoppedBecause, evaluations, best: { key: best.key, error: best.error, loss: best.loss, cost: best.cost }, initial: { key: initial.key, error: initial.error, loss: initial.loss, cost: initial.cost }, paretoSize: pareto.length }, null, 2));
+        console.log(JSON.stringify({ out: result.out, stoppedBecause, evaluations, best: { key: best.key, error: best.error, loss: best.loss, cost: best.cost }, initial: { key: initial.key, error: initial.error, loss: initial.loss, cost: initial.cost }, paretoSize: pareto.length, final: result.final ?? null }, null, 2));
         return;
       }
       console.log(
@@ -108,7 +112,8 @@ export function registerSearch(program: Command): void {
           `  best     ${describe(best)}`,
           `  best architecture: ${best.key}`,
           `  Pareto front (error, DRAM time, DRAM energy): ${pareto.length} architectures`,
-          `  results in ${result.out}/ (best.json, summary.json, experiment.sqlite)`,
+          ...(result.final ? [`  retrained: validation ${(100 * result.final.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.testAccuracy).toFixed(2)}%; exported to ${result.final.onnx}`] : []),
+          `  results in ${result.out}/ (best.json, summary.json, experiment.sqlite${result.final ? ', final.json, best.onnx' : ''})`,
         ].join('\n'),
       );
     });

@@ -6,6 +6,7 @@ import type { SplitOptions } from '../../data/index.js';
 import { TrainingPool } from '../../engine/pool.js';
 import type { BackendChoice } from '../../engine/backend.js';
 import type { TrainOptions } from '../../engine/train.js';
+import type { JobResult } from '../../engine/job.js';
 import { architectureToData } from '../../space/index.js';
 import type { Architecture } from '../../space/index.js';
 import type { Evaluator } from '../types.js';
@@ -34,6 +35,21 @@ export class TrainingEvaluator implements Evaluator {
     });
     if (result.stopped === 'diverged') throw new Error('training diverged (the loss became NaN)');
     return { error: result.validationError };
+  }
+
+  /**
+   * The final training of the architecture a search chose: on the same task, with `overrides`
+   * (e.g. more images or epochs); returns its test accuracy and trained weights.
+   */
+  async finalTraining(architecture: Architecture, overrides: { limit?: number; epochs?: number }): Promise<JobResult> {
+    return this.pool.run({
+      architecture: architectureToData(architecture),
+      dataset: this.options.dataset,
+      split: { ...this.options.split, ...(overrides.limit !== undefined ? { limit: overrides.limit } : {}) },
+      options: { ...this.options.training, ...(overrides.epochs !== undefined ? { epochs: overrides.epochs } : {}) },
+      test: true,
+      weights: true,
+    });
   }
 
   close(): Promise<void> {
