@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -107,6 +107,41 @@ describe('procnas train', () => {
     const unknown = procnas('train', 'resnet18', '--dataset', 'imagenet');
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown dataset; use one of mnist, fashion-mnist/);
+  });
+});
+
+describe('procnas export and measure', () => {
+  it('exports an architecture as JSON and as ONNX, and measures it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-export-'));
+    const arch = join(dir, 'net.yaml');
+    writeFileSync(arch, 'name: tiny\ninput: 16x16x3\nclasses: 4\nstem: [cn_k3_c8]\nstages: [[ir_r2_k3_s2_e2_c8]]\nhead: [gap, fc]\n');
+    const json = procnas('export', arch, '--format', 'json', '--out', join(dir, 'net.json'));
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual((JSON.parse(readFileSync(join(dir, 'net.json'), 'utf8')) as { stages: string[][] }).stages, [['ir_r2_k3_s2_e2_c8']]);
+    const onnx = procnas('export', arch, '--out', join(dir, 'net.onnx'));
+    assert.equal(onnx.code, 0, onnx.stderr);
+    assert.match(onnx.stderr, /untrained/);
+    const measured = procnas('measure', join(dir, 'net.onnx'), '--runs', '5', '--json');
+    assert.equal(measured.code, 0, measured.stderr);
+    const m = JSON.parse(measured.stdout) as { medianS: number; input: number[] };
+    assert.ok(m.medianS > 0);
+    assert.deepEqual(m.input, [1, 3, 16, 16]);
+    const withPrediction = procnas('measure', arch, '--runs', '5');
+    assert.match(withPrediction.stdout, /median .* over 5 runs, input 1x3x16x16/);
+    assert.match(withPrediction.stdout, /cost model on edge-cpu: /);
+  });
+
+  it('explains that a table-evaluated run has no trained weights to export', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-export-'));
+    const table = fileURLToPath(new URL('../../shared/data/nb201/accuracy.json', import.meta.url));
+    const run = join(dir, 'run');
+    assert.equal(procnas('search', '--initial', 'nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|', '--table', table, '--max-evals', '10', '--out', run).code, 0);
+    const json = procnas('export', run, '--format', 'json');
+    assert.equal(json.code, 0, json.stderr);
+    assert.ok(readFileSync(join(run, 'best.json'), 'utf8').includes('nb_r5_o'));
+    const onnx = procnas('export', run);
+    assert.equal(onnx.code, 2);
+    assert.match(onnx.stderr, /no trained weights to export/);
   });
 });
 

@@ -6,7 +6,7 @@ import { createRng } from '../src/data/index.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Network } from '../src/engine/network.js';
 import { tf } from '../src/engine/tf.js';
-import { OPSET, exportOnnx } from '../src/export/index.js';
+import { OPSET, exportOnnx, measureOnnx, spearman } from '../src/export/index.js';
 import { MobileSpace, builtinArchitecture, lower, parseArchitecture } from '../src/space/index.js';
 import type { LayerGraph } from '../src/space/index.js';
 import { relativeError } from './fixtures.js';
@@ -84,5 +84,24 @@ describe('ONNX export, checked in onnxruntime against TF.js', () => {
     assert.ok(!ops.includes('BatchNormalization'), 'every BN here follows a conv and is folded');
     assert.ok(ops.includes('Conv') && ops.includes('Gemm') && ops.includes('HardSigmoid'));
     assert.deepEqual(model.metadataProps.map((p) => [p.key, p.value]), [['notation', 'cn_k3_s2_c8_nsw | ...'], ['dramTimeS', '1e-5']]);
+  });
+});
+
+describe('measuring exported models', () => {
+  it('rank correlation: Spearman with ties', () => {
+    assert.equal(spearman([1, 2, 3, 4], [10, 20, 30, 40]), 1);
+    assert.equal(spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1);
+    assert.ok(Math.abs(spearman([1, 2, 2, 3], [1, 2, 3, 4]) - 0.9486832980505138) < 1e-12);
+  });
+
+  it('times a model in onnxruntime: median between the 10th and 90th percentiles', async () => {
+    await initEngine('wasm');
+    const graph = lower(parseArchitecture({ name: 'tiny', input: '16x16x3', classes: 4, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] }));
+    const network = new Network(graph);
+    const m = await measureOnnx(exportOnnx(graph, network.weights()), { runs: 9, warmup: 2, batch: 3 });
+    network.dispose();
+    assert.deepEqual(m.input, [3, 3, 16, 16]);
+    assert.equal(m.runs, 9);
+    assert.ok(m.p10S > 0 && m.p10S <= m.medianS && m.medianS <= m.p90S);
   });
 });

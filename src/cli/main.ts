@@ -3,9 +3,12 @@
 import { Command } from 'commander';
 import { DatasetError } from '../data/index.js';
 import { ConfigError } from '../experiment/config.js';
+import { ExportError } from '../export/index.js';
 import { ProcessorError } from '../processor/index.js';
 import { ArchitectureError } from '../space/index.js';
 import { registerCost } from './commands/cost.js';
+import { registerExport } from './commands/export.js';
+import { registerMeasure } from './commands/measure.js';
 import { registerPresets } from './commands/presets.js';
 import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
@@ -18,11 +21,13 @@ registerCost(program);
 registerPresets(program);
 registerSearch(program);
 registerTrain(program);
+registerExport(program);
+registerMeasure(program);
 
 try {
   await program.parseAsync();
 } catch (error) {
-  const known = [ArchitectureError, ProcessorError, DatasetError, ConfigError, RangeError];
+  const known = [ArchitectureError, ProcessorError, DatasetError, ConfigError, ExportError, RangeError];
   if (known.some((kind) => error instanceof kind)) {
     console.error(`procnas: ${(error as Error).message}`);
     process.exit(2);

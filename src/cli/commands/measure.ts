@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { estimateCost } from '../../cost/index.js';
+import { measureOnnx } from '../../export/index.js';
+import { formatSI, resolveProcessor } from '../../processor/index.js';
+import { lower, resolveArchitecture } from '../../space/index.js';
+import { positiveInt } from '../args.js';
+import { ARCH_HELP } from './cost.js';
+import { untrainedOnnx } from './export.js';
+
+interface MeasureFlags {
+  runs: number;
+  warmup: number;
+  batch: number;
+  threads: number;
+  processor: string;
+  json?: boolean;
+}
+
+export function registerMeasure(program: Command): void {
+  program
+    .command('measure')
+    .description('Median latency of a model on this machine with onnxruntime, next to the cost model\'s prediction')
+    .argument('<arch|model.onnx>', `an ONNX file, or ${ARCH_HELP}`)
+    .option('--runs <n>', 'timed runs', positiveInt, 30)
+    .option('--warmup <n>', 'untimed runs first', positiveInt, 5)
+    .option('-b, --batch <n>', 'batch size', positiveInt, 1)
+    .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt, 1)
+    .option('-p, --processor <preset|file>', 'processor whose predicted latency to show (for an architecture)', 'edge-cpu')
+    .option('--json', 'print one JSON object')
+    .action(async (ref: string, flags: MeasureFlags) => {
+      const isOnnx = ref.endsWith('.onnx');
+      const architecture = isOnnx ? undefined : resolveArchitecture(ref);
+      const model = architecture ? await untrainedOnnx(architecture) : new Uint8Array(readFileSync(ref));
+      const measured = await measureOnnx(model, { runs: flags.runs, warmup: flags.warmup, batch: flags.batch, threads: flags.threads });
+      const predicted = architecture ? estimateCost(lower(architecture), resolveProcessor(flags.processor), { batch: flags.batch }).latencyS : undefined;
+      if (flags.json) {
+        console.log(JSON.stringify({ model: ref, ...measured, predictedLatencyS: predicted ?? null, processor: architecture ? flags.processor : null }, null, 2));
+        return;
+      }
+      console.log(`${ref}: median ${formatSI(measured.medianS, 's')} (p10 ${formatSI(measured.p10S, 's')}, p90 ${formatSI(measured.p90S, 's')}) over ${measured.runs} runs, input ${measured.input.join('x')}, ${flags.threads} thread(s)`);
+      if (predicted !== undefined) console.log(`  cost model on ${flags.processor}: ${formatSI(predicted, 's')}`);
+    });
+}
