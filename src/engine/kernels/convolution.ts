@@ -8,7 +8,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../tf.js';
 import { offsetOf, procnasKernels } from './module.js';
-import type { Conv2dGrad } from './module.js';
+import type { Conv2dGrad, ProcnasKernels } from './module.js';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 type Pad = Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
@@ -105,36 +105,35 @@ const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
-const depthwiseForward: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as BackendWasm;
-  const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  const a = attrs as unknown as ConvAttrs;
-  nhwcOnly('DepthwiseConv2dNative', a);
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
-  const out = b.makeOutput(info.outShape, 'float32');
-  callKernel(b, procnasKernels(b).depthwise_forward, x, filter, out, info, filter.shape[3] as number);
-  return out;
-};
+type Shape4 = [number, number, number, number];
 
-const depthwiseBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as BackendWasm;
-  const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
-  const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
-  const out = b.makeOutput(a.inputShape, 'float32');
-  callKernel(b, procnasKernels(b).depthwise_backprop_input, dy, filter, out, info, filter.shape[3] as number);
-  return out;
-};
+/**
+ * The three depthwise kernels differ only in which two tensors they read and which geometry
+ * they are given: the input and filter shapes (from tensors or attributes) and the output.
+ */
+function depthwiseKernel(
+  name: string,
+  read: [string, string],
+  shapes: (t: [tf.TensorInfo, tf.TensorInfo], a: ConvAttrs & { inputShape?: Shape4; filterShape?: Shape4 }) => { input: Shape4; filter: Shape4 },
+  output: 'input' | 'filter' | 'result',
+  kernel: (k: ProcnasKernels) => Conv2dGrad,
+): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const b = backend as BackendWasm;
+    const t: [tf.TensorInfo, tf.TensorInfo] = [inputs[read[0]] as tf.TensorInfo, inputs[read[1]] as tf.TensorInfo];
+    const a = attrs as unknown as ConvAttrs & { inputShape?: Shape4; filterShape?: Shape4 };
+    nhwcOnly(name, a);
+    const { input, filter } = shapes(t, a);
+    const info = tf.backend_util.computeConv2DInfo(input, filter, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
+    const out = b.makeOutput(output === 'input' ? input : output === 'filter' ? filter : info.outShape, 'float32');
+    callKernel(b, kernel(procnasKernels(b)), t[0], t[1], out, info, filter[3]);
+    return out;
+  };
+}
 
-const depthwiseBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as BackendWasm;
-  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
-  const out = b.makeOutput(a.filterShape, 'float32');
-  callKernel(b, procnasKernels(b).depthwise_backprop_filter, x, dy, out, info, a.filterShape[3]);
-  return out;
-};
+const depthwiseForward = depthwiseKernel('DepthwiseConv2dNative', ['x', 'filter'], ([x, f]) => ({ input: x.shape as Shape4, filter: f.shape as Shape4 }), 'result', (k) => k.depthwise_forward);
+const depthwiseBackpropInput = depthwiseKernel('DepthwiseConv2dNativeBackpropInput', ['dy', 'filter'], ([, f], a) => ({ input: a.inputShape as Shape4, filter: f.shape as Shape4 }), 'input', (k) => k.depthwise_backprop_input);
+const depthwiseBackpropFilter = depthwiseKernel('DepthwiseConv2dNativeBackpropFilter', ['x', 'dy'], ([x], a) => ({ input: x.shape as Shape4, filter: a.filterShape as Shape4 }), 'filter', (k) => k.depthwise_backprop_filter);
 
 export const CONVOLUTION_KERNELS: tf.KernelConfig[] = [
   { kernelName: 'DepthwiseConv2dNative', backendName: 'wasm', kernelFunc: depthwiseForward },
