@@ -121,6 +121,11 @@ describe('procnas export and measure', () => {
     const onnx = procnas('export', arch, '--out', join(dir, 'net.onnx'));
     assert.equal(onnx.code, 0, onnx.stderr);
     assert.match(onnx.stderr, /untrained/);
+    const tfjs = procnas('export', arch, '--format', 'tfjs', '--out', join(dir, 'net-tfjs'));
+    assert.equal(tfjs.code, 0, tfjs.stderr);
+    const graphModel = JSON.parse(readFileSync(join(dir, 'net-tfjs', 'model.json'), 'utf8')) as { format: string; userDefinedMetadata: Record<string, string> };
+    assert.equal(graphModel.format, 'graph-model');
+    assert.equal(graphModel.userDefinedMetadata.notation, 'ir_r2_k3_s2_e2_c8');
     const measured = procnas('measure', join(dir, 'net.onnx'), '--runs', '5', '--json');
     assert.equal(measured.code, 0, measured.stderr);
     const m = JSON.parse(measured.stdout) as { medianS: number; input: number[] };

@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { ConfigError, mergeConfig, parseSearchConfig } from '../src/experiment/config.js';
 import { ExperimentStore } from '../src/experiment/store.js';
 import { runExperiment } from '../src/experiment/run.js';
+import { notationOf } from '../src/space/index.js';
 import { writeHalvesIdx } from './fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -147,5 +148,9 @@ describe('a search that trains its candidates', () => {
     const session = await ort.InferenceSession.create(readFileSync(join(out, 'best.onnx')));
     const logits = (await session.run({ input: new ort.Tensor('float32', new Float32Array(2 * 64), [2, 1, 8, 8]) })).logits;
     assert.deepEqual(logits?.dims, [2, 2]);
+    const graphModel = JSON.parse(readFileSync(join(out, 'best-tfjs', 'model.json'), 'utf8')) as { format: string; userDefinedMetadata: Record<string, string> };
+    assert.equal(graphModel.format, 'graph-model');
+    assert.equal(graphModel.userDefinedMetadata.notation, notationOf(result.search.best.architecture));
+    assert.ok(existsSync(join(out, 'best-tfjs', 'group1-shard1of1.bin')));
   });
 });

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
@@ -6,7 +9,7 @@ import { createRng } from '../src/data/index.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Network } from '../src/engine/network.js';
 import { tf } from '../src/engine/tf.js';
-import { OPSET, exportOnnx, measureOnnx, spearman } from '../src/export/index.js';
+import { OPSET, exportGraphModel, exportOnnx, measureOnnx, spearman, writeGraphModel } from '../src/export/index.js';
 import { MobileSpace, builtinArchitecture, lower, parseArchitecture } from '../src/space/index.js';
 import type { LayerGraph } from '../src/space/index.js';
 import { relativeError } from './fixtures.js';
@@ -104,4 +107,52 @@ describe('measuring exported models', () => {
     assert.equal(m.runs, 9);
     assert.ok(m.p10S > 0 && m.p10S <= m.medianS && m.medianS <= m.p90S);
   });
+});
+
+/** Loads a GraphModel folder written by writeGraphModel, as tf.loadGraphModel does over http. */
+async function loadFolder(dir: string): Promise<tf.GraphModel> {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>; userDefinedMetadata: Record<string, string> };
+  const manifest = json.weightsManifest[0]!;
+  const bytes = readFileSync(join(dir, manifest.paths[0]!));
+  return tf.loadGraphModel({
+    load: async () => ({
+      modelTopology: json.modelTopology,
+      weightSpecs: manifest.weights,
+      weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+      format: 'graph-model',
+      userDefinedMetadata: json.userDefinedMetadata,
+    }),
+  });
+}
+
+describe('TF.js GraphModel export, loaded back with tf.loadGraphModel', () => {
+  const cases: Array<[string, LayerGraph]> = [
+    ['MobileNet blocks with SE, h-swish, swish, sigmoid, groups', lower(parseArchitecture({ name: 'a', input: '16x16x3', classes: 5, act: 'hswish', stem: ['cn_k3_s2_c8_nsw'], stages: [['ir_r2_k5_s1_e3_c8_se0.25', 'ds_k3_s2_c16_nr6'], ['er_k3_s1_e2_c16_nre', 'cn_k3_c12_g4_nsg']], head: ['cn_k1_c24', 'gap', 'fc'] }))],
+    ['ResNet blocks and pooling both ways', lower(parseArchitecture({ name: 'b', input: '16x16x3', classes: 4, stem: ['cn_k3_c8', 'mp_k3_s2'], stages: [['rb_c8', 'bt_s2_e4_c16'], ['ap_k3_s1', 'ap_k3_s1_cip']], head: ['gap', 'fc'] }))],
+    ['a NAS-Bench-201 network with dead ends', lower(builtinArchitecture('nb201:|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|')!)],
+    ['MobileNetV2 at 224x224', lower(builtinArchitecture('mobilenet_v2')!)],
+  ];
+  for (const [name, graph] of cases) {
+    it(`gives the network's outputs: ${name}`, async () => {
+      await initEngine('wasm');
+      const network = new Network(graph, { seed: 3 });
+      const { h, w, c } = graph.input;
+      tf.tidy(() => {
+        network.apply(tf.randomNormal([2, h, w, c], 0.5, 2, 'float32', 1) as tf.Tensor4D, true);
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'procnas-tfjs-'));
+      writeGraphModel(dir, exportGraphModel(graph, network.weights(), { notation: graph.name }));
+      const model = await loadFolder(dir);
+      const x = tf.randomNormal([2, h, w, c], 0, 1, 'float32', 9) as tf.Tensor4D;
+      const expected = tf.tidy(() => network.apply(x, false).dataSync() as Float32Array);
+      const output = model.predict(x) as tf.Tensor;
+      assert.deepEqual(output.shape, [2, graph.classes]);
+      const error = relativeError(output.dataSync() as Float32Array, expected);
+      assert.ok(error < 1e-4, `max relative error ${error}`);
+      assert.deepEqual(model.metadata, { notation: graph.name });
+      tf.dispose([x, output]);
+      model.dispose();
+      network.dispose();
+    });
+  }
 });

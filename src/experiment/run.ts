@@ -12,12 +12,12 @@ import type { Processor } from '../processor/index.js';
 import { TrainingEvaluator } from '../search/evaluators/training.js';
 import { Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, runSearch } from '../search/index.js';
 import type { Evaluator, SearchResult, StopConditions, Strategy, Trial } from '../search/index.js';
-import { exportOnnx } from '../export/index.js';
-import { MobileSpace, Nb201Space, architectureToData, lower, parseArchitecture, resolveArchitecture } from '../space/index.js';
+import { exportGraphModel, exportOnnx, writeGraphModel } from '../export/index.js';
+import { MobileSpace, Nb201Space, architectureToData, lower, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
 import { ConfigError, DEFAULT_BUDGET_S, parseSearchConfig } from './config.js';
 import type { SearchConfig } from './config.js';
-import { ExperimentStore, notationOf } from './store.js';
+import { ExperimentStore } from './store.js';
 
 export interface ExperimentEvents {
   /** Once the experiment is set up, before the first trial. */
@@ -32,7 +32,7 @@ export interface ExperimentResult {
   config: SearchConfig;
   search: SearchResult;
   /** The best architecture retrained and exported (train evaluator only). */
-  final?: { validationAccuracy: number; testAccuracy: number; onnx: string };
+  final?: { validationAccuracy: number; testAccuracy: number; onnx: string; tfjs: string };
 }
 
 export const STORE_FILE = 'experiment.sqlite';
@@ -144,24 +144,23 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
   }
 }
 
-/** Trains the best architecture once more, keeps its weights, exports it to ONNX. */
+/** Trains the best architecture once more and exports it: ONNX and a TF.js GraphModel. */
 async function finalize(out: string, config: SearchConfig, search: SearchResult, evaluator: TrainingEvaluator, events: ExperimentEvents): Promise<NonNullable<ExperimentResult['final']>> {
   events.onFinalTraining?.();
   const result = await evaluator.finalTraining(search.best.architecture, { epochs: config.final.epochs, limit: config.final.limit });
   const graph = lower(search.best.architecture);
   const onnx = join(out, 'best.onnx');
-  const data = architectureToData(search.best.architecture);
-  writeFileSync(onnx, exportOnnx(graph, result.weights ?? {}, {
-    metadata: { notation: notationOf(data), cost: JSON.stringify(search.best.cost), processor: config.processor, testAccuracy: String(result.testAccuracy) },
-  }));
-  const final = { validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy ?? Number.NaN, onnx };
+  const tfjs = join(out, 'best-tfjs');
+  const metadata = { notation: notationOf(search.best.architecture), cost: JSON.stringify(search.best.cost), processor: config.processor, testAccuracy: String(result.testAccuracy) };
+  writeFileSync(onnx, exportOnnx(graph, result.weights ?? {}, { metadata }));
+  writeGraphModel(tfjs, exportGraphModel(graph, result.weights ?? {}, metadata));
+  const final = { validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy ?? Number.NaN, onnx, tfjs };
   writeFileSync(join(out, 'final.json'), `${JSON.stringify(final, null, 2)}\n`);
   return final;
 }
 
 function trialSummary(t: Trial): object {
-  const data = architectureToData(t.architecture);
-  return { index: t.index, notation: notationOf(data), status: t.status, error: t.error ?? null, loss: Number.isFinite(t.loss) ? t.loss : null, cost: t.cost, reason: t.reason ?? null };
+  return { index: t.index, notation: notationOf(t.architecture), status: t.status, error: t.error ?? null, loss: Number.isFinite(t.loss) ? t.loss : null, cost: t.cost, reason: t.reason ?? null };
 }
 
 function writeResults(out: string, config: SearchConfig, search: SearchResult): void {

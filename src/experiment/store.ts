@@ -6,8 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import { architectureToData, parseArchitecture } from '../space/index.js';
-import type { ArchitectureData } from '../space/index.js';
+import { architectureToData, notationOf, parseArchitecture } from '../space/index.js';
 import type { Trial, TrialStatus } from '../search/index.js';
 
 const SCHEMA = `
@@ -51,11 +50,6 @@ interface TrialRow {
   evaluation_s: number;
 }
 
-/** One line per block, for people reading the store: `ir_r1_k3_s2_e6_c24 ir_r1_k5_s1_e3_c24 | ...`. */
-export function notationOf(data: ArchitectureData): string {
-  return data.stages.map((stage) => stage.map((e) => (typeof e === 'string' ? e : 'graph')).join(' ')).join(' | ');
-}
-
 export class ExperimentStore {
   private readonly db: SqliteDatabase;
 
@@ -77,6 +71,7 @@ export class ExperimentStore {
 
   addTrial(trial: Trial, seed: number): void {
     const data = architectureToData(trial.architecture);
+    const notation = notationOf(trial.architecture);
     const finite = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
     this.db
       .prepare(
@@ -88,7 +83,7 @@ export class ExperimentStore {
       .run({
         idx: trial.index,
         key: trial.key,
-        notation: notationOf(data),
+        notation,
         architecture: JSON.stringify(data),
         status: trial.status,
         error: finite(trial.error),

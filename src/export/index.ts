@@ -1,2 +1,3 @@
 export * from './onnx.js';
 export * from './measure.js';
+export * from './tfjs.js';

@@ -199,3 +199,8 @@ export function architectureToData(a: Architecture): ArchitectureData {
     head: a.head.map(entryToData),
   };
 }
+
+/** The stages in block notation, one `|`-separated group per stage, for logs and metadata. */
+export function notationOf(a: Architecture): string {
+  return a.stages.map((stage) => stage.map((e) => (e.kind === 'block' ? printBlock(e.args) : `graph:${e.graph.name ?? 'custom'}`)).join(' ')).join(' | ');
+}

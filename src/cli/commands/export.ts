@@ -1,25 +1,29 @@
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { initEngine } from '../../engine/backend.js';
 import { Network } from '../../engine/network.js';
-import { ExportError, exportOnnx } from '../../export/index.js';
-import { architectureToData, lower, resolveArchitecture } from '../../space/index.js';
+import { ExportError, exportGraphModel, exportOnnx, writeGraphModel } from '../../export/index.js';
+import { architectureToData, lower, notationOf, resolveArchitecture } from '../../space/index.js';
 import type { Architecture } from '../../space/index.js';
 import { ARCH_HELP } from './cost.js';
 
-/** ONNX bytes of an architecture with freshly initialised (seeded) weights: enough to measure latency. */
-export async function untrainedOnnx(architecture: Architecture): Promise<Uint8Array> {
+/** An architecture with freshly initialised (seeded) weights: enough to measure latency. */
+async function untrained(architecture: Architecture) {
   await initEngine('auto');
   const graph = lower(architecture);
   const network = new Network(graph, { seed: 0 });
   try {
-    const notation = architectureToData(architecture).stages.map((s) => s.map(String).join(' ')).join(' | ');
-    return exportOnnx(graph, network.weights(), { metadata: { notation, trained: 'false' } });
+    return { graph, weights: network.weights(), metadata: { notation: notationOf(architecture), trained: 'false' } };
   } finally {
     network.dispose();
   }
+}
+
+export async function untrainedOnnx(architecture: Architecture): Promise<Uint8Array> {
+  const { graph, weights, metadata } = await untrained(architecture);
+  return exportOnnx(graph, weights, { metadata });
 }
 
 export function registerExport(program: Command): void {
@@ -27,13 +31,18 @@ export function registerExport(program: Command): void {
     .command('export')
     .description('Write a search\'s best architecture (trained, from a run folder) or any architecture (untrained) as ONNX or JSON')
     .argument('<run-dir|arch>', `a search's results folder, or ${ARCH_HELP}`)
-    .addOption(new Option('-f, --format <format>', 'output format').choices(['onnx', 'json']).default('onnx'))
+    .addOption(new Option('-f, --format <format>', 'output format (tfjs: a GraphModel folder)').choices(['onnx', 'tfjs', 'json']).default('onnx'))
     .option('-o, --out <path>', 'output file (default: best.<format> in the run folder, or <name>.<format> here)')
-    .action(async (ref: string, flags: { format: 'onnx' | 'json'; out?: string }) => {
+    .action(async (ref: string, flags: { format: 'onnx' | 'tfjs' | 'json'; out?: string }) => {
       const isRun = existsSync(join(ref, 'best.json'));
+      const extension = flags.format === 'tfjs' ? '-tfjs' : `.${flags.format}`;
       if (isRun) {
-        const out = flags.out ?? join(ref, `best.${flags.format}`);
-        if (flags.format === 'json') {
+        const out = flags.out ?? join(ref, `best${extension}`);
+        if (flags.format === 'tfjs') {
+          const folder = join(ref, 'best-tfjs');
+          if (!existsSync(folder)) throw new ExportError(`${ref}: no trained weights to export (the search evaluated from a table, or its final training did not run)`);
+          if (out !== folder) cpSync(folder, out, { recursive: true });
+        } else if (flags.format === 'json') {
           const best = JSON.parse(readFileSync(join(ref, 'best.json'), 'utf8')) as { architecture: unknown };
           writeFileSync(out, `${JSON.stringify(best.architecture, null, 2)}\n`);
         } else {
@@ -45,12 +54,14 @@ export function registerExport(program: Command): void {
         return;
       }
       const architecture = resolveArchitecture(ref);
-      const out = flags.out ?? `${basename(architecture.name).replace(/[^\w.-]+/g, '_')}.${flags.format}`;
+      const out = flags.out ?? `${basename(architecture.name).replace(/[^\w.-]+/g, '_')}${extension}`;
       if (flags.format === 'json') {
         writeFileSync(out, `${JSON.stringify(architectureToData(architecture), null, 2)}\n`);
       } else {
         console.error('note: the weights are freshly initialised (untrained); a search exports its trained best to its run folder');
-        writeFileSync(out, await untrainedOnnx(architecture));
+        const { graph, weights, metadata } = await untrained(architecture);
+        if (flags.format === 'onnx') writeFileSync(out, exportOnnx(graph, weights, { metadata }));
+        else writeGraphModel(out, exportGraphModel(graph, weights, metadata));
       }
       console.log(out);
     });

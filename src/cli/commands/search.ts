@@ -87,7 +87,7 @@ export function registerSearch(program: Command): void {
         },
         onFinalTraining: () => {
           progress.stop();
-          progress.log('training the best architecture once more, then exporting it to best.onnx');
+          progress.log('training the best architecture once more, then exporting it (best.onnx, best-tfjs/)');
         },
         onTrial: (trial, best, p) => {
           front = addToFront(front, trial);
@@ -112,8 +112,8 @@ export function registerSearch(program: Command): void {
           `  best     ${describe(best)}`,
           `  best architecture: ${best.key}`,
           `  Pareto front (error, DRAM time, DRAM energy): ${pareto.length} architectures`,
-          ...(result.final ? [`  retrained: validation ${(100 * result.final.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.testAccuracy).toFixed(2)}%; exported to ${result.final.onnx}`] : []),
-          `  results in ${result.out}/ (best.json, summary.json, experiment.sqlite${result.final ? ', final.json, best.onnx' : ''})`,
+          ...(result.final ? [`  retrained: validation ${(100 * result.final.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.testAccuracy).toFixed(2)}%; exported to ${result.final.onnx} and ${result.final.tfjs}/`] : []),
+          `  results in ${result.out}/ (best.json, summary.json, experiment.sqlite${result.final ? ', final.json, best.onnx, best-tfjs/' : ''})`,
         ].join('\n'),
       );
     });

@@ -1,0 +1,252 @@
+/**
+ * TF.js GraphModel export: a model.json holding a TensorFlow GraphDef and one weights file,
+ * the format `tf.loadGraphModel` reads in Node and in browsers. NHWC input like TF.js itself;
+ * batch norms folded into their convolutions; metadata in `userDefinedMetadata`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Layer, LayerGraph } from '../space/index.js';
+import { ExportError } from './onnx.js';
+import type { Weights } from './onnx.js';
+
+const BN_EPSILON = 1e-5;
+const WEIGHTS_FILE = 'group1-shard1of1.bin';
+
+type Attr = Record<string, unknown>;
+interface GraphNode {
+  name: string;
+  op: string;
+  input: string[];
+  attr: Attr;
+}
+
+export interface GraphModelFiles {
+  modelJson: Record<string, unknown>;
+  weightData: Uint8Array;
+}
+
+const FLOAT = { type: 'DT_FLOAT' };
+const text = (s: string) => ({ s: Buffer.from(s).toString('base64') });
+const ints = (xs: number[]) => ({ list: { i: xs.map(String) } });
+
+class GraphDefBuilder {
+  readonly nodes: GraphNode[] = [];
+  readonly weightSpecs: Array<{ name: string; shape: number[]; dtype: 'float32' | 'int32' }> = [];
+  readonly chunks: Uint8Array[] = [];
+  private counter = 0;
+
+  op(op: string, input: string[], attr: Attr = {}, name = `${op.toLowerCase()}_${this.counter++}`): string {
+    this.nodes.push({ name, op, input, attr });
+    return name;
+  }
+
+  constant(values: Float32Array | Int32Array | number[], shape: number[], dtype: 'float32' | 'int32' = 'float32'): string {
+    const name = `const_${this.counter++}`;
+    const data = dtype === 'int32' ? Int32Array.from(values as ArrayLike<number>) : Float32Array.from(values as ArrayLike<number>);
+    const tfType = dtype === 'int32' ? 'DT_INT32' : 'DT_FLOAT';
+    this.nodes.push({ name, op: 'Const', input: [], attr: { dtype: { type: tfType }, value: { tensor: { dtype: tfType, tensorShape: { dim: shape.map((d) => ({ size: String(d) })) } } } } });
+    this.weightSpecs.push({ name, shape, dtype });
+    this.chunks.push(new Uint8Array(data.buffer.slice(0)));
+    return name;
+  }
+}
+
+/** Filter in TF.js's layout with the following batch norm folded in, and the resulting bias. */
+function foldedFilter(graph: LayerGraph, weights: Weights, conv: Layer, bn: Layer | undefined): { filter: Float32Array; shape: number[]; bias: Float32Array } {
+  const w = weights[`${conv.name}.weight`];
+  if (!w) throw new ExportError(`no weights "${conv.name}.weight"`);
+  const filter = Float32Array.from(w.values);
+  const out = graph.tensors[conv.output]!.c;
+  const bias = new Float32Array(out);
+  const b = weights[`${conv.name}.bias`];
+  if (b) bias.set(b.values);
+  if (bn) {
+    const get = (role: string) => {
+      const t = weights[`${bn.name}.${role}`];
+      if (!t) throw new ExportError(`no weights "${bn.name}.${role}"`);
+      return t.values;
+    };
+    const [gamma, beta, mean, variance] = ['gamma', 'beta', 'mean', 'variance'].map(get) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    // Output channel o is the last index in both [kh, kw, in, out] and depthwise [kh, kw, c, m] (o = c·m + q).
+    for (let i = 0; i < filter.length; i++) {
+      const o = i % out;
+      filter[i]! *= (gamma[o] as number) / Math.sqrt((variance[o] as number) + BN_EPSILON);
+    }
+    for (let o = 0; o < out; o++) {
+      const scale = (gamma[o] as number) / Math.sqrt((variance[o] as number) + BN_EPSILON);
+      bias[o] = ((bias[o] as number) - (mean[o] as number)) * scale + (beta[o] as number);
+    }
+  }
+  return { filter, shape: w.shape, bias };
+}
+
+export function exportGraphModel(graph: LayerGraph, weights: Weights, metadata: Record<string, string> = {}): GraphModelFiles {
+  const g = new GraphDefBuilder();
+  const names: string[] = [];
+  const { h, w, c } = graph.input;
+  names[0] = g.op('Placeholder', [], { dtype: FLOAT, shape: { shape: { dim: [{ size: '-1' }, { size: String(h) }, { size: String(w) }, { size: String(c) }] } } }, 'input');
+  const consumers = new Map<number, number[]>();
+  graph.layers.forEach((l, i) => l.inputs.forEach((t) => consumers.set(t, [...(consumers.get(t) ?? []), i])));
+  const folded = new Map<number, number>();
+  graph.layers.forEach((layer, i) => {
+    if (layer.kind !== 'bn') return;
+    const producer = graph.producers[layer.inputs[0] as number] as number;
+    if (graph.layers[producer]?.kind === 'conv' && consumers.get(layer.inputs[0] as number)?.length === 1) folded.set(producer, i);
+  });
+  const absorbed = new Set(folded.values());
+  const scalar = (v: number) => g.constant([v], []);
+  const activation = (x: string, act: Layer['act']): string => {
+    switch (act) {
+      case 'none':
+        return x;
+      case 'relu':
+        return g.op('Relu', [x], { T: FLOAT });
+      case 'relu6':
+        return g.op('Relu6', [x], { T: FLOAT });
+      case 'sigmoid':
+        return g.op('Sigmoid', [x], { T: FLOAT });
+      case 'swish':
+        return g.op('Mul', [x, g.op('Sigmoid', [x], { T: FLOAT })], { T: FLOAT });
+      case 'hswish':
+        return g.op('Mul', [x, g.op('Mul', [g.op('Relu6', [g.op('AddV2', [x, scalar(3)], { T: FLOAT })], { T: FLOAT }), scalar(1 / 6)], { T: FLOAT })], { T: FLOAT });
+    }
+  };
+  const pad = (x: string, p: number, value: number): string =>
+    p === 0 ? x : g.op('PadV2', [x, g.constant([0, 0, p, p, p, p, 0, 0], [4, 2], 'int32'), scalar(value)], { T: FLOAT });
+  const weight = (layer: Layer, role: string) => {
+    const t = weights[`${layer.name}.${role}`];
+    if (!t) throw new ExportError(`no weights "${layer.name}.${role}" for layer ${layer.name}`);
+    return t;
+  };
+
+  graph.layers.forEach((layer, index) => {
+    const inputs = layer.inputs.map((t) => names[t] as string);
+    const x = inputs[0] as string;
+    const inShape = graph.tensors[layer.inputs[0] ?? layer.output]!;
+    const outShape = graph.tensors[layer.output]!;
+    let out: string;
+    switch (layer.kind) {
+      case 'conv': {
+        const bnIndex = folded.get(index);
+        const { filter, shape, bias } = foldedFilter(graph, weights, layer, bnIndex === undefined ? undefined : graph.layers[bnIndex]);
+        const attr = {
+          T: FLOAT,
+          strides: ints([1, layer.stride, layer.stride, 1]),
+          padding: text('EXPLICIT'),
+          explicit_paddings: ints([0, 0, layer.pad, layer.pad, layer.pad, layer.pad, 0, 0]),
+          data_format: text('NHWC'),
+          dilations: ints([1, layer.dilation, layer.dilation, 1]),
+        };
+        const depthwise = layer.groups > 1 && layer.groups === inShape.c;
+        let y: string;
+        if (layer.groups === 1 || depthwise) {
+          y = g.op(depthwise ? 'DepthwiseConv2dNative' : 'Conv2D', [x, g.constant(filter, shape)], attr);
+        } else {
+          // Grouped: one convolution per group, concatenated.
+          const per = outShape.c / layer.groups;
+          const inPer = inShape.c / layer.groups;
+          const [kh, kw] = shape as [number, number];
+          const parts: string[] = [];
+          for (let gi = 0; gi < layer.groups; gi++) {
+            const slice = g.op('Slice', [x, g.constant([0, 0, 0, gi * inPer], [4], 'int32'), g.constant([-1, -1, -1, inPer], [4], 'int32')], { T: FLOAT, Index: { type: 'DT_INT32' } });
+            const part = new Float32Array(kh * kw * inPer * per);
+            for (let k = 0; k < kh * kw * inPer; k++) for (let o = 0; o < per; o++) part[k * per + o] = filter[k * outShape.c + gi * per + o] as number;
+            parts.push(g.op('Conv2D', [slice, g.constant(part, [kh, kw, inPer, per])], attr));
+          }
+          y = g.op('ConcatV2', [...parts, g.constant([3], [], 'int32')], { T: FLOAT, N: { i: String(parts.length) } });
+        }
+        out = g.op('BiasAdd', [y, g.constant(bias, [bias.length])], { T: FLOAT, data_format: text('NHWC') });
+        break;
+      }
+      case 'bn': {
+        if (absorbed.has(index)) {
+          out = x;
+          break;
+        }
+        const [gamma, beta, mean, variance] = ['gamma', 'beta', 'mean', 'variance'].map((r) => weight(layer, r).values) as [Float32Array, Float32Array, Float32Array, Float32Array];
+        const scale = gamma.map((v, i) => v / Math.sqrt((variance[i] as number) + BN_EPSILON));
+        const shift = beta.map((v, i) => v - (mean[i] as number) * (scale[i] as number));
+        out = g.op('AddV2', [g.op('Mul', [x, g.constant(scale, [scale.length])], { T: FLOAT }), g.constant(shift, [shift.length])], { T: FLOAT });
+        break;
+      }
+      case 'act':
+        out = activation(x, layer.act);
+        break;
+      case 'maxpool':
+      case 'avgpool': {
+        const window = { T: FLOAT, ksize: ints([1, layer.kernel, layer.kernel, 1]), strides: ints([1, layer.stride, layer.stride, 1]), padding: text('VALID'), data_format: text('NHWC') };
+        if (layer.kind === 'maxpool') {
+          out = g.op('MaxPool', [pad(x, layer.pad, -3.4e38)], window);
+          break;
+        }
+        out = g.op('AvgPool', [pad(x, layer.pad, 0)], window);
+        if (!layer.countIncludePad && layer.pad > 0) {
+          // Average over the cells inside the image only: rescale by window / cells counted.
+          const scale = new Float32Array(outShape.h * outShape.w);
+          const inside = (o: number, size: number) => {
+            const start = o * layer.stride - layer.pad;
+            return Math.min(size, start + layer.kernel) - Math.max(0, start);
+          };
+          for (let i = 0; i < outShape.h; i++) for (let j = 0; j < outShape.w; j++) scale[i * outShape.w + j] = (layer.kernel * layer.kernel) / (inside(i, inShape.h) * inside(j, inShape.w));
+          out = g.op('Mul', [out, g.constant(scale, [1, outShape.h, outShape.w, 1])], { T: FLOAT });
+        }
+        break;
+      }
+      case 'gap':
+        out = g.op('Mean', [x, g.constant([1, 2], [2], 'int32')], { T: FLOAT, Tidx: { type: 'DT_INT32' }, keep_dims: { b: true } });
+        break;
+      case 'se': {
+        const pooled = g.op('Reshape', [g.op('Mean', [x, g.constant([1, 2], [2], 'int32')], { T: FLOAT, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } }), g.constant([-1, inShape.c], [2], 'int32')], { T: FLOAT });
+        const dense = (v: string, role: string, n: number, m: number) =>
+          g.op('BiasAdd', [g.op('MatMul', [v, g.constant(weight(layer, `${role}.weight`).values, [n, m])], { T: FLOAT, transpose_a: { b: false }, transpose_b: { b: false } }), g.constant(weight(layer, `${role}.bias`).values, [m])], { T: FLOAT, data_format: text('NHWC') });
+        const gate = g.op('Sigmoid', [dense(activation(dense(pooled, 'reduce', inShape.c, layer.squeeze), layer.act), 'expand', layer.squeeze, inShape.c)], { T: FLOAT });
+        out = g.op('Mul', [x, g.op('Reshape', [gate, g.constant([-1, 1, 1, inShape.c], [4], 'int32')], { T: FLOAT })], { T: FLOAT });
+        break;
+      }
+      case 'add':
+        out = g.op('AddN', inputs, { T: FLOAT, N: { i: String(inputs.length) } });
+        break;
+      case 'concat':
+        out = g.op('ConcatV2', [...inputs, g.constant([3], [], 'int32')], { T: FLOAT, N: { i: String(inputs.length) } });
+        break;
+      case 'dense': {
+        const wt = weight(layer, 'weight');
+        let y = g.op('MatMul', [g.op('Reshape', [x, g.constant([-1, inShape.c], [2], 'int32')], { T: FLOAT }), g.constant(wt.values, wt.shape)], { T: FLOAT, transpose_a: { b: false }, transpose_b: { b: false } });
+        if (layer.bias) y = g.op('BiasAdd', [y, g.constant(weight(layer, 'bias').values, [outShape.c])], { T: FLOAT, data_format: text('NHWC') });
+        out = g.op('Reshape', [y, g.constant([-1, 1, 1, outShape.c], [4], 'int32')], { T: FLOAT });
+        break;
+      }
+      case 'zero': {
+        const reference = graph.composites[layer.composite]?.input ?? 0;
+        out = g.op('Mul', [names[reference] as string, scalar(0)], { T: FLOAT });
+        break;
+      }
+    }
+    names[layer.output] = out;
+  });
+  g.op('Reshape', [names[graph.output] as string, g.constant([-1, graph.classes], [2], 'int32')], { T: FLOAT }, 'logits');
+
+  const total = g.chunks.reduce((n, c) => n + c.length, 0);
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of g.chunks) {
+    weightData.set(chunk, offset);
+    offset += chunk.length;
+  }
+  const modelJson = {
+    format: 'graph-model',
+    generatedBy: 'procnas',
+    convertedBy: 'procnas',
+    modelTopology: { node: g.nodes, library: {}, versions: { producer: 1 } },
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: g.weightSpecs }],
+    userDefinedMetadata: metadata,
+  };
+  return { modelJson, weightData };
+}
+
+/** Writes model.json and its weights file into a folder. */
+export function writeGraphModel(dir: string, files: GraphModelFiles): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(files.modelJson));
+  writeFileSync(join(dir, WEIGHTS_FILE), files.weightData);
+}
