@@ -145,7 +145,7 @@ function computeFacts(graph: LayerGraph): GraphFacts {
       isZero: layer.kind === 'zero',
     };
   });
-  const composites = graph.composites.map((c, index): CompositeFacts => compositeFacts(graph, consumers, tensorElements, layerFacts, index));
+  const composites = graph.composites.map((_, index): CompositeFacts => compositeFacts(graph, consumers, tensorElements, layerFacts, index));
   return { layers: layerFacts, composites, consumers, tensorElements };
 }
 

@@ -34,15 +34,7 @@ export class TrainingPool {
   private deaths = 0;
   private readonly retired = new Set<Worker>();
 
-  /**
-   * @param resourceLimits bounds each worker's memory (Node's worker resource limits); a worker
-   *   that exceeds them fails its job and is replaced.
-   */
-  constructor(
-    size = availableParallelism(),
-    private readonly backend: BackendChoice = 'auto',
-    private readonly resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number },
-  ) {
+  constructor(size = availableParallelism(), private readonly backend: BackendChoice = 'auto') {
     for (let i = 0; i < Math.max(1, size); i++) {
       const worker = this.spawn();
       this.workers.push(worker);
