@@ -136,6 +136,15 @@ describe('procnas export and measure', () => {
     assert.match(withPrediction.stdout, /cost model on edge-cpu: /);
   });
 
+  it('explains a missing model file and a backend that is not installed', () => {
+    const missing = procnas('measure', '/nonexistent/model.onnx');
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /\/nonexistent\/model\.onnx: cannot read the model/);
+    const native = procnas('train', 'resnet18', '--backend', 'native', '--limit', '10');
+    assert.equal(native.code, 2);
+    assert.match(native.stderr, /the native backend needs @tensorflow\/tfjs-node/);
+  });
+
   it('explains that a table-evaluated run has no trained weights to export', () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-export-'));
     const table = fileURLToPath(new URL('../../shared/data/nb201/accuracy.json', import.meta.url));

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { DatasetError } from '../data/index.js';
 import { ConfigError } from '../experiment/config.js';
+import { EngineError } from '../engine/backend.js';
 import { ExportError } from '../export/index.js';
 import { ProcessorError } from '../processor/index.js';
 import { ArchitectureError } from '../space/index.js';
@@ -27,7 +28,7 @@ registerMeasure(program);
 try {
   await program.parseAsync();
 } catch (error) {
-  const known = [ArchitectureError, ProcessorError, DatasetError, ConfigError, ExportError, RangeError];
+  const known = [ArchitectureError, ProcessorError, DatasetError, ConfigError, ExportError, EngineError, RangeError];
   if (known.some((kind) => error instanceof kind)) {
     console.error(`procnas: ${(error as Error).message}`);
     process.exit(2);

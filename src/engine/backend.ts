@@ -12,6 +12,14 @@ import { IDENTITY_KERNEL } from './kernels/identity.js';
 import { tf } from './tf.js';
 
 export type BackendChoice = 'auto' | 'native' | 'wasm' | 'cpu';
+
+/** The ML backend cannot be set up as asked. */
+export class EngineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 let wasmPrepared = false;
@@ -45,7 +53,7 @@ export async function initEngine(choice: BackendChoice = 'auto'): Promise<Backen
   tf.enableProdMode();
   if (choice === 'native' || choice === 'auto') {
     if (await tryNative()) return 'tensorflow';
-    if (choice === 'native') throw new Error('procnas: @tensorflow/tfjs-node is not installed or does not load');
+    if (choice === 'native') throw new EngineError('the native backend needs @tensorflow/tfjs-node, which is not installed or does not load (npm install @tensorflow/tfjs-node where it can download libtensorflow)');
   }
   if (choice === 'cpu') {
     await tf.setBackend('cpu');
@@ -53,7 +61,7 @@ export async function initEngine(choice: BackendChoice = 'auto'): Promise<Backen
     return 'cpu';
   }
   prepareWasm();
-  if (!(await tf.setBackend('wasm'))) throw new Error('procnas: the TF.js WASM backend failed to start');
+  if (!(await tf.setBackend('wasm'))) throw new EngineError('the TF.js WASM backend failed to start');
   await tf.ready();
   return 'wasm';
 }

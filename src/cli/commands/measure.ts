@@ -1,12 +1,20 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { estimateCost } from '../../cost/index.js';
-import { measureOnnx } from '../../export/index.js';
+import { ExportError, measureOnnx } from '../../export/index.js';
 import { formatSI, resolveProcessor } from '../../processor/index.js';
 import { lower, resolveArchitecture } from '../../space/index.js';
 import { positiveInt } from '../args.js';
 import { ARCH_HELP } from './cost.js';
 import { untrainedOnnx } from './export.js';
+
+function readModel(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (error) {
+    throw new ExportError(`${file}: cannot read the model: ${(error as Error).message}`);
+  }
+}
 
 interface MeasureFlags {
   runs: number;
@@ -31,7 +39,7 @@ export function registerMeasure(program: Command): void {
     .action(async (ref: string, flags: MeasureFlags) => {
       const isOnnx = ref.endsWith('.onnx');
       const architecture = isOnnx ? undefined : resolveArchitecture(ref);
-      const model = architecture ? await untrainedOnnx(architecture) : new Uint8Array(readFileSync(ref));
+      const model = architecture ? await untrainedOnnx(architecture) : readModel(ref);
       const measured = await measureOnnx(model, { runs: flags.runs, warmup: flags.warmup, batch: flags.batch, threads: flags.threads });
       const predicted = architecture ? estimateCost(lower(architecture), resolveProcessor(flags.processor), { batch: flags.batch }).latencyS : undefined;
       if (flags.json) {
