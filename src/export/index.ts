@@ -1,3 +1,4 @@
+export * from './errors.js';
 export * from './onnx.js';
 export * from './measure.js';
 export * from './tfjs.js';

@@ -6,26 +6,13 @@
  */
 import onnxProto from 'onnx-proto';
 import type { Layer, LayerGraph } from '../space/index.js';
+import { ExportError } from './errors.js';
+import type { WeightTensor, Weights } from './errors.js';
+import { BN_EPSILON, batchNormAffine, foldableBatchNorms, weightOf as weight } from './fold.js';
 
 const { onnx } = onnxProto;
 
-export interface WeightTensor {
-  shape: number[];
-  values: Float32Array;
-}
-
-/** Weights by `<layer name>.<role>`, as Network.weights() gives them. */
-export type Weights = Record<string, WeightTensor>;
-
 export const OPSET = 13;
-const BN_EPSILON = 1e-5;
-
-export class ExportError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ExportError';
-  }
-}
 
 type Attribute = { name: string; i?: number; f?: number; ints?: number[] };
 
@@ -75,12 +62,6 @@ class OnnxGraphBuilder {
   }
 }
 
-function weight(weights: Weights, layer: Layer, role: string): WeightTensor {
-  const w = weights[`${layer.name}.${role}`];
-  if (!w) throw new ExportError(`no weights "${layer.name}.${role}" for layer ${layer.name}`);
-  return w;
-}
-
 /** A conv filter in ONNX's [out, in/groups, kh, kw] layout from TF.js's [kh, kw, in/groups, out] (or depthwise [kh, kw, c, m]). */
 function onnxFilter(w: WeightTensor, depthwise: boolean): { shape: number[]; values: Float32Array } {
   const [kh, kw, a, b] = w.shape as [number, number, number, number];
@@ -102,19 +83,6 @@ function onnxFilter(w: WeightTensor, depthwise: boolean): { shape: number[]; val
   return { shape: [out, perGroup, kh, kw], values };
 }
 
-/** Batch norms fed by a conv that nothing else reads: folded into that conv. */
-function foldable(graph: LayerGraph): Map<number, number> {
-  const consumers = new Map<number, number[]>();
-  graph.layers.forEach((l, i) => l.inputs.forEach((t) => consumers.set(t, [...(consumers.get(t) ?? []), i])));
-  const fold = new Map<number, number>();
-  graph.layers.forEach((layer, i) => {
-    if (layer.kind !== 'bn') return;
-    const producer = graph.producers[layer.inputs[0] as number] as number;
-    if (graph.layers[producer]?.kind === 'conv' && consumers.get(layer.inputs[0] as number)?.length === 1) fold.set(producer, i);
-  });
-  return fold;
-}
-
 export interface OnnxExportOptions {
   /** Stored as model metadata (e.g. notation, cost figures). */
   metadata?: Record<string, string>;
@@ -124,7 +92,7 @@ export function exportOnnx(graph: LayerGraph, weights: Weights, options: OnnxExp
   const g = new OnnxGraphBuilder();
   const names: string[] = [];
   names[0] = 'input';
-  const fold = foldable(graph);
+  const fold = foldableBatchNorms(graph);
   const folded = new Set(fold.values());
   const activation = (x: string, act: Layer['act']): string => {
     switch (act) {
@@ -157,13 +125,11 @@ export function exportOnnx(graph: LayerGraph, weights: Weights, options: OnnxExp
         if (layer.bias) bias.set(weight(weights, layer, 'bias').values);
         const bnIndex = fold.get(index);
         if (bnIndex !== undefined) {
-          const bn = graph.layers[bnIndex]!;
-          const [gamma, beta, mean, variance] = ['gamma', 'beta', 'mean', 'variance'].map((r) => weight(weights, bn, r).values);
+          const { scale, shift } = batchNormAffine(weights, graph.layers[bnIndex]!);
           const perOut = filter.values.length / channels;
           for (let o = 0; o < channels; o++) {
-            const scale = (gamma![o] as number) / Math.sqrt((variance![o] as number) + BN_EPSILON);
-            for (let k = 0; k < perOut; k++) filter.values[o * perOut + k]! *= scale;
-            bias[o] = ((bias[o] as number) - (mean![o] as number)) * scale + (beta![o] as number);
+            for (let k = 0; k < perOut; k++) filter.values[o * perOut + k]! *= scale[o] as number;
+            bias[o] = (bias[o] as number) * (scale[o] as number) + (shift[o] as number);
           }
         }
         out = g.node('Conv', [x, g.constant(`${layer.name}.weight`, filter.shape, filter.values), g.constant(`${layer.name}.bias`, [channels], bias)], [

@@ -6,10 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Layer, LayerGraph } from '../space/index.js';
-import { ExportError } from './onnx.js';
-import type { Weights } from './onnx.js';
-
-const BN_EPSILON = 1e-5;
+import type { Weights } from './errors.js';
+import { batchNormAffine, foldableBatchNorms, weightOf } from './fold.js';
 const WEIGHTS_FILE = 'group1-shard1of1.bin';
 
 type Attr = Record<string, unknown>;
@@ -53,29 +51,16 @@ class GraphDefBuilder {
 
 /** Filter in TF.js's layout with the following batch norm folded in, and the resulting bias. */
 function foldedFilter(graph: LayerGraph, weights: Weights, conv: Layer, bn: Layer | undefined): { filter: Float32Array; shape: number[]; bias: Float32Array } {
-  const w = weights[`${conv.name}.weight`];
-  if (!w) throw new ExportError(`no weights "${conv.name}.weight"`);
+  const w = weightOf(weights, conv, 'weight');
   const filter = Float32Array.from(w.values);
   const out = graph.tensors[conv.output]!.c;
   const bias = new Float32Array(out);
-  const b = weights[`${conv.name}.bias`];
-  if (b) bias.set(b.values);
+  if (conv.bias) bias.set(weightOf(weights, conv, 'bias').values);
   if (bn) {
-    const get = (role: string) => {
-      const t = weights[`${bn.name}.${role}`];
-      if (!t) throw new ExportError(`no weights "${bn.name}.${role}"`);
-      return t.values;
-    };
-    const [gamma, beta, mean, variance] = ['gamma', 'beta', 'mean', 'variance'].map(get) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const { scale, shift } = batchNormAffine(weights, bn);
     // Output channel o is the last index in both [kh, kw, in, out] and depthwise [kh, kw, c, m] (o = c·m + q).
-    for (let i = 0; i < filter.length; i++) {
-      const o = i % out;
-      filter[i]! *= (gamma[o] as number) / Math.sqrt((variance[o] as number) + BN_EPSILON);
-    }
-    for (let o = 0; o < out; o++) {
-      const scale = (gamma[o] as number) / Math.sqrt((variance[o] as number) + BN_EPSILON);
-      bias[o] = ((bias[o] as number) - (mean[o] as number)) * scale + (beta[o] as number);
-    }
+    for (let i = 0; i < filter.length; i++) filter[i]! *= scale[i % out] as number;
+    for (let o = 0; o < out; o++) bias[o] = (bias[o] as number) * (scale[o] as number) + (shift[o] as number);
   }
   return { filter, shape: w.shape, bias };
 }
@@ -85,14 +70,7 @@ export function exportGraphModel(graph: LayerGraph, weights: Weights, metadata: 
   const names: string[] = [];
   const { h, w, c } = graph.input;
   names[0] = g.op('Placeholder', [], { dtype: FLOAT, shape: { shape: { dim: [{ size: '-1' }, { size: String(h) }, { size: String(w) }, { size: String(c) }] } } }, 'input');
-  const consumers = new Map<number, number[]>();
-  graph.layers.forEach((l, i) => l.inputs.forEach((t) => consumers.set(t, [...(consumers.get(t) ?? []), i])));
-  const folded = new Map<number, number>();
-  graph.layers.forEach((layer, i) => {
-    if (layer.kind !== 'bn') return;
-    const producer = graph.producers[layer.inputs[0] as number] as number;
-    if (graph.layers[producer]?.kind === 'conv' && consumers.get(layer.inputs[0] as number)?.length === 1) folded.set(producer, i);
-  });
+  const folded = foldableBatchNorms(graph);
   const absorbed = new Set(folded.values());
   const scalar = (v: number) => g.constant([v], []);
   const activation = (x: string, act: Layer['act']): string => {
@@ -113,11 +91,7 @@ export function exportGraphModel(graph: LayerGraph, weights: Weights, metadata: 
   };
   const pad = (x: string, p: number, value: number): string =>
     p === 0 ? x : g.op('PadV2', [x, g.constant([0, 0, p, p, p, p, 0, 0], [4, 2], 'int32'), scalar(value)], { T: FLOAT });
-  const weight = (layer: Layer, role: string) => {
-    const t = weights[`${layer.name}.${role}`];
-    if (!t) throw new ExportError(`no weights "${layer.name}.${role}" for layer ${layer.name}`);
-    return t;
-  };
+  const weight = (layer: Layer, role: string) => weightOf(weights, layer, role);
 
   graph.layers.forEach((layer, index) => {
     const inputs = layer.inputs.map((t) => names[t] as string);
@@ -163,9 +137,7 @@ export function exportGraphModel(graph: LayerGraph, weights: Weights, metadata: 
           out = x;
           break;
         }
-        const [gamma, beta, mean, variance] = ['gamma', 'beta', 'mean', 'variance'].map((r) => weight(layer, r).values) as [Float32Array, Float32Array, Float32Array, Float32Array];
-        const scale = gamma.map((v, i) => v / Math.sqrt((variance[i] as number) + BN_EPSILON));
-        const shift = beta.map((v, i) => v - (mean[i] as number) * (scale[i] as number));
+        const { scale, shift } = batchNormAffine(weights, layer);
         out = g.op('AddV2', [g.op('Mul', [x, g.constant(scale, [scale.length])], { T: FLOAT }), g.constant(shift, [shift.length])], { T: FLOAT });
         break;
       }
