@@ -85,6 +85,11 @@ export class Network {
 
   /** Logits [batch, classes]. In training, batch norms use batch statistics and update their running ones. */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    return this.forward(x, training).reshape([x.shape[0], this.graph.classes]);
+  }
+
+  /** The graph's output tensor, for a graph that is a piece of a network (a supernet's block). */
+  forward(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     const values: tf.Tensor4D[] = [x];
     const batch = x.shape[0];
     this.graph.layers.forEach((layer, i) => {
@@ -97,8 +102,7 @@ export class Network {
         values[layer.output] = this.applyLayer(layer, this.layerWeights[i] as LayerWeights, inputs, batch);
       }
     });
-    const out = values[this.graph.output] as tf.Tensor4D;
-    return out.reshape([batch, this.graph.classes]);
+    return values[this.graph.output] as tf.Tensor4D;
   }
 
   dispose(): void {
