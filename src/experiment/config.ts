@@ -38,7 +38,21 @@ export const SearchConfigSchema = z
     dataset: z.string().default('mnist'),
     /** A built-in name, a file, or an architecture written inline. */
     initial: z.union([z.string(), z.record(z.string(), z.unknown())]).default(DEFAULT_INITIAL),
-    strategy: z.enum(['local', 'evolution', 'random']).default('local'),
+    strategy: z.enum(['local', 'evolution', 'random', 'dnas']).default('local'),
+    /** dnas: the differentiable supernet search (train evaluator, mobile space, additive loss). */
+    dnas: z
+      .object({
+        /** Adam step size of the architecture logits. */
+        archLr: z.number().positive().default(0.05),
+        /** Supernet epochs on uniformly drawn paths before the architecture logits move. */
+        warmupEpochs: z.number().int().nonnegative().default(1),
+        /** Supernet epochs per search iteration (each iteration's argmax is evaluated). */
+        epochsPerIteration: positiveInt.default(1),
+        /** Blocks per stage the supernet may use (slots after a stage's first can be skipped). */
+        maxBlocks: positiveInt.default(4),
+      })
+      .strict()
+      .default({ archLr: 0.05, warmupEpochs: 1, epochsPerIteration: 1, maxBlocks: 4 }),
     /** local: neighbours evaluated per iteration (a random subset of the neighbourhood). */
     neighbourhood: positiveInt.default(8),
     /** evolution: population and tournament sizes. */

@@ -7,7 +7,10 @@
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { architectureToData, notationOf, parseArchitecture } from '../space/index.js';
-import type { Trial, TrialStatus } from '../search/index.js';
+import type { SupernetEpoch, Trial, TrialStatus } from '../search/index.js';
+
+/** A supernet epoch as stored (the architecture by its notation, without the probabilities). */
+export type SupernetEpochRow = Omit<SupernetEpoch, 'architecture' | 'probabilities'> & { notation: string };
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,6 +33,20 @@ CREATE TABLE IF NOT EXISTS trials (
   evaluation_s REAL NOT NULL,
   seed INTEGER NOT NULL,
   finished_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS supernet_epochs (
+  epoch INTEGER PRIMARY KEY,
+  notation TEXT NOT NULL,
+  path TEXT NOT NULL,
+  expected_dram_time_s REAL NOT NULL,
+  expected_dram_energy_j REAL NOT NULL,
+  dram_time_s REAL NOT NULL,
+  dram_energy_j REAL NOT NULL,
+  supernet_error REAL NOT NULL,
+  train_loss REAL NOT NULL,
+  validation_loss REAL NOT NULL,
+  entropy REAL NOT NULL,
+  probabilities TEXT NOT NULL
 );`;
 
 interface TrialRow {
@@ -100,6 +117,34 @@ export class ExperimentStore {
         seed,
         finished_at: new Date().toISOString(),
       });
+  }
+
+  /** A supernet epoch of the dnas strategy; a resumed run that replays an epoch rewrites it. */
+  addSupernetEpoch(e: SupernetEpoch): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO supernet_epochs (epoch, notation, path, expected_dram_time_s, expected_dram_energy_j, dram_time_s, dram_energy_j,
+           supernet_error, train_loss, validation_loss, entropy, probabilities)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(e.epoch, notationOf(e.architecture), JSON.stringify(e.path), e.expected.dramTimeS, e.expected.dramEnergyJ, e.exact.dramTimeS, e.exact.dramEnergyJ,
+        e.supernetError, e.trainLoss, e.validationLoss, e.entropy, JSON.stringify(e.probabilities));
+  }
+
+  /** The stored supernet epochs, in order (empty unless the strategy is dnas). */
+  supernetEpochs(): SupernetEpochRow[] {
+    const rows = this.db.prepare('SELECT * FROM supernet_epochs ORDER BY epoch').all() as Array<Record<string, number | string>>;
+    return rows.map((r) => ({
+      epoch: r.epoch as number,
+      notation: r.notation as string,
+      path: JSON.parse(r.path as string) as number[],
+      expected: { dramTimeS: r.expected_dram_time_s as number, dramEnergyJ: r.expected_dram_energy_j as number },
+      exact: { dramTimeS: r.dram_time_s as number, dramEnergyJ: r.dram_energy_j as number },
+      supernetError: r.supernet_error as number,
+      trainLoss: r.train_loss as number,
+      validationLoss: r.validation_loss as number,
+      entropy: r.entropy as number,
+    }));
   }
 
   /** Every stored trial, in evaluation order. */

@@ -106,7 +106,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   let stoppedBecause: string | undefined;
   while (!stoppedBecause) {
     const before = best?.loss ?? Number.POSITIVE_INFINITY;
-    const candidates = o.strategy.propose();
+    const candidates = await o.strategy.propose();
     const results = await Promise.all(candidates.map(evaluate));
     o.strategy.observe(results);
     iterations++;

@@ -54,8 +54,8 @@ export interface Evaluator {
  */
 export interface Strategy {
   readonly name: string;
-  /** The next candidates to evaluate (at least one). */
-  propose(): Architecture[];
+  /** The next candidates to evaluate (at least one); a strategy that trains (dnas) answers later. */
+  propose(): Architecture[] | Promise<Architecture[]>;
   /** The trials of candidates it proposed (and of any already known ones). */
   observe(trials: Trial[]): void;
 }

@@ -7,3 +7,4 @@ export * from './notation.js';
 export type { GraphSpec } from './custom.js';
 export * from './resolve.js';
 export * from './search-space.js';
+export * from './supernet.js';

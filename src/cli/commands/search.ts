@@ -5,6 +5,7 @@ import type { SearchConfigInput } from '../../experiment/config.js';
 import { runExperiment } from '../../experiment/run.js';
 import { formatSI } from '../../processor/index.js';
 import { addToFront } from '../../search/index.js';
+import { notationOf } from '../../space/index.js';
 import type { Trial } from '../../search/index.js';
 import { duration, nonNegativeInt, nonNegativeNumber, positiveInt } from '../args.js';
 import { createProgress } from '../progress.js';
@@ -15,7 +16,7 @@ interface SearchFlags {
   processor?: string;
   dataset?: string;
   initial?: string;
-  strategy?: 'local' | 'evolution' | 'random';
+  strategy?: 'local' | 'evolution' | 'random' | 'dnas';
   lambdaTime?: number;
   lambdaEnergy?: number;
   budget?: number;
@@ -46,7 +47,7 @@ export function registerSearch(program: Command): void {
     .option('-p, --processor <preset|file>', 'processor (config key: processor)')
     .option('-d, --dataset <spec>', 'task dataset (config key: dataset)')
     .option('-i, --initial <arch>', `initial architecture: ${ARCH_HELP} (config key: initial)`)
-    .addOption(new Option('-s, --strategy <name>', 'search strategy (config key: strategy)').choices(['local', 'evolution', 'random']))
+    .addOption(new Option('-s, --strategy <name>', 'search strategy (config key: strategy)').choices(['local', 'evolution', 'random', 'dnas']))
     .option('--lambda-time <x>', 'weight of DRAM time in the loss (config key: loss.lambdaTime)', nonNegativeNumber)
     .option('--lambda-energy <x>', 'weight of DRAM energy in the loss (config key: loss.lambdaEnergy)', nonNegativeNumber)
     .option('--budget <time>', 'wall-clock budget, e.g. 10m (config key: stop.budget)', duration)
@@ -84,6 +85,16 @@ export function registerSearch(program: Command): void {
           budgetS = info.budgetS;
           const resumed = info.resumedTrials ? `, resuming ${info.resumedTrials} stored trials` : '';
           progress.log(`searching from ${info.initial.name} on ${info.processor.name} (${info.space} space, ${info.evaluator} evaluator, ${info.workers} workers${resumed}) → ${info.out}`);
+        },
+        onSupernetStep: (s) => {
+          progress.update(s.step, s.steps, `supernet ${s.warmup ? 'warm-up' : `epoch ${s.epoch + 1}`} steps`);
+        },
+        onSupernetEpoch: (e) => {
+          progress.stop();
+          progress.log(
+            `supernet epoch ${e.epoch + 1}: argmax ${notationOf(e.architecture)}; supernet error ${(100 * e.supernetError).toFixed(2)}%, ` +
+              `DRAM expected ${formatSI(e.expected.dramTimeS, 's')} / ${formatSI(e.expected.dramEnergyJ, 'J')}, exact ${formatSI(e.exact.dramTimeS, 's')} / ${formatSI(e.exact.dramEnergyJ, 'J')}, entropy ${e.entropy.toFixed(2)}`,
+          );
         },
         onFinalTraining: () => {
           progress.stop();

@@ -1,0 +1,75 @@
+/**
+ * Wires the differentiable supernet search: the supernet trains in this process (its weights
+ * and α live across iterations), while the argmax architectures it derives are trained from
+ * scratch by the evaluator's worker pool like any other candidate.
+ */
+import { createRng, loadDataset, prepareSplits } from '../data/index.js';
+import { initEngine } from '../engine/backend.js';
+import { Supernet } from '../engine/supernet.js';
+import type { Processor } from '../processor/index.js';
+import { DnasStrategy } from '../search/index.js';
+import type { Reference, SupernetEpoch } from '../search/index.js';
+import { DEFAULT_MOBILE_OPTIONS, SupernetSpace } from '../space/index.js';
+import type { Architecture } from '../space/index.js';
+import { ConfigError } from './config.js';
+import type { SearchConfig } from './config.js';
+
+export interface SupernetProgress {
+  epoch: number;
+  step: number;
+  steps: number;
+  warmup: boolean;
+}
+
+export interface DnasWiring {
+  strategy: DnasStrategy;
+  /** Trainable parameters of the whole supernet (every choice of every slot). */
+  parameters: number;
+  dispose(): void;
+}
+
+/** Yield to the event loop this often during a supernet epoch, so progress output keeps flowing. */
+const YIELD_EVERY_MS = 200;
+
+export async function createDnas(
+  config: SearchConfig,
+  initial: Architecture,
+  processor: Processor,
+  reference: Reference,
+  hooks: { onEpoch(epoch: SupernetEpoch): void; onStep?(progress: SupernetProgress): void },
+): Promise<DnasWiring> {
+  if (config.evaluator.kind !== 'train') throw new ConfigError('strategy dnas trains a supernet on the task: it needs evaluator.kind train, not a table');
+  if (config.loss.kind !== 'additive') throw new ConfigError('strategy dnas differentiates the additive loss (error + λ·cost); loss.kind mnasnet is not supported with it');
+  const space = new SupernetSpace(initial, { ...DEFAULT_MOBILE_OPTIONS, maxBlocks: config.dnas.maxBlocks });
+  await initEngine(config.backend);
+  const t = config.training;
+  // The evaluator's splits: weights learn on its training images, α on its validation images.
+  const splits = prepareSplits(loadDataset(config.dataset), { seed: config.seed, limit: t.limit, validation: t.validation });
+  const supernet = Supernet.fromSpace(space, splits, {
+    batchSize: t.batch,
+    learningRate: t.lr,
+    optimizer: t.optimizer,
+    momentum: 0.9,
+    weightDecay: t.weightDecay,
+    labelSmoothing: t.labelSmoothing,
+    seed: config.seed,
+  });
+  let lastYield = performance.now();
+  const strategy = new DnasStrategy(space, supernet, processor, createRng(config.seed + 1), {
+    lambdaTime: config.loss.lambdaTime,
+    lambdaEnergy: config.loss.lambdaEnergy,
+    reference,
+    archLearningRate: config.dnas.archLr,
+    warmupEpochs: config.dnas.warmupEpochs,
+    epochsPerIteration: config.dnas.epochsPerIteration,
+    costOptions: { mode: config.cost.mode, batch: config.cost.batch },
+    onEpoch: hooks.onEpoch,
+    onStep: async (step) => {
+      if (performance.now() - lastYield < YIELD_EVERY_MS) return;
+      hooks.onStep?.(step);
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+    },
+  });
+  return { strategy, parameters: supernet.parameterCount(), dispose: () => supernet.dispose() };
+}

@@ -1,0 +1,117 @@
+/**
+ * The supernet space of the differentiable search: the mobile space with every block position
+ * ("slot") holding all its candidate composite operations at once. A stage keeps its stride
+ * and its width (the initial architecture's); each slot chooses a block type, kernel and
+ * expansion, and every slot but a stage's first may also choose to skip (that is how depth is
+ * searched). A path (one choice per slot) is one architecture of the mobile space.
+ */
+import type { Architecture, Entry } from './architecture.js';
+import { ArchitectureError } from './errors.js';
+import type { Part, Shape } from './graph.js';
+import { lower, lowerPart } from './lower.js';
+import type { LayerGraph } from './graph.js';
+import { defaultBlockArgs, printBlock } from './notation.js';
+import type { BlockArgs } from './notation.js';
+import { DEFAULT_MOBILE_OPTIONS } from './search-space.js';
+import type { MobileSpaceOptions } from './search-space.js';
+
+/** A slot's choice: a block, or `skip` (the slot passes its input through). */
+export type SlotChoice = BlockArgs | 'skip';
+
+export interface Slot {
+  stage: number;
+  /** Position in the stage, 0-based. */
+  index: number;
+  /** Per-sample input shape; with skips allowed only where shapes match, it never depends on other slots. */
+  input: Shape;
+  choices: SlotChoice[];
+}
+
+/** One choice per slot, as indices into `Slot.choices`. */
+export type Path = number[];
+
+export class SupernetSpace {
+  readonly slots: Slot[];
+  private readonly headInput: Shape;
+
+  constructor(
+    readonly initial: Architecture,
+    options: Pick<MobileSpaceOptions, 'types' | 'kernels' | 'expansions' | 'maxBlocks'> = DEFAULT_MOBILE_OPTIONS,
+  ) {
+    const graph = lower(initial);
+    const firstBlock = (s: number) => {
+      const first = graph.composites.find((c) => c.part === 'stage' && c.stage === s);
+      if (!first) throw new ArchitectureError([{ path: `stages[${s}]`, message: 'the supernet needs at least one block per stage' }]);
+      return { input: graph.tensors[first.input] as Shape, output: graph.tensors[first.output] as Shape };
+    };
+    const lastStage = [...graph.composites].reverse().find((c) => c.part === 'stage');
+    this.headInput = graph.tensors[lastStage?.output ?? 0] as Shape;
+    this.slots = initial.stages.flatMap((stage, s) => {
+      const first = stage[0];
+      const outs = stage.map((e) => (e.kind === 'block' ? e.args.out : undefined));
+      if (first?.kind !== 'block' || !['ir', 'er', 'ds'].includes(first.args.type) || outs.some((c) => c !== outs[0])) {
+        throw new ArchitectureError([{ path: `stages[${s}]`, message: 'the supernet takes stages of ir, er and ds blocks with one output width ("c")' }]);
+      }
+      const { input, output: afterFirst } = firstBlock(s);
+      const out = afterFirst.c;
+      const candidates = (stride: number): BlockArgs[] =>
+        options.types.flatMap((type) =>
+          options.kernels.flatMap((kernel) =>
+            options.expansions.map((expand): BlockArgs => ({ ...defaultBlockArgs(type), kernel, stride, expand, out, se: 0 })),
+          ),
+        );
+      return Array.from({ length: options.maxBlocks }, (_, index): Slot => ({
+        stage: s,
+        index,
+        input: index === 0 ? input : afterFirst,
+        choices: index === 0 ? candidates(first.args.stride) : [...candidates(1), 'skip'],
+      }));
+    });
+  }
+
+  /** The architecture a path selects. */
+  architecture(path: Path): Architecture {
+    this.check(path);
+    const stages: Entry[][] = this.initial.stages.map(() => []);
+    this.slots.forEach((slot, i) => {
+      const choice = slot.choices[path[i] as number] as SlotChoice;
+      if (choice !== 'skip') (stages[slot.stage] as Entry[]).push({ kind: 'block', args: choice });
+    });
+    return { ...this.initial, stages };
+  }
+
+  /** The notation of a choice, e.g. `ir_k5_e6_c32` or `skip`. */
+  choiceName(slot: number, choice: number): string {
+    const c = this.slots[slot]?.choices[choice];
+    if (c === undefined) throw new RangeError(`slot ${slot} has no choice ${choice}`);
+    return c === 'skip' ? 'skip' : printBlock(c);
+  }
+
+  /** The layers of one choice on its own (none for skip), for an engine that assembles paths. */
+  choiceGraph(slot: number, choice: number): LayerGraph | undefined {
+    const s = this.slots[slot] as Slot;
+    const c = s.choices[choice];
+    if (c === undefined) throw new RangeError(`slot ${slot} has no choice ${choice}`);
+    if (c === 'skip') return undefined;
+    return this.piece([{ kind: 'block', args: c }], s.input, 'stage', s.stage, `s${s.stage}.x${s.index}c${choice}.`);
+  }
+
+  /** The fixed layers before the first slot and after the last. */
+  stemGraph(): LayerGraph {
+    return this.piece(this.initial.stem, this.initial.input, 'stem', -1, 'stem.');
+  }
+
+  headGraph(): LayerGraph {
+    return this.piece(this.initial.head, this.headInput, 'head', -1, 'head.');
+  }
+
+  private piece(entries: Entry[], input: Shape, part: Part, stage: number, namePrefix: string): LayerGraph {
+    return lowerPart({ entries, input, act: this.initial.act, classes: this.initial.classes, part, stage, namePrefix });
+  }
+
+  private check(path: Path): void {
+    if (path.length !== this.slots.length || path.some((c, i) => !Number.isInteger(c) || c < 0 || c >= (this.slots[i] as Slot).choices.length)) {
+      throw new RangeError(`a path needs one choice per slot (${this.slots.length} slots), got [${path.join(', ')}]`);
+    }
+  }
+}

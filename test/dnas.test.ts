@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { estimateCost } from '../src/cost/index.js';
+import { createRng, loadDataset, prepareSplits } from '../src/data/index.js';
+import type { Splits } from '../src/data/index.js';
+import { initEngine } from '../src/engine/backend.js';
+import { Supernet } from '../src/engine/supernet.js';
+import { resolveProcessor } from '../src/processor/index.js';
+import { DnasStrategy, ExpectedCost, costFigures, probabilities, referenceOf } from '../src/search/index.js';
+import type { Path } from '../src/space/index.js';
+import { SupernetSpace, lower, parseArchitecture } from '../src/space/index.js';
+import { writeHalvesIdx } from './fixtures.js';
+
+const TINY = parseArchitecture({
+  name: 'tiny',
+  input: '8x8x1',
+  classes: 2,
+  stem: ['cn_k3_c8'],
+  stages: [['ir_k3_s2_e3_c8'], ['ir_k3_s1_e3_c16']],
+  head: ['gap', 'fc'],
+});
+const TINY_OPTIONS = { types: ['ir', 'er'] as const, kernels: [3, 5], expansions: [1, 3], maxBlocks: 2 };
+
+/** Every path of a supernet space. */
+function allPaths(space: SupernetSpace): Path[] {
+  return space.slots.reduce<Path[]>((paths, slot) => paths.flatMap((p) => slot.choices.map((_, c) => [...p, c])), [[]]);
+}
+
+function randomPath(space: SupernetSpace, rng: () => number): Path {
+  return space.slots.map((s) => Math.floor(rng() * s.choices.length));
+}
+
+describe('supernet space', () => {
+  const space = new SupernetSpace(TINY, TINY_OPTIONS);
+
+  it('has a slot per block position; a stage\'s first slot keeps the stride and cannot be skipped', () => {
+    assert.equal(space.slots.length, 4);
+    assert.deepEqual(space.slots.map((s) => s.choices.length), [8, 9, 8, 9]);
+    assert.equal(space.slots[0]?.choices.includes('skip'), false);
+    assert.equal(space.slots[1]?.choices.at(-1), 'skip');
+    const first = space.slots[0]?.choices[0];
+    assert.ok(first !== 'skip' && first?.stride === 2 && first.out === 8);
+    assert.deepEqual(space.slots[1]?.input, { h: 4, w: 4, c: 8 });
+  });
+
+  it('a path is an architecture; its pieces hold exactly the derived network\'s parameters', () => {
+    const rng = createRng(5);
+    for (let i = 0; i < 10; i++) {
+      const path = randomPath(space, rng);
+      const graph = lower(space.architecture(path));
+      const pieces = [space.stemGraph(), space.headGraph(), ...path.map((c, s) => space.choiceGraph(s, c))];
+      assert.equal(pieces.reduce((n, g) => n + (g?.params ?? 0), 0), graph.params);
+      assert.equal(pieces.reduce((n, g) => n + (g?.macs ?? 0), 0), graph.macs);
+      const blocks = path.filter((c, s) => space.slots[s]?.choices[c] !== 'skip').length;
+      assert.equal(graph.composites.filter((c) => c.part === 'stage').length, blocks);
+    }
+  });
+
+  it('rejects a path of the wrong length or with a choice out of range, naming the slots', () => {
+    assert.throws(() => space.architecture([0, 0]), /one choice per slot \(4 slots\)/);
+    assert.throws(() => space.architecture([0, 9, 0, 0]), /one choice per slot/);
+  });
+});
+
+describe('expected DRAM cost', () => {
+  const space = new SupernetSpace(TINY, TINY_OPTIONS);
+  const oneHot = (path: Path, scale = 60): number[][] => space.slots.map((s, i) => s.choices.map((_, c) => (c === path[i] ? scale : 0)));
+
+  it('equals the cost model at the centre, one slot away from it, and (additive fusion) at every path', () => {
+    const rng = createRng(11);
+    const greedy = new ExpectedCost(space, resolveProcessor('mobile-npu'));
+    const centre = randomPath(space, rng);
+    greedy.recentre(centre);
+    const near = [...centre];
+    near[2] = ((near[2] as number) + 3) % 8;
+    for (const path of [centre, near]) {
+      const expected = greedy.expected(probabilities(oneHot(path)));
+      const exact = greedy.exact(path);
+      assert.ok(Math.abs(expected.dramTimeS - exact.dramTimeS) <= 1e-9 * exact.dramTimeS, `${expected.dramTimeS} vs ${exact.dramTimeS}`);
+      assert.ok(Math.abs(expected.dramEnergyJ - exact.dramEnergyJ) <= 1e-9 * exact.dramEnergyJ);
+    }
+    // Edge-CPU fuses inside composite ops only: the cost is a sum over blocks, the expectation exact everywhere.
+    const additive = new ExpectedCost(space, resolveProcessor('edge-cpu'));
+    additive.recentre(centre);
+    for (let i = 0; i < 20; i++) {
+      const path = randomPath(space, rng);
+      const expected = additive.expected(probabilities(oneHot(path)));
+      const exact = additive.exact(path);
+      assert.ok(Math.abs(expected.dramTimeS - exact.dramTimeS) <= 1e-9 * exact.dramTimeS, `path ${path}: ${expected.dramTimeS} vs ${exact.dramTimeS}`);
+    }
+  });
+
+  it('its gradient in α matches finite differences', () => {
+    const cost = new ExpectedCost(space, resolveProcessor('mobile-npu'));
+    cost.recentre([1, 4, 2, 8]);
+    const rng = createRng(3);
+    const alpha = space.slots.map((s) => s.choices.map(() => 2 * rng() - 1));
+    const weights = { time: 1 / 2e-6, energy: 1 / 3e-6 };
+    const objective = (a: number[][]): number => {
+      const e = cost.expected(probabilities(a));
+      return weights.time * e.dramTimeS + weights.energy * e.dramEnergyJ;
+    };
+    const grad = cost.gradient(alpha, weights);
+    const h = 1e-5;
+    let checked = 0;
+    alpha.forEach((row, s) =>
+      row.forEach((_, j) => {
+        const plus = alpha.map((r) => [...r]);
+        const minus = alpha.map((r) => [...r]);
+        (plus[s] as number[])[j] = (row[j] as number) + h;
+        (minus[s] as number[])[j] = (row[j] as number) - h;
+        const numeric = (objective(plus) - objective(minus)) / (2 * h);
+        const analytic = grad[s]?.[j] as number;
+        assert.ok(Math.abs(numeric - analytic) <= 1e-6 + 1e-5 * Math.abs(numeric), `slot ${s} choice ${j}: ${analytic} vs ${numeric}`);
+        checked++;
+      }),
+    );
+    assert.equal(checked, 34);
+    assert.ok(grad.flat().some((g) => Math.abs(g) > 1e-3), 'the gradient is not trivially zero');
+  });
+});
+
+describe('dnas on a small task', () => {
+  let splits: Splits;
+  before(async () => {
+    await initEngine('wasm');
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-dnas-'));
+    writeHalvesIdx(dir);
+    splits = prepareSplits(loadDataset(`idx:${dir}`), { seed: 0, validation: 100 });
+  });
+
+  const processor = resolveProcessor('mobile-npu');
+  const space = new SupernetSpace(TINY, TINY_OPTIONS);
+  const reference = referenceOf(costFigures(estimateCost(lower(TINY), processor)));
+
+  /** Runs `iterations` supernet epochs at one λ; the derived path. */
+  async function derive(lambda: number, iterations: number): Promise<{ path: Path; strategy: DnasStrategy }> {
+    const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, learningRate: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
+    try {
+      const strategy = new DnasStrategy(space, supernet, processor, createRng(2), {
+        lambdaTime: lambda,
+        lambdaEnergy: lambda,
+        reference,
+        archLearningRate: 0.1,
+        warmupEpochs: 1,
+        epochsPerIteration: 1,
+      });
+      for (let i = 0; i < iterations; i++) await strategy.propose();
+      return { path: strategy.argmax(), strategy };
+    } finally {
+      supernet.dispose();
+    }
+  }
+
+  it('a weight step trains the sampled path: its loss falls from chance to near zero', async () => {
+    const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, learningRate: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
+    try {
+      const path = [1, 8, 1, 8];
+      const losses = Array.from({ length: 3 * supernet.stepsPerEpoch }, () => supernet.weightStep(path));
+      assert.ok((losses[0] as number) > 0.5 && (losses.at(-1) as number) < 0.05, `training loss ${losses[0]} → ${losses.at(-1)}`);
+      assert.equal(supernet.validationError(path), 0);
+      const gates = supernet.gateGradients([1, 8, 1, 8], [2, 3, 1, 0]);
+      assert.ok(Number.isFinite(gates.loss));
+      assert.equal(gates.a.length, 4);
+      assert.equal(gates.b[2], gates.a[2], 'a slot whose two samples agree has one gate value');
+      assert.ok(gates.b.some((g, s) => s !== 2 && Math.abs(g) > 0), 'the other choices get a gate gradient');
+    } finally {
+      supernet.dispose();
+    }
+  });
+
+  it('with a large λ it derives the cheapest architecture of the space; over λ the DRAM cost does not increase', async () => {
+    const cost = new ExpectedCost(space, processor);
+    const combined = (path: Path): number => {
+      const c = cost.exact(path);
+      return c.dramTimeS / reference.dramTimeS + c.dramEnergyJ / reference.dramEnergyJ;
+    };
+    const minimum = Math.min(...allPaths(space).map(combined));
+    const lambdas = [0, 0.05, 0.3, 50];
+    const costs: number[] = [];
+    for (const lambda of lambdas) costs.push(combined((await derive(lambda, 3)).path));
+    for (let i = 1; i < costs.length; i++) assert.ok((costs[i] as number) <= (costs[i - 1] as number) + 1e-12, `DRAM cost over λ ${lambdas}: ${costs}`);
+    assert.ok((costs.at(-1) as number) <= minimum * 1.0001, `λ=50 derived cost ${costs.at(-1)}, space minimum ${minimum}`);
+    assert.ok((costs[0] as number) > minimum * 1.05, `λ=0 ignores cost: ${costs[0]} vs minimum ${minimum}`);
+  });
+});
