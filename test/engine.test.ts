@@ -119,6 +119,20 @@ describe('networks built from architectures', () => {
     assert.ok(Math.abs(mean(true) - (4 * 4 / 9 + 8 * 6 / 9 + 4) / 16) < 1e-6);
   });
 
+  it('initialise deterministically for every seed, 0 included, and differently for different seeds', async () => {
+    await initEngine('wasm');
+    const weightsOf = (seed: number): Float32Array[] => {
+      const network = new Network(halvesNet, { seed });
+      const out = network.trainableVariables().map((v) => v.dataSync() as Float32Array);
+      network.dispose();
+      return out;
+    };
+    // TF.js's random initialisers treat seed 0 as "unseeded" (Math.random).
+    assert.deepEqual(weightsOf(0), weightsOf(0));
+    assert.deepEqual(weightsOf(7), weightsOf(7));
+    assert.notDeepEqual(weightsOf(0), weightsOf(1));
+  });
+
   it('do not leak tensors across forward passes', async () => {
     await initEngine('wasm');
     const network = new Network(halvesNet);

@@ -3,6 +3,7 @@
  * pass that executes the graph's basic operations in order. The same graph the cost model
  * scores is the one trained, so parameter counts agree by construction (and are tested).
  */
+import { createRng } from '../data/random.js';
 import type { Layer, LayerGraph } from '../space/index.js';
 import type { FusedActivation } from './kernels/batch-norm.js';
 import { batchNormTrain } from './ops/batch-norm.js';
@@ -48,11 +49,12 @@ export class Network {
   /** Batch norms followed by a ReLU/ReLU6 that only they feed: the pair runs as one op in training. */
   private readonly fusedActivation = new Map<number, FusedActivation>();
   private readonly absorbed = new Set<number>();
-  private seed: number;
+  /** Draws the per-variable initialiser seeds from the network's seed. */
+  private readonly seeds: () => number;
 
   constructor(graph: LayerGraph, options: NetworkOptions = {}) {
     this.graph = graph;
-    this.seed = options.seed ?? 0;
+    this.seeds = createRng(options.seed ?? 0);
     this.layerWeights = graph.layers.map((layer) => this.createWeights(layer));
     const consumers = new Map<number, number[]>();
     graph.layers.forEach((layer, i) => layer.inputs.forEach((t) => consumers.set(t, [...(consumers.get(t) ?? []), i])));
@@ -117,9 +119,17 @@ export class Network {
     return v;
   }
 
+  /**
+   * A seed for one variable's initialiser, never 0: TF.js's random ops take seed 0 (like no
+   * seed) as "use Math.random".
+   */
+  private nextSeed(): number {
+    return 1 + Math.floor(this.seeds() * 2 ** 31);
+  }
+
   /** He-normal initialisation (fan-in), seeded per variable. */
   private heNormal(shape: number[], fanIn: number): tf.Tensor {
-    return tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', this.seed++);
+    return tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', this.nextSeed());
   }
 
   private createWeights(layer: Layer): LayerWeights {
@@ -152,7 +162,7 @@ export class Network {
         };
       case 'dense': {
         const w: LayerWeights = {
-          weight: this.variable(layer, 'weight', tf.randomNormal([inShape.c, out.c], 0, 1 / Math.sqrt(inShape.c), 'float32', this.seed++)),
+          weight: this.variable(layer, 'weight', tf.randomNormal([inShape.c, out.c], 0, 1 / Math.sqrt(inShape.c), 'float32', this.nextSeed())),
         };
         if (layer.bias) w.bias = this.variable(layer, 'bias', tf.zeros([out.c]));
         return w;
