@@ -1,19 +1,25 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { estimateCost } from '../src/cost/index.js';
 import { createRng, loadDataset, prepareSplits } from '../src/data/index.js';
 import type { Splits } from '../src/data/index.js';
 import { initEngine } from '../src/engine/backend.js';
+import { ConfigError, parseSearchConfig } from '../src/experiment/config.js';
+import { runExperiment } from '../src/experiment/run.js';
+import { ExperimentStore } from '../src/experiment/store.js';
 import { Supernet } from '../src/engine/supernet.js';
 import { resolveProcessor } from '../src/processor/index.js';
 import { DnasStrategy, ExpectedCost, costFigures, probabilities, referenceOf } from '../src/search/index.js';
 import type { Path } from '../src/space/index.js';
-import { SupernetSpace, lower, parseArchitecture } from '../src/space/index.js';
+import { SupernetSpace, lower, notationOf, parseArchitecture } from '../src/space/index.js';
 import { writeHalvesIdx } from './fixtures.js';
 
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TINY = parseArchitecture({
   name: 'tiny',
   input: '8x8x1',
@@ -147,6 +153,7 @@ describe('dnas on a small task', () => {
         archLearningRate: 0.1,
         warmupEpochs: 1,
         epochsPerIteration: 1,
+        archEvery: 1,
       });
       for (let i = 0; i < iterations; i++) await strategy.propose();
       return { path: strategy.argmax(), strategy };
@@ -185,5 +192,59 @@ describe('dnas on a small task', () => {
     for (let i = 1; i < costs.length; i++) assert.ok((costs[i] as number) <= (costs[i - 1] as number) + 1e-12, `DRAM cost over λ ${lambdas}: ${costs}`);
     assert.ok((costs.at(-1) as number) <= minimum * 1.0001, `λ=50 derived cost ${costs.at(-1)}, space minimum ${minimum}`);
     assert.ok((costs[0] as number) > minimum * 1.05, `λ=0 ignores cost: ${costs[0]} vs minimum ${minimum}`);
+  });
+});
+
+describe('procnas search --strategy dnas', () => {
+  it('logs each epoch\'s argmax with its expected and exact DRAM cost, and evaluates it like any candidate', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-dnas-run-'));
+    writeHalvesIdx(dir);
+    const config = join(dir, 'search.yaml');
+    writeFileSync(
+      config,
+      [
+        `dataset: "idx:${dir}"`,
+        'initial: { name: halves, input: 8x8x1, classes: 2, stem: [cn_k3_c8], stages: [[ir_k3_s2_e2_c8]], head: [gap, fc] }',
+        'strategy: dnas',
+        'dnas: { warmupEpochs: 1, archEvery: 1, archLr: 0.1, maxBlocks: 2 }',
+        'stop: { maxIterations: 2 }',
+        'training: { epochs: 1, batch: 32, validation: 100, limit: 300 }',
+        'final: { enabled: false }',
+        'workers: 1',
+        'backend: wasm',
+      ].join('\n'),
+    );
+    const out = join(dir, 'run');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'search', '--config', config, '--out', out], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /supernet epoch 1: argmax .*DRAM expected .* exact /);
+    const store = new ExperimentStore(join(out, 'experiment.sqlite'));
+    try {
+      const epochs = store.supernetEpochs();
+      const trials = store.trials();
+      assert.deepEqual(epochs.map((e) => e.epoch), [0, 1]);
+      for (const e of epochs) {
+        const trial = trials.find((t) => notationOf(t.architecture) === e.notation);
+        assert.ok(trial, `epoch ${e.epoch}'s argmax ${e.notation} is a stored trial`);
+        assert.equal(trial.status, 'done');
+        assert.ok(Math.abs(trial.cost.dramTimeS - e.exact.dramTimeS) <= 1e-12 * e.exact.dramTimeS);
+        assert.ok(e.expected.dramTimeS > 0 && e.entropy >= 0 && e.supernetError >= 0 && e.supernetError <= 1);
+      }
+      // The initial architecture, then one argmax per epoch (an argmax seen before is not re-evaluated).
+      assert.equal(trials.length, 1 + new Set(epochs.map((e) => e.notation)).size);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuses a table evaluator and the mnasnet loss, naming why', async () => {
+    await assert.rejects(
+      runExperiment(parseSearchConfig({ strategy: 'dnas', evaluator: { kind: 'nb201-table', table: 'x.json' } }), mkdtempSync(join(tmpdir(), 'procnas-dnas-')), false),
+      (e: Error) => e instanceof ConfigError && /NAS-Bench-201|table/.test(e.message),
+    );
+    await assert.rejects(
+      runExperiment(parseSearchConfig({ strategy: 'dnas', loss: { kind: 'mnasnet' }, stop: { maxIterations: 1 } }), mkdtempSync(join(tmpdir(), 'procnas-dnas-')), false),
+      (e: Error) => e instanceof ConfigError && /mnasnet is not supported/.test(e.message),
+    );
   });
 });

@@ -48,11 +48,13 @@ export const SearchConfigSchema = z
         warmupEpochs: z.number().int().nonnegative().default(1),
         /** Supernet epochs per search iteration (each iteration's argmax is evaluated). */
         epochsPerIteration: positiveInt.default(1),
+        /** One architecture step after every this many weight steps. */
+        archEvery: positiveInt.default(5),
         /** Blocks per stage the supernet may use (slots after a stage's first can be skipped). */
         maxBlocks: positiveInt.default(4),
       })
       .strict()
-      .default({ archLr: 0.05, warmupEpochs: 1, epochsPerIteration: 1, maxBlocks: 4 }),
+      .default({ archLr: 0.05, warmupEpochs: 1, epochsPerIteration: 1, archEvery: 5, maxBlocks: 4 }),
     /** local: neighbours evaluated per iteration (a random subset of the neighbourhood). */
     neighbourhood: positiveInt.default(8),
     /** evolution: population and tournament sizes. */

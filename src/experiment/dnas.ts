@@ -31,15 +31,19 @@ export interface DnasWiring {
 /** Yield to the event loop this often during a supernet epoch, so progress output keeps flowing. */
 const YIELD_EVERY_MS = 200;
 
+/** What dnas cannot do, said before anything starts. */
+export function checkDnasConfig(config: SearchConfig): void {
+  if (config.evaluator.kind !== 'train') throw new ConfigError('strategy dnas trains a supernet on the task: it needs evaluator.kind train, not a table');
+  if (config.loss.kind !== 'additive') throw new ConfigError('strategy dnas differentiates the additive loss (error + λ·cost); loss.kind mnasnet is not supported with it');
+}
+
 export async function createDnas(
   config: SearchConfig,
   initial: Architecture,
   processor: Processor,
   reference: Reference,
-  hooks: { onEpoch(epoch: SupernetEpoch): void; onStep?(progress: SupernetProgress): void },
+  hooks: { onEpoch(epoch: SupernetEpoch): void; onStep?(progress: SupernetProgress): void; timeUp(): boolean },
 ): Promise<DnasWiring> {
-  if (config.evaluator.kind !== 'train') throw new ConfigError('strategy dnas trains a supernet on the task: it needs evaluator.kind train, not a table');
-  if (config.loss.kind !== 'additive') throw new ConfigError('strategy dnas differentiates the additive loss (error + λ·cost); loss.kind mnasnet is not supported with it');
   const space = new SupernetSpace(initial, { ...DEFAULT_MOBILE_OPTIONS, maxBlocks: config.dnas.maxBlocks });
   await initEngine(config.backend);
   const t = config.training;
@@ -62,6 +66,8 @@ export async function createDnas(
     archLearningRate: config.dnas.archLr,
     warmupEpochs: config.dnas.warmupEpochs,
     epochsPerIteration: config.dnas.epochsPerIteration,
+    archEvery: config.dnas.archEvery,
+    timeUp: hooks.timeUp,
     costOptions: { mode: config.cost.mode, batch: config.cost.batch },
     onEpoch: hooks.onEpoch,
     onStep: async (step) => {

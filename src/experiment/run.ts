@@ -11,11 +11,15 @@ import { resolveProcessor } from '../processor/index.js';
 import type { Processor } from '../processor/index.js';
 import { TrainingEvaluator } from '../search/evaluators/training.js';
 import { Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, runSearch } from '../search/index.js';
-import type { Evaluator, SearchResult, StopConditions, Strategy, Trial } from '../search/index.js';
+import { costFigures, referenceOf } from '../search/index.js';
+import type { Evaluator, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
+import { estimateCost } from '../cost/index.js';
 import { exportGraphModel, exportOnnx, writeGraphModel } from '../export/index.js';
 import { MobileSpace, Nb201Space, architectureToData, lower, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
 import { ConfigError, DEFAULT_BUDGET_S, parseSearchConfig } from './config.js';
+import { checkDnasConfig, createDnas } from './dnas.js';
+import type { DnasWiring, SupernetProgress } from './dnas.js';
 import type { SearchConfig } from './config.js';
 import { ExperimentStore } from './store.js';
 
@@ -23,6 +27,10 @@ export interface ExperimentEvents {
   /** Once the experiment is set up, before the first trial. */
   onStart?(info: { out: string; processor: Processor; initial: Architecture; space: string; evaluator: string; workers: number; resumedTrials: number; budgetS?: number }): void;
   onTrial?(trial: Trial, best: Trial, progress: { trials: number; elapsedS: number; replayed: boolean }): void;
+  /** dnas: a supernet epoch ended; its argmax architecture is evaluated next. */
+  onSupernetEpoch?(epoch: SupernetEpoch): void;
+  /** dnas: progress inside a supernet epoch (a few times a second at most). */
+  onSupernetStep?(progress: SupernetProgress): void;
   /** The final training of the best architecture starts (train evaluator only). */
   onFinalTraining?(): void;
 }
@@ -62,6 +70,8 @@ function createStrategy(config: SearchConfig, space: SearchSpace, initial: Archi
       return new Evolution(space, initial, random, { populationSize: config.population, sampleSize: config.tournament, batch: workers });
     case 'random':
       return new RandomSearch(space, initial, random, workers);
+    case 'dnas':
+      throw new Error('internal: the dnas strategy is made by createDnas');
   }
 }
 
@@ -82,6 +92,10 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     const processor = resolveProcessor(config.processor);
     let initial = initialArchitecture(config);
     const nb201 = isNb201(initial);
+    if (config.strategy === 'dnas') {
+      checkDnasConfig(config);
+      if (nb201) throw new ConfigError('strategy dnas searches the mobile space: give an initial architecture of ir/er/ds stages, not a NAS-Bench-201 cell');
+    }
     const workers = config.workers ?? availableParallelism();
     let evaluator: Evaluator;
     let space: SearchSpace;
@@ -105,31 +119,45 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         backend: config.backend,
       });
     }
+    const costOptions = { mode: config.cost.mode, batch: config.cost.batch };
     const stop = stopConditions(config);
     const prior = resume ? store.trials() : [];
     const elapsedBeforeS = store.getMeta<number>('elapsedS') ?? 0;
+    const elapsedS = (): number => elapsedBeforeS + (performance.now() - started) / 1000;
     events.onStart?.({ out, processor, initial, space: space.name, evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS });
     const started = performance.now();
+    let dnas: DnasWiring | undefined;
     try {
+      if (config.strategy === 'dnas') {
+        const reference = referenceOf(costFigures(estimateCost(lower(initial), processor, costOptions)));
+        dnas = await createDnas(config, initial, processor, reference, {
+          onEpoch: (epoch) => {
+            store.addSupernetEpoch(epoch);
+            events.onSupernetEpoch?.(epoch);
+          },
+          onStep: (progress) => events.onSupernetStep?.(progress),
+          timeUp: () => stop.timeBudgetS !== undefined && elapsedS() >= stop.timeBudgetS,
+        });
+      }
+      const strategy = dnas?.strategy ?? createStrategy(config, space, initial, workers);
       const search = await runSearch({
         space,
-        strategy: createStrategy(config, space, initial, workers),
+        strategy,
         evaluator,
         processor,
         initial,
         loss: { ...config.loss },
         stop,
-        costMode: config.cost.mode,
-        costBatch: config.cost.batch,
+        costMode: costOptions.mode,
+        costBatch: costOptions.batch,
         prior,
         elapsedBeforeS,
         onTrial: (trial, best, replayed) => {
-          const elapsedS = elapsedBeforeS + (performance.now() - started) / 1000;
           if (!replayed) {
             store.addTrial(trial, config.seed);
-            store.setMeta('elapsedS', elapsedS);
+            store.setMeta('elapsedS', elapsedS());
           }
-          events.onTrial?.(trial, best, { trials: trial.index + 1, elapsedS, replayed });
+          events.onTrial?.(trial, best, { trials: trial.index + 1, elapsedS: elapsedS(), replayed });
         },
       });
       writeResults(out, config, search);
@@ -137,6 +165,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       store.setMeta('status', `finished: ${search.stoppedBecause}`);
       return final ? { out, config, search, final } : { out, config, search };
     } finally {
+      dnas?.dispose();
       await evaluator.close?.();
     }
   } finally {

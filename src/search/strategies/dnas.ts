@@ -48,6 +48,10 @@ export interface DnasOptions {
   warmupEpochs: number;
   /** Supernet epochs per search iteration. */
   epochsPerIteration: number;
+  /** One architecture step after every this many weight steps (ProxylessNAS updates α every 5). */
+  archEvery: number;
+  /** True once the search's time is up: the epoch ends early and its argmax is proposed. */
+  timeUp?: () => boolean;
   costOptions?: { mode?: 'inference' | 'training'; batch?: number };
   /** After each iteration's epochs: the derived architecture and how the supernet sees it. */
   onEpoch?: (epoch: SupernetEpoch) => void;
@@ -56,6 +60,7 @@ export interface DnasOptions {
 }
 
 export interface SupernetEpoch {
+  /** 0-based index of the iteration (one supernet epoch each, unless epochsPerIteration says more). */
   epoch: number;
   path: Path;
   architecture: Architecture;
@@ -80,7 +85,9 @@ export class DnasStrategy implements Strategy {
   private readonly m: number[][];
   private readonly v: number[][];
   private adamSteps = 0;
+  /** Search epochs run (warm-up excluded), and iterations proposed. */
   private epoch = 0;
+  private iterations = 0;
 
   constructor(
     private readonly space: SupernetSpace,
@@ -109,16 +116,16 @@ export class DnasStrategy implements Strategy {
 
   async propose(): Promise<Architecture[]> {
     if (this.epoch === 0) {
-      for (let e = 0; e < this.options.warmupEpochs; e++) await this.runEpoch(true);
+      for (let e = 0; e < this.options.warmupEpochs && !this.options.timeUp?.(); e++) await this.runEpoch(true);
     }
-    let trainLoss = 0;
-    let validationLoss = 0;
-    for (let e = 0; e < this.options.epochsPerIteration; e++) ({ trainLoss, validationLoss } = await this.runEpoch(false));
+    let trainLoss = Number.NaN;
+    let validationLoss = Number.NaN;
+    for (let e = 0; e < this.options.epochsPerIteration && !this.options.timeUp?.(); e++) ({ trainLoss, validationLoss } = await this.runEpoch(false));
     const path = this.argmax();
     this.cost.recentre(path);
     const p = probabilities(this.alpha);
     const record: SupernetEpoch = {
-      epoch: this.epoch,
+      epoch: this.iterations++,
       path,
       architecture: this.space.architecture(path),
       expected: this.cost.expected(p),
@@ -166,15 +173,22 @@ export class DnasStrategy implements Strategy {
     const steps = this.trainer.stepsPerEpoch;
     let trainLoss = 0;
     let validationLoss = 0;
+    let weightSteps = 0;
+    let archSteps = 0;
     for (let step = 0; step < steps; step++) {
       const p = warmup ? undefined : probabilities(this.alpha);
       const path = this.space.slots.map((slot, s) => (p ? this.draw(p[s] as number[]) : Math.floor(this.random() * slot.choices.length)));
       trainLoss += this.trainer.weightStep(path);
-      if (!warmup) validationLoss += this.architectureStep();
+      weightSteps++;
+      if (!warmup && weightSteps % this.options.archEvery === 0) {
+        validationLoss += this.architectureStep();
+        archSteps++;
+      }
       await this.options.onStep?.({ epoch: this.epoch, step: step + 1, steps, warmup });
+      if (this.options.timeUp?.()) break;
     }
     if (!warmup) this.epoch++;
-    return { trainLoss: trainLoss / steps, validationLoss: validationLoss / steps };
+    return { trainLoss: trainLoss / Math.max(1, weightSteps), validationLoss: validationLoss / Math.max(1, archSteps) };
   }
 
   /** A choice drawn from `ps`, or from `ps` without `except`. */
