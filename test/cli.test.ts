@@ -10,7 +10,13 @@ import { writeHalvesIdx } from './fixtures.js';
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
 function procnas(...args: string[]) {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8' });
+  return procnasWith({}, ...args);
+}
+
+/** The CLI with extra environment variables and node options (e.g. a preloaded module). */
+function procnasWith(o: { env?: Record<string, string>; preload?: string }, ...args: string[]) {
+  const node = ['--import', 'tsx', ...(o.preload ? ['--import', o.preload] : [])];
+  const run = spawnSync(process.execPath, [...node, MAIN, ...args], { encoding: 'utf8', env: { ...process.env, ...o.env } });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -107,6 +113,30 @@ describe('procnas train', () => {
     const unknown = procnas('train', 'resnet18', '--dataset', 'imagenet');
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown dataset; use one of mnist, fashion-mnist/);
+  });
+});
+
+describe('procnas on errors it does not expect', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'procnas-internal-'));
+  writeHalvesIdx(dir);
+  const arch = join(dir, 'net.yaml');
+  writeFileSync(arch, 'name: halves\ninput: 8x8x1\nclasses: 2\nstem: [cn_k3_c8]\nstages: [[ir_k3_s2_e2_c8]]\nhead: [gap, fc]\n');
+  const fault = fileURLToPath(new URL('./inject-fault.ts', import.meta.url));
+  const args = ['train', arch, '--dataset', `idx:${dir}`, '--epochs', '1', '--backend', 'wasm'];
+
+  it('prints one line and exits with status 1, not the WASM module\'s source', () => {
+    const run = procnasWith({ preload: fault, env: { PROCNAS_DEBUG: '' } }, ...args);
+    assert.equal(run.code, 1, run.stderr.slice(0, 2000));
+    assert.match(run.stderr, /^procnas: internal error: injected fault$/m);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+    assert.ok(run.stderr.length < 2000, `stderr is ${run.stderr.length} characters`);
+  });
+
+  it('adds the stack with PROCNAS_DEBUG set', () => {
+    const run = procnasWith({ preload: fault, env: { PROCNAS_DEBUG: '1' } }, ...args);
+    assert.equal(run.code, 1, run.stderr.slice(0, 2000));
+    assert.match(run.stderr, /procnas: internal error: injected fault\n[^]*\n\s+at /);
+    assert.doesNotMatch(run.stderr, /var Module/);
   });
 });
 

@@ -25,13 +25,31 @@ registerTrain(program);
 registerExport(program);
 registerMeasure(program);
 
-try {
-  await program.parseAsync();
-} catch (error) {
-  const known = [ArchitectureError, ProcessorError, DatasetError, ConfigError, ExportError, EngineError, RangeError];
-  if (known.some((kind) => error instanceof kind)) {
+const KNOWN_ERRORS = [ArchitectureError, ProcessorError, DatasetError, ConfigError, ExportError, EngineError, RangeError];
+
+/**
+ * Bad input: one line, status 2. Anything else is a bug: one line (the stack with PROCNAS_DEBUG
+ * set), status 1. Never rethrown: once the TF.js WASM backend has started, its Emscripten
+ * module's uncaughtException handler rethrows, and Node then prints that module's 40 KB line.
+ */
+function exitOnError(error: unknown): never {
+  if (KNOWN_ERRORS.some((kind) => error instanceof kind)) {
     console.error(`procnas: ${(error as Error).message}`);
     process.exit(2);
   }
-  throw error;
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`procnas: internal error: ${message}`);
+  if (process.env.PROCNAS_DEBUG && error instanceof Error && error.stack) console.error(error.stack);
+  process.exit(1);
+}
+
+// Errors outside the command's promise chain (a callback, a stray rejection): same report.
+// Registered before any engine starts, so these run before the Emscripten module's handlers.
+process.on('uncaughtException', exitOnError);
+process.on('unhandledRejection', exitOnError);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  exitOnError(error);
 }
