@@ -101,6 +101,18 @@ describe('procnas train', () => {
     assert.match(run.stderr, /epoch 2\/2: train loss/);
   });
 
+  it('trains dilated convolutions (TF.js has no gradient for them)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-train-'));
+    writeHalvesIdx(dir);
+    const arch = join(dir, 'dilated.yaml');
+    writeFileSync(arch, 'name: dilated\ninput: 8x8x1\nclasses: 2\nstem: [cn_k3_c8_d2]\nstages: [[ir_k3_e2_c8_d2]]\nhead: [gap, fc]\n');
+    const run = procnas('train', arch, '--dataset', `idx:${dir}`, '--epochs', '2', '--batch', '32', '--validation', '100', '--json', '--backend', 'wasm');
+    assert.equal(run.code, 0, run.stderr.slice(0, 2000));
+    const result = JSON.parse(run.stdout) as Record<string, number>;
+    assert.equal(result.steps, 2 * 10);
+    assert.ok((result.testAccuracy as number) >= 0.9, `test accuracy ${result.testAccuracy}`);
+  });
+
   it('adapts a built-in network to the dataset, and explains a bad dataset', () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-train-'));
     writeHalvesIdx(dir);

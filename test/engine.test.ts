@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Splits } from '../src/data/index.js';
 import { initEngine } from '../src/engine/backend.js';
-import { Network } from '../src/engine/network.js';
+import { dilateFilter, Network } from '../src/engine/network.js';
 import { accuracy, learningRateAt, train, DEFAULT_TRAIN_OPTIONS } from '../src/engine/train.js';
 import { tf } from '../src/engine/tf.js';
 import { builtinArchitecture, lower, parseArchitecture } from '../src/space/index.js';
 import type { LayerGraph } from '../src/space/index.js';
-import { relativeError } from './fixtures.js';
+import { relativeError, values } from './fixtures.js';
 
 const graphOf = (data: unknown): LayerGraph => lower(parseArchitecture(data));
 
@@ -70,6 +70,7 @@ describe('networks built from architectures', () => {
 
   const graphs: Array<[string, LayerGraph]> = [
     ['mobile blocks with SE and every activation', graphOf({ name: 'a', input: '16x16x3', classes: 5, act: 'hswish', stem: ['cn_k3_s2_c8_nsw'], stages: [['ir_r2_k5_s1_e3_c8_se0.25', 'ds_k3_s2_c16_nr6'], ['er_k3_s1_e2_c16_nre', 'cn_k3_c12_g4_nsg']], head: ['cn_k1_c24', 'gap', 'fc'] })],
+    ['dilated convolutions, full and depthwise', graphOf({ name: 'd', input: '12x12x3', classes: 3, stem: ['cn_k3_c8_d2'], stages: [['ir_k3_s2_e2_c8_d2', 'ds_k5_c8_d3']], head: ['gap', 'fc'] })],
     ['ResNet blocks and pooling', graphOf({ name: 'b', input: '16x16x3', classes: 4, stem: ['cn_k3_c8', 'mp_k3_s2'], stages: [['rb_c8', 'bt_s2_e4_c16'], ['ap_k3_s1', 'ap_k3_s1_cip']], head: ['gap', 'fc'] })],
     ['a NAS-Bench-201 network with dead ends', lower(builtinArchitecture('nb201:|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|')!)],
     [
@@ -131,6 +132,33 @@ describe('networks built from architectures', () => {
     assert.deepEqual(weightsOf(0), weightsOf(0));
     assert.deepEqual(weightsOf(7), weightsOf(7));
     assert.notDeepEqual(weightsOf(0), weightsOf(1));
+  });
+
+  it('run dilated convolutions with an equivalent dense filter, which has gradients', async () => {
+    await initEngine('cpu');
+    const x = tf.tensor4d(values(2 * 11 * 10 * 4, 1), [2, 11, 10, 4]);
+    for (const [k, d, stride, pad] of [[3, 2, 1, 2], [3, 3, 2, 1], [5, 2, 1, 4], [2, 2, 1, 0]] as const) {
+      const explicit: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+      const f = tf.tensor4d(values(k * k * 4 * 3, 2), [k, k, 4, 3]);
+      const dense = dilateFilter(f, d);
+      assert.deepEqual(dense.shape, [(k - 1) * d + 1, (k - 1) * d + 1, 4, 3]);
+      // TF.js refuses stride and dilation both > 1: the strided output subsamples the unstrided one.
+      const subsample = (y: tf.Tensor4D): tf.Tensor4D => y.stridedSlice([0, 0, 0, 0], y.shape, [1, stride, stride, 1]) as tf.Tensor4D;
+      const expected = subsample(tf.conv2d(x, f, 1, explicit, 'NHWC', d));
+      const actual = tf.conv2d(x, dense, stride, explicit);
+      assert.ok(relativeError(actual.dataSync() as Float32Array, expected.dataSync() as Float32Array) < 1e-6, `conv k${k} d${d}`);
+      const fd = f.slice([0, 0, 0, 0], [k, k, 4, 1]);
+      const dwExpected = subsample(tf.depthwiseConv2d(x, fd, 1, explicit, 'NHWC', d));
+      const dwActual = tf.depthwiseConv2d(x, dilateFilter(fd, d), stride, explicit);
+      assert.ok(relativeError(dwActual.dataSync() as Float32Array, dwExpected.dataSync() as Float32Array) < 1e-6, `depthwise k${k} d${d}`);
+      // The gradient of the filter is the dense gradient at the taps.
+      const g = tf.grad((w: tf.Tensor) => tf.conv2d(x, dilateFilter(w as tf.Tensor4D, d), stride, explicit).sum())(f);
+      const gDense = tf.grad((w: tf.Tensor) => tf.conv2d(x, w as tf.Tensor4D, stride, explicit).sum())(dense);
+      const taps = gDense.stridedSlice([0, 0, 0, 0], gDense.shape, [d, d, 1, 1]);
+      assert.ok(relativeError(g.dataSync() as Float32Array, taps.dataSync() as Float32Array) < 1e-6, `gradient k${k} d${d}`);
+      tf.dispose([f, dense, expected, actual, fd, dwExpected, dwActual, g, gDense, taps]);
+    }
+    x.dispose();
   });
 
   it('do not leak tensors across forward passes', async () => {

@@ -215,18 +215,19 @@ export class Network {
   }
 
   private conv(layer: Layer, w: LayerWeights, x: tf.Tensor4D): tf.Tensor4D {
-    const filter = w.weight as tf.Tensor4D;
+    // TF.js has no gradient for dilated convolutions: run them with the equivalent dense filter.
+    const filter = layer.dilation > 1 ? dilateFilter(w.weight as tf.Tensor4D, layer.dilation) : (w.weight as tf.Tensor4D);
     const pad = explicitPad(layer.pad);
     const cin = x.shape[3];
     let y: tf.Tensor4D;
     if (layer.groups === 1) {
-      y = tf.conv2d(x, filter, layer.stride, pad, 'NHWC', layer.dilation);
+      y = tf.conv2d(x, filter, layer.stride, pad, 'NHWC');
     } else if (layer.groups === cin) {
-      y = tf.depthwiseConv2d(x, filter, layer.stride, pad, 'NHWC', layer.dilation);
+      y = tf.depthwiseConv2d(x, filter, layer.stride, pad, 'NHWC');
     } else {
       const xs = tf.split(x, layer.groups, 3) as tf.Tensor4D[];
       const fs = tf.split(filter, layer.groups, 3) as tf.Tensor4D[];
-      y = tf.concat(xs.map((part, g) => tf.conv2d(part, fs[g] as tf.Tensor4D, layer.stride, pad, 'NHWC', layer.dilation)), 3);
+      y = tf.concat(xs.map((part, g) => tf.conv2d(part, fs[g] as tf.Tensor4D, layer.stride, pad, 'NHWC')), 3);
     }
     return w.bias ? tf.add(y, w.bias) : y;
   }
@@ -242,6 +243,28 @@ export class Network {
       }),
     );
   }
+}
+
+/**
+ * A [k, k, i, o] filter with `dilation - 1` zeros between its taps: [(k-1)·d+1, (k-1)·d+1, i, o].
+ * A convolution with it (dilation 1) is the dilated convolution with the original filter, and it
+ * is made of reshapes, pads and slices, which all have gradients.
+ */
+export function dilateFilter(filter: tf.Tensor4D, dilation: number): tf.Tensor4D {
+  const [kh, kw, ci, co] = filter.shape;
+  const h = (kh - 1) * dilation + 1;
+  const w = (kw - 1) * dilation + 1;
+  return tf.tidy(() => {
+    // Rows: [kh, 1, kw, ci·co] padded to [kh, d, kw, ci·co], i.e. kh·d rows, of which h are kept.
+    const rows = tf.pad(filter.reshape([kh, 1, kw, ci * co]), [[0, 0], [0, dilation - 1], [0, 0], [0, 0]])
+      .reshape([kh * dilation, kw, ci * co])
+      .slice([0, 0, 0], [h, kw, ci * co]);
+    // Columns likewise.
+    return tf.pad(rows.reshape([h, kw, 1, ci * co]), [[0, 0], [0, 0], [0, dilation - 1], [0, 0]])
+      .reshape([h, kw * dilation, ci * co])
+      .slice([0, 0, 0], [h, w, ci * co])
+      .reshape([h, w, ci, co]);
+  });
 }
 
 export function activation<T extends tf.Tensor>(x: T, act: Layer['act']): T {
