@@ -146,6 +146,7 @@ describe('dnas on a small task', () => {
   async function derive(lambda: number, iterations: number): Promise<{ path: Path; strategy: DnasStrategy }> {
     const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, learningRate: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
     try {
+      let path: Path = [];
       const strategy = new DnasStrategy(space, supernet, processor, createRng(2), {
         lambdaTime: lambda,
         lambdaEnergy: lambda,
@@ -154,9 +155,11 @@ describe('dnas on a small task', () => {
         warmupEpochs: 1,
         epochsPerIteration: 1,
         archEvery: 1,
+        onEpoch: (e) => (path = e.path),
       });
       for (let i = 0; i < iterations; i++) await strategy.propose();
-      return { path: strategy.argmax(), strategy };
+      await strategy.stop();
+      return { path, strategy };
     } finally {
       supernet.dispose();
     }
@@ -234,6 +237,20 @@ describe('procnas search --strategy dnas', () => {
       assert.equal(trials.length, 1 + new Set(epochs.map((e) => e.notation)).size);
     } finally {
       store.close();
+    }
+    // Resumed, the supernet retrains deterministically to the same argmaxes: nothing is trained twice.
+    const before = new ExperimentStore(join(out, 'experiment.sqlite'));
+    const stored = before.trials().map((t) => `${t.key} ${t.error}`);
+    const epochsBefore = before.supernetEpochs().map((e) => e.notation);
+    before.close();
+    const resumed = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'search', '--resume', out], { encoding: 'utf8' });
+    assert.equal(resumed.status, 0, resumed.stderr);
+    const after = new ExperimentStore(join(out, 'experiment.sqlite'));
+    try {
+      assert.deepEqual(after.trials().map((t) => `${t.key} ${t.error}`), stored);
+      assert.deepEqual(after.supernetEpochs().map((e) => e.notation), epochsBefore);
+    } finally {
+      after.close();
     }
   });
 

@@ -25,7 +25,8 @@ export interface DnasWiring {
   strategy: DnasStrategy;
   /** Trainable parameters of the whole supernet (every choice of every slot). */
   parameters: number;
-  dispose(): void;
+  /** Stops the supernet's epochs running ahead of the search, then frees its weights. */
+  dispose(): Promise<void>;
 }
 
 /** Yield to the event loop this often during a supernet epoch, so progress output keeps flowing. */
@@ -77,5 +78,15 @@ export async function createDnas(
       lastYield = performance.now();
     },
   });
-  return { strategy, parameters: supernet.parameterCount(), dispose: () => supernet.dispose() };
+  let disposed = false;
+  return {
+    strategy,
+    parameters: supernet.parameterCount(),
+    dispose: async () => {
+      if (disposed) return;
+      disposed = true;
+      await strategy.stop();
+      supernet.dispose();
+    },
+  };
 }

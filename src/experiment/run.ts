@@ -21,6 +21,7 @@ import { ConfigError, DEFAULT_BUDGET_S, parseSearchConfig } from './config.js';
 import { checkDnasConfig, createDnas } from './dnas.js';
 import type { DnasWiring, SupernetProgress } from './dnas.js';
 import type { SearchConfig } from './config.js';
+import { REPORT_FILE, reportInputOf, writeReport } from './report.js';
 import { ExperimentStore } from './store.js';
 
 export interface ExperimentEvents {
@@ -160,12 +161,15 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
           events.onTrial?.(trial, best, { trials: trial.index + 1, elapsedS: elapsedS(), replayed });
         },
       });
+      // The supernet's epochs may run ahead of the search: stop them before the final training.
+      await dnas?.dispose();
       writeResults(out, config, search);
       const final = evaluator instanceof TrainingEvaluator && config.final.enabled ? await finalize(out, config, search, evaluator, events) : undefined;
+      writeReport(join(out, REPORT_FILE), reportInputOf(out, config, search.trials, { stoppedBecause: search.stoppedBecause, final }));
       store.setMeta('status', `finished: ${search.stoppedBecause}`);
       return final ? { out, config, search, final } : { out, config, search };
     } finally {
-      dnas?.dispose();
+      await dnas?.dispose();
       await evaluator.close?.();
     }
   } finally {

@@ -88,6 +88,9 @@ export class DnasStrategy implements Strategy {
   /** Search epochs run (warm-up excluded), and iterations proposed. */
   private epoch = 0;
   private iterations = 0;
+  /** The epochs of the next iteration, running ahead of the search loop. */
+  private pending: Promise<{ trainLoss: number; validationLoss: number }> | undefined;
+  private stopping = false;
 
   constructor(
     private readonly space: SupernetSpace,
@@ -114,13 +117,13 @@ export class DnasStrategy implements Strategy {
     return { time: lambdaTime / reference.dramTimeS, energy: lambdaEnergy / reference.dramEnergyJ };
   }
 
+  /**
+   * The argmax after the next iteration's epochs. Those epochs run while the search loop trains
+   * the previous argmax in a worker, so the supernet and the evaluator use both cores; the
+   * epochs never depend on the trials' results, so the path stays deterministic.
+   */
   async propose(): Promise<Architecture[]> {
-    if (this.epoch === 0) {
-      for (let e = 0; e < this.options.warmupEpochs && !this.options.timeUp?.(); e++) await this.runEpoch(true);
-    }
-    let trainLoss = Number.NaN;
-    let validationLoss = Number.NaN;
-    for (let e = 0; e < this.options.epochsPerIteration && !this.options.timeUp?.(); e++) ({ trainLoss, validationLoss } = await this.runEpoch(false));
+    const { trainLoss, validationLoss } = await (this.pending ?? this.iteration());
     const path = this.argmax();
     this.cost.recentre(path);
     const p = probabilities(this.alpha);
@@ -137,7 +140,29 @@ export class DnasStrategy implements Strategy {
       probabilities: p,
     };
     this.options.onEpoch?.(record);
+    this.pending = this.iteration();
+    // Handled here so that a failure cannot crash the process before the next propose() sees it.
+    this.pending.catch(() => undefined);
     return [record.architecture];
+  }
+
+  /** Stops epochs running ahead of the search (the search has ended) and waits for them. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.pending?.catch(() => undefined);
+  }
+
+  private async iteration(): Promise<{ trainLoss: number; validationLoss: number }> {
+    if (this.epoch === 0 && this.iterations === 0) {
+      for (let e = 0; e < this.options.warmupEpochs && !this.halted(); e++) await this.runEpoch(true);
+    }
+    let losses = { trainLoss: Number.NaN, validationLoss: Number.NaN };
+    for (let e = 0; e < this.options.epochsPerIteration && !this.halted(); e++) losses = await this.runEpoch(false);
+    return losses;
+  }
+
+  private halted(): boolean {
+    return this.stopping || (this.options.timeUp?.() ?? false);
   }
 
   observe(_trials: Trial[]): void {
@@ -185,7 +210,7 @@ export class DnasStrategy implements Strategy {
         archSteps++;
       }
       await this.options.onStep?.({ epoch: this.epoch, step: step + 1, steps, warmup });
-      if (this.options.timeUp?.()) break;
+      if (this.halted()) break;
     }
     if (!warmup) this.epoch++;
     return { trainLoss: trainLoss / Math.max(1, weightSteps), validationLoss: validationLoss / Math.max(1, archSteps) };
