@@ -19,9 +19,9 @@ export interface BatchNormAttrs {
   epsilon: number;
 }
 
-/** Per-channel double accumulators for the C kernels, freed right after the call. */
+/** Per-channel double totals and float partial sums for the C kernels, freed right after the call. */
 function withScratch<T>(b: BackendWasm, channels: number, body: (offset: number) => T): T {
-  const scratch = b.makeOutput([4 * channels], 'float32');
+  const scratch = b.makeOutput([8 * channels], 'float32');
   try {
     return body(offsetOf(b, scratch.dataId));
   } finally {
