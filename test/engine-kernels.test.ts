@@ -15,7 +15,7 @@ interface Case {
   cout: number; // output channels (conv) or multiplier (depthwise)
   k: number;
   stride: number;
-  pad: 'same' | 'valid';
+  pad: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 }
 
 /** Output, and input and filter gradients of sum(op(x, f) * r), computed on the current backend. */
@@ -24,7 +24,7 @@ function grads(c: Case): [Float32Array, Float32Array, Float32Array] {
     const x = tf.tensor4d(values(c.batch * c.h * c.w * c.cin, 1), [c.batch, c.h, c.w, c.cin]);
     const f = tf.tensor4d(values(c.k * c.k * c.cin * c.cout, 2), [c.k, c.k, c.cin, c.cout]);
     const op = (a: tf.Tensor4D, b: tf.Tensor4D): tf.Tensor4D =>
-      c.kind === 'conv' ? tf.conv2d(a, b, c.stride, c.pad) : tf.depthwiseConv2d(a, b, c.stride, c.pad);
+      c.kind === 'conv' ? tf.conv2d(a, b, c.stride, c.pad) : tf.depthwiseConv2d(a, b, c.stride, c.pad as 'same' | 'valid');
     const shape = op(x, f).shape;
     const r = tf.tensor(values(shape.reduce((a, b) => a * b, 1), 3), shape);
     const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => op(a as tf.Tensor4D, b as tf.Tensor4D).mul(r).sum())([x, f]);
@@ -46,6 +46,10 @@ for (const k of [3, 5, 7]) {
   }
 }
 cases.push({ kind: 'conv', batch: 3, h: 16, w: 16, cin: 24, cout: 40, k: 3, stride: 1, pad: 'same' });
+// 1x1 convolutions whose output is not the input's size: padded on one side only, or strided.
+cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 3, cout: 5, k: 1, stride: 1, pad: [[0, 0], [0, 1], [0, 2], [0, 0]] });
+cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 3, cout: 5, k: 1, stride: 1, pad: [[0, 0], [1, 0], [0, 0], [0, 0]] });
+cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 3, cout: 5, k: 1, stride: 2, pad: [[0, 0], [0, 1], [0, 1], [0, 0]] });
 cases.push({ kind: 'depthwise', batch: 3, h: 16, w: 16, cin: 37, cout: 1, k: 5, stride: 2, pad: 'same' });
 
 describe('WASM convolution kernels (forward and gradients) match the cpu backend', () => {
@@ -67,7 +71,7 @@ describe('WASM convolution kernels (forward and gradients) match the cpu backend
   });
 
   for (const c of cases) {
-    const label = `${c.kind} ${c.h}x${c.w}x${c.cin}→${c.cout} k${c.k} s${c.stride} ${c.pad} batch ${c.batch}`;
+    const label = `${c.kind} ${c.h}x${c.w}x${c.cin}→${c.cout} k${c.k} s${c.stride} ${typeof c.pad === 'string' ? c.pad : `pad ${JSON.stringify(c.pad.slice(1, 3))}`} batch ${c.batch}`;
     it(label, async () => {
       await initEngine('cpu');
       const [yCpu, dxCpu, dfCpu] = grads(c);

@@ -50,11 +50,16 @@ const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
-/** A 1x1, stride-1, unpadded convolution is a matrix product over the batch's pixels. */
+/**
+ * A 1x1, stride-1 convolution padded on no side (so its output pixels are its input pixels) is
+ * a matrix product over the batch's pixels.
+ */
 function isPointwise(info: Conv2DInfo): boolean {
+  const { top, bottom, left, right } = info.padInfo;
   return (
     info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
-    info.padInfo.top === 0 && info.padInfo.left === 0 && info.dilationHeight === 1 && info.dilationWidth === 1
+    top === 0 && bottom === 0 && left === 0 && right === 0 && info.dilationHeight === 1 && info.dilationWidth === 1 &&
+    info.outHeight === info.inHeight && info.outWidth === info.inWidth
   );
 }
 
