@@ -1,12 +1,16 @@
 /**
  * Trains candidates in parallel, one per core, on worker threads (TF.js's WASM backend is single
  * threaded in Node: two trainings at once run about 1.7x one). A job that fails (a bad
- * architecture, a crash in training) rejects its own promise; the pool goes on.
+ * architecture, a crash in training) rejects its own promise, with an error of the class the
+ * worker threw; the pool goes on. A pool whose engine cannot start, whose workers keep dying, or
+ * that was closed rejects every job it holds and every later one, with the reason.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from './backend.js';
 import type { JobResult, TrainJob } from './job.js';
+import { rebuildError } from './remote-error.js';
+import type { RemoteError } from './remote-error.js';
 
 interface Pending {
   job: TrainJob;
@@ -14,11 +18,8 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-interface Reply {
-  id: number;
-  result?: JobResult;
-  error?: string;
-}
+/** A job's outcome, or (without an id) whether the worker's engine started. */
+type Reply = { id: number; result?: JobResult; error?: RemoteError } | { id?: undefined; ready: boolean; error?: RemoteError };
 
 const WORKER = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
@@ -29,12 +30,22 @@ export class TrainingPool {
   private readonly workers: Worker[] = [];
   private nextId = 0;
 
-  private closing = false;
+  /** Why the pool takes no more jobs (closed, or broken), once it does not. */
+  private stopped: Error | undefined;
   /** Workers that died in a row without finishing a job: past a limit the pool is broken. */
   private deaths = 0;
   private readonly retired = new Set<Worker>();
+  /** Workers of the first set whose engine started; `started` settles when all have. */
+  private readyCount = 0;
+  private readonly started: Promise<void>;
+  private settleStarted!: { resolve: () => void; reject: (error: Error) => void };
 
   constructor(size = availableParallelism(), private readonly backend: BackendChoice = 'auto') {
+    this.started = new Promise<void>((resolve, reject) => {
+      this.settleStarted = { resolve, reject };
+    });
+    // Nobody has to wait for start-up: a failure also reaches every job.
+    this.started.catch(() => undefined);
     for (let i = 0; i < Math.max(1, size); i++) {
       const worker = this.spawn();
       this.workers.push(worker);
@@ -46,17 +57,34 @@ export class TrainingPool {
     return this.workers.length;
   }
 
+  /** Resolves once every worker's engine has started; rejects with the reason if one cannot. */
+  ready(): Promise<void> {
+    return this.started;
+  }
+
   run(job: TrainJob): Promise<JobResult> {
     return new Promise((resolve, reject) => {
+      if (this.stopped) {
+        reject(this.stopped);
+        return;
+      }
       this.queue.push({ job, resolve, reject });
       this.dispatch();
     });
   }
 
+  /** Rejects the jobs still queued or running, then ends the workers. */
   async close(): Promise<void> {
-    this.closing = true;
+    this.stop(this.stopped ?? new Error('the training pool was closed'));
     await Promise.all(this.workers.map((w) => w.terminate()));
-    for (const pending of [...this.queue, ...this.running.values()]) pending.reject(new Error('the training pool was closed'));
+  }
+
+  /** No more jobs: everything held and every later job is rejected with `reason`. */
+  private stop(reason: Error): void {
+    if (this.stopped) return;
+    this.stopped = reason;
+    this.settleStarted.reject(reason);
+    for (const pending of [...this.queue, ...this.running.values()]) pending.reject(reason);
     this.queue.length = 0;
     this.running.clear();
   }
@@ -71,7 +99,8 @@ export class TrainingPool {
           { eval: true, ...options },
         )
       : new Worker(WORKER, options);
-    worker.on('message', (reply: Reply) => this.settle(worker, reply));
+    worker.on('message', (reply: Reply) => this.receive(worker, reply));
+    // A worker that cannot even load its module (a broken install) ends with an error event.
     worker.on('error', (error) => this.fail(worker, error));
     // A thread can also end without an error event (process.exit inside it).
     worker.on('exit', (code) => this.fail(worker, new Error(`the training worker exited (code ${code})`)));
@@ -88,20 +117,26 @@ export class TrainingPool {
     }
   }
 
-  private settle(worker: Worker, reply: Reply): void {
+  private receive(worker: Worker, reply: Reply): void {
+    if (reply.id === undefined) {
+      // Every worker starts the same engine the same way: one that cannot, none can.
+      if (!reply.ready) this.stop(rebuildError(reply.error ?? { name: 'Error', message: 'the training engine did not start' }));
+      else if (++this.readyCount === this.workers.length) this.settleStarted.resolve();
+      return;
+    }
     const pending = this.running.get(reply.id);
     if (!pending) return;
     this.running.delete(reply.id);
     this.deaths = 0;
-    this.idle.push(worker);
-    if (reply.error !== undefined) pending.reject(new Error(reply.error));
+    if (!this.retired.has(worker)) this.idle.push(worker);
+    if (reply.error !== undefined) pending.reject(rebuildError(reply.error));
     else pending.resolve(reply.result as JobResult);
     this.dispatch();
   }
 
   /** A worker died (out of memory, a fault in WASM): its job fails, a fresh worker takes its place. */
   private fail(worker: Worker, error: Error): void {
-    if (this.closing || this.retired.has(worker)) return;
+    if (this.retired.has(worker)) return;
     this.retired.add(worker);
     const idle = this.idle.indexOf(worker);
     if (idle >= 0) this.idle.splice(idle, 1);
@@ -110,11 +145,10 @@ export class TrainingPool {
       this.running.delete(id);
       pending.reject(error);
     }
+    if (this.stopped) return;
     // Workers that cannot even start (a broken install, limits too tight) would die forever.
     if (++this.deaths > 2 * this.workers.length) {
-      this.closing = true;
-      for (const pending of this.queue) pending.reject(new Error(`training workers keep dying; the last: ${error.message}`));
-      this.queue.length = 0;
+      this.stop(new Error(`training workers keep dying; the last: ${error.message}`));
       return;
     }
     const replacement = this.spawn();
