@@ -11,6 +11,7 @@ import { registerCost } from './commands/cost.js';
 import { registerExport } from './commands/export.js';
 import { registerMeasure } from './commands/measure.js';
 import { registerPresets } from './commands/presets.js';
+import { registerReport } from './commands/report.js';
 import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
 
@@ -24,6 +25,7 @@ registerSearch(program);
 registerTrain(program);
 registerExport(program);
 registerMeasure(program);
+registerReport(program);
 
 const KNOWN_ERRORS = [ArchitectureError, ProcessorError, DatasetError, ConfigError, ExportError, EngineError, RangeError];
 

@@ -1,0 +1,31 @@
+/** Reads a search's run folder back for its report: the store's configuration and trials, and the result files. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ReportInput } from '../report/index.js';
+import { ConfigError, parseSearchConfig } from './config.js';
+import { reportInputOf } from './report.js';
+import type { RunOutcome } from './report.js';
+import { STORE_FILE } from './run.js';
+import { ExperimentStore } from './store.js';
+
+function readJson<T>(file: string): T | undefined {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
+}
+
+export function loadRunReport(dir: string): ReportInput {
+  const file = join(dir, STORE_FILE);
+  if (!existsSync(file)) throw new ConfigError(`${dir}: not a search's folder (no ${STORE_FILE} in it)`);
+  const store = new ExperimentStore(file);
+  try {
+    const config = parseSearchConfig(store.getMeta('config'), file);
+    const trials = store.trials();
+    if (trials.length === 0) throw new ConfigError(`${dir}: the experiment has no finished trial yet`);
+    const summary = readJson<{ stoppedBecause?: string }>(join(dir, 'summary.json'));
+    const outcome: RunOutcome = { stoppedBecause: summary?.stoppedBecause ?? 'not finished (interrupted, or still running)' };
+    const final = readJson<RunOutcome['final']>(join(dir, 'final.json'));
+    if (final) outcome.final = final;
+    return reportInputOf(dir, config, trials, outcome);
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The report of an experiment: what the page shows about the run (configuration, stop reason,
+ * final training) around its trials, and writing report.html.
+ */
+import { writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { resolveProcessor } from '../processor/index.js';
+import { renderReport } from '../report/index.js';
+import type { ReportInput } from '../report/index.js';
+import type { Trial } from '../search/index.js';
+import type { SearchConfig } from './config.js';
+
+export const REPORT_FILE = 'report.html';
+
+export interface RunOutcome {
+  stoppedBecause?: string;
+  final?: { validationAccuracy: number; testAccuracy: number };
+}
+
+function lossText(config: SearchConfig): string {
+  const l = config.loss;
+  const formula = l.kind === 'mnasnet'
+    ? `1 − (1 − error)·(T/T_target)^${l.exponent} (MnasNet; T: ${l.mnasnetMetric === 'latency' ? 'latency' : 'DRAM time'})`
+    : `error + ${l.lambdaTime}·T_DRAM/T_initial + ${l.lambdaEnergy}·E_DRAM/E_initial`;
+  const budgets = Object.entries(l.budgets).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ≤ ${v}`);
+  return budgets.length ? `${formula}; budgets: ${budgets.join(', ')}` : formula;
+}
+
+function evaluatorText(config: SearchConfig): string {
+  if (config.evaluator.kind === 'nb201-table') return `NAS-Bench-201 table (${config.evaluator.tableDataset}), ${basename(config.evaluator.table ?? '')}`;
+  const t = config.training;
+  return `training on ${config.dataset}: ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, ${t.limit} images, ${t.optimizer} lr ${t.lr}`;
+}
+
+/** The report's input from an experiment's configuration and trials (the first is the initial's). */
+export function reportInputOf(dir: string, config: SearchConfig, trials: Trial[], outcome: RunOutcome): ReportInput {
+  const initial = trials[0];
+  if (!initial) throw new Error(`${dir}: no trials to report`);
+  // As the search loop: the first trial of lowest loss.
+  const best = trials.reduce((b, t) => (t.loss < b.loss ? t : b), initial);
+  const status = (s: Trial['status']) => trials.filter((t) => t.status === s).length;
+  const facts: Array<[string, string]> = [
+    ['processor', config.processor],
+    ['strategy', `${config.strategy} (seed ${config.seed})`],
+    ['evaluator', evaluatorText(config)],
+    ['loss', lossText(config)],
+    ['DRAM cost of', config.cost.mode === 'training' ? `one training step, batch ${config.cost.batch}` : `inference, batch ${config.cost.batch}`],
+    ['trials', `${trials.length}: ${status('done')} done, ${status('rejected')} rejected, ${status('failed')} failed`],
+  ];
+  if (outcome.stoppedBecause) facts.push(['stopped because', outcome.stoppedBecause]);
+  if (outcome.final) {
+    const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+    facts.push(['best, trained again', `validation accuracy ${pct(outcome.final.validationAccuracy)}, test accuracy ${pct(outcome.final.testAccuracy)}`]);
+  }
+  return {
+    title: basename(resolve(dir)),
+    processor: resolveProcessor(config.processor),
+    cost: { mode: config.cost.mode, batch: config.cost.batch },
+    trials,
+    initial,
+    best,
+    facts,
+  };
+}
+
+/** Writes the page to `file`. */
+export function writeReport(file: string, input: ReportInput): void {
+  writeFileSync(file, renderReport(input));
+}

@@ -1,0 +1,231 @@
+/**
+ * The page's script (plain browser JavaScript, kept as a string so that the page carries it):
+ * reads the JSON data block, draws the charts with Chart.js, fills the tables and makes every
+ * table with class "sortable" sort by a click on a header.
+ */
+export const CLIENT_SCRIPT = String.raw`
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  var U = data.units;
+  var COLOR = {
+    initial: '#e8710a', initialLight: 'rgba(232, 113, 10, 0.4)',
+    best: '#188038', bestLight: 'rgba(24, 128, 56, 0.4)',
+    pareto: '#1a73e8', other: 'rgba(95, 99, 104, 0.35)'
+  };
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  Chart.defaults.color = '#3c4043';
+  Chart.defaults.plugins.legend.labels.usePointStyle = true;
+
+  var byIndex = {};
+  data.trials.forEach(function (t) { byIndex[t.i] = t; });
+  var done = data.trials.filter(function (t) { return t.status === 'done'; });
+
+  function num(x, digits) { return x === null ? '—' : x.toFixed(digits); }
+  function inUnit(x, unit) { return x === null ? null : x * unit.scale; }
+  function withUnit(x, unit) { return x === null ? '—' : (x * unit.scale).toPrecision(3) + ' ' + unit.label; }
+  function percent(x) { return x === null ? '—' : (100 * x).toFixed(2) + '%'; }
+  function count(x) { return x.toLocaleString('en-US'); }
+  function millions(x) { return (x / 1e6).toFixed(x >= 1e8 ? 0 : 2) + ' M'; }
+  function axis(text) { return { display: true, text: text }; }
+  function trialText(i) {
+    var t = byIndex[i];
+    return t ? ['trial ' + t.i + (i === data.best ? ' (best)' : i === data.initial ? ' (initial)' : ''), t.notation,
+      'error ' + percent(t.error) + ', loss ' + num(t.loss, 4),
+      'DRAM ' + withUnit(t.timeS, U.time) + ', ' + withUnit(t.energyJ, U.energy)] : [];
+  }
+  var pointTooltip = { callbacks: { title: function () { return ''; }, label: function (ctx) { return trialText(ctx.raw.i); } } };
+
+  function marker(i, x, y) {
+    var t = byIndex[i];
+    return t && t.status === 'done' ? [{ x: x(t), y: y(t), i: i }] : [];
+  }
+  function markers(x, y) {
+    return [
+      { label: 'best', data: marker(data.best, x, y), pointStyle: 'star', pointRadius: 12, pointHoverRadius: 14,
+        borderColor: COLOR.best, borderWidth: 3, backgroundColor: COLOR.best, order: 0 },
+      { label: 'initial', data: marker(data.initial, x, y), pointStyle: 'triangle', pointRadius: 9, pointHoverRadius: 11,
+        borderColor: '#fff', borderWidth: 1, backgroundColor: COLOR.initial, order: 1 }
+    ];
+  }
+
+  function paretoChart(id, key, unit, what) {
+    var x = function (t) { return t[key] * unit.scale; };
+    var y = function (t) { return 100 * t.error; };
+    var pt = function (t) { return { x: x(t), y: y(t), i: t.i }; };
+    new Chart(document.getElementById(id), {
+      type: 'scatter',
+      data: { datasets: [
+        { label: 'other trials', data: done.filter(function (t) { return !t.pareto; }).map(pt), backgroundColor: COLOR.other, pointRadius: 3, order: 3 },
+        { label: 'Pareto-optimal', data: done.filter(function (t) { return t.pareto; }).map(pt), backgroundColor: COLOR.pareto, pointRadius: 5, order: 2 }
+      ].concat(markers(x, y)) },
+      options: {
+        scales: { x: { title: axis(what + ' (' + unit.label + ')') }, y: { title: axis('error (%)') } },
+        plugins: { tooltip: pointTooltip }
+      }
+    });
+  }
+
+  function lossChart(id) {
+    var ordered = data.trials.slice().sort(function (a, b) { return a.i - b.i; });
+    var running = [];
+    var best = Infinity;
+    ordered.forEach(function (t) {
+      if (t.loss !== null && t.loss < best) best = t.loss;
+      if (best < Infinity) running.push({ x: t.i, y: best, i: t.i });
+    });
+    var x = function (t) { return t.i; };
+    var y = function (t) { return t.loss; };
+    new Chart(document.getElementById(id), {
+      type: 'scatter',
+      data: { datasets: [
+        { label: 'loss of each trial', data: done.map(function (t) { return { x: t.i, y: t.loss, i: t.i }; }), backgroundColor: COLOR.other, pointRadius: 2.5, order: 3 },
+        { label: 'best so far', data: running, showLine: true, stepped: 'before', borderColor: COLOR.pareto, borderWidth: 2, pointRadius: 0, order: 2 }
+      ].concat(markers(x, y)) },
+      options: {
+        scales: { x: { title: axis('trial (evaluation order)') }, y: { title: axis('processor-related loss') } },
+        plugins: { tooltip: pointTooltip }
+      }
+    });
+  }
+
+  function sum(a, b) { return a === null && b === null ? null : (a || 0) + (b || 0); }
+  function barTooltip(breakdown, unit) {
+    return { callbacks: { label: function (ctx) {
+      var series = ctx.dataset.stack === 'best' || ctx.dataset.label.indexOf('best') === 0 ? breakdown.best : breakdown.initial;
+      var notation = series.notation[ctx.dataIndex];
+      return ctx.dataset.label + ': ' + ctx.parsed.y.toPrecision(3) + ' ' + unit.label + (notation ? ' (' + notation + ')' : '');
+    } } };
+  }
+
+  function trafficChart(id, breakdown, stacked) {
+    var bytes = function (s, k) { return s[k].map(function (v) { return inUnit(v, U.bytes); }); };
+    var total = function (s) { return s.weightBytes.map(function (w, k) { return inUnit(sum(w, s.activationBytes[k]), U.bytes); }); };
+    var datasets = stacked ? [
+      { label: 'initial: weights', data: bytes(breakdown.initial, 'weightBytes'), backgroundColor: COLOR.initial, stack: 'initial' },
+      { label: 'initial: activations', data: bytes(breakdown.initial, 'activationBytes'), backgroundColor: COLOR.initialLight, stack: 'initial' },
+      { label: 'best: weights', data: bytes(breakdown.best, 'weightBytes'), backgroundColor: COLOR.best, stack: 'best' },
+      { label: 'best: activations', data: bytes(breakdown.best, 'activationBytes'), backgroundColor: COLOR.bestLight, stack: 'best' }
+    ] : [
+      { label: 'initial', data: total(breakdown.initial), backgroundColor: COLOR.initial },
+      { label: 'best', data: total(breakdown.best), backgroundColor: COLOR.best }
+    ];
+    new Chart(document.getElementById(id), {
+      type: 'bar',
+      data: { labels: breakdown.labels, datasets: datasets },
+      options: {
+        scales: { x: { stacked: stacked }, y: { stacked: stacked, title: axis('DRAM traffic (' + U.bytes.label + ')') } },
+        plugins: { tooltip: barTooltip(breakdown, U.bytes) }
+      }
+    });
+  }
+
+  function timeChart(id, breakdown) {
+    var time = function (s) { return s.timeS.map(function (v) { return inUnit(v, U.time); }); };
+    new Chart(document.getElementById(id), {
+      type: 'bar',
+      data: { labels: breakdown.labels, datasets: [
+        { label: 'initial', data: time(breakdown.initial), backgroundColor: COLOR.initial },
+        { label: 'best', data: time(breakdown.best), backgroundColor: COLOR.best }
+      ] },
+      options: {
+        scales: { y: { title: axis('DRAM time (' + U.time.label + ')') } },
+        plugins: { tooltip: barTooltip(breakdown, U.time) }
+      }
+    });
+  }
+
+  function row(body, cells, className) {
+    var tr = document.createElement('tr');
+    if (className) tr.className = className;
+    cells.forEach(function (c) {
+      var td = document.createElement('td');
+      td.textContent = c[0];
+      if (c.length > 1) td.setAttribute('data-v', c[1] === null ? '' : String(c[1]));
+      if (c.length > 1 && (c[1] === null || typeof c[1] === 'number')) td.className = 'num';
+      if (c.length > 2 && c[2]) td.title = c[2];
+      tr.appendChild(td);
+    });
+    body.appendChild(tr);
+    return tr;
+  }
+
+  function fillTrials(table) {
+    var body = table.tBodies[0];
+    data.trials.forEach(function (t) {
+      var tags = (t.i === data.best ? ' ★ best' : '') + (t.i === data.initial ? ' ▲ initial' : '') + (t.pareto ? ' ● Pareto' : '');
+      var cls = t.i === data.best ? 'best' : t.i === data.initial ? 'initial' : t.pareto ? 'pareto' : t.status !== 'done' ? 'not-done' : '';
+      var tr = row(body, [
+        [String(t.i), t.i], [t.notation, t.notation], [t.status, t.status, t.reason || ''],
+        [percent(t.error), t.error], [num(t.loss, 4), t.loss], [withUnit(t.timeS, U.time), t.timeS],
+        [withUnit(t.energyJ, U.energy), t.energyJ], [count(t.params), t.params], [millions(t.macs), t.macs]
+      ], cls);
+      if (tags) {
+        var tag = document.createElement('span');
+        tag.className = 'tag';
+        tag.textContent = tags;
+        tr.cells[1].appendChild(tag);
+      }
+    });
+  }
+
+  function fillLayers(table, layers) {
+    var body = table.tBodies[0];
+    layers.forEach(function (l, k) {
+      var kib = function (b) { return (b / 1024).toFixed(1); };
+      row(body, [
+        [String(k + 1), k], [l.name, l.name], [l.op, l.op], [l.block, l.block],
+        [kib(l.readBytes), l.readBytes], [kib(l.writeBytes), l.writeBytes], [kib(l.weightBytes), l.weightBytes],
+        [l.fused ? 'yes' : '', l.fused ? 1 : 0], [withUnit(l.dramS, U.time), l.dramS]
+      ], l.fused ? 'fused' : '');
+    });
+  }
+
+  function sortable(table) {
+    var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
+    heads.forEach(function (th, col) {
+      th.tabIndex = 0;
+      var go = function () { sortBy(table, heads, col); };
+      th.addEventListener('click', go);
+      th.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); go(); } });
+    });
+  }
+
+  function sortBy(table, heads, col) {
+    var th = heads[col];
+    var ascending = th.getAttribute('aria-sort') !== 'ascending';
+    heads.forEach(function (h) { h.removeAttribute('aria-sort'); });
+    th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
+    var numeric = th.getAttribute('data-type') === 'num';
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows).map(function (r, k) {
+      var cell = r.cells[col];
+      var raw = cell.hasAttribute('data-v') ? cell.getAttribute('data-v') : cell.textContent;
+      var key = raw === '' ? null : numeric ? Number(raw) : raw;
+      return { row: r, key: key, k: k };
+    });
+    rows.sort(function (a, b) {
+      // Missing values (a failed trial's error) stay last in both directions.
+      if (a.key === null || b.key === null) return a.key === null && b.key === null ? a.k - b.k : a.key === null ? 1 : -1;
+      var c = numeric ? a.key - b.key : String(a.key).localeCompare(String(b.key));
+      return (ascending ? c : -c) || a.k - b.k;
+    });
+    rows.forEach(function (r) { body.appendChild(r.row); });
+  }
+
+  paretoChart('chart-pareto-time', 'timeS', U.time, 'DRAM time');
+  paretoChart('chart-pareto-energy', 'energyJ', U.energy, 'DRAM energy');
+  lossChart('chart-loss');
+  trafficChart('chart-stage-traffic', data.byStage, true);
+  timeChart('chart-stage-time', data.byStage);
+  trafficChart('chart-block-traffic', data.byBlock, false);
+  timeChart('chart-block-time', data.byBlock);
+  fillTrials(document.getElementById('trials-table'));
+  fillLayers(document.getElementById('layers-best'), data.layers.best);
+  fillLayers(document.getElementById('layers-initial'), data.layers.initial);
+  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), sortable);
+  document.body.setAttribute('data-ready', 'true');
+})();
+`;

@@ -1,0 +1,161 @@
+/**
+ * The report as one self-contained HTML page: the data in a JSON block, Chart.js and the page's
+ * script inline, so that it opens from disk with no network.
+ */
+import { formatBytes, formatSI } from '../processor/index.js';
+import type { Processor } from '../processor/index.js';
+import type { Trial } from '../search/types.js';
+import { notationOf } from '../space/index.js';
+import { chartJsSource } from './chartjs.js';
+import { CLIENT_SCRIPT } from './client.js';
+import { costLayers, pageData } from './data.js';
+import { architectureDiagram } from './diagram.js';
+import { escapeHtml, jsonForScript, scriptForInline } from './escape.js';
+import { STYLES } from './styles.js';
+import type { ReportInput } from './types.js';
+
+const h = escapeHtml;
+
+function change(initial: number, best: number, absolutePoints = false): string {
+  if (!Number.isFinite(initial) || !Number.isFinite(best)) return '';
+  const delta = absolutePoints ? 100 * (best - initial) : initial === 0 ? 0 : (100 * (best - initial)) / initial;
+  if (Math.abs(delta) < 0.005) return '<td>±0</td>';
+  const text = `${delta > 0 ? '+' : '−'}${Math.abs(delta).toFixed(absolutePoints ? 2 : 1)}${absolutePoints ? ' pp' : '%'}`;
+  return `<td class="${delta < 0 ? 'good' : 'bad'}">${text}</td>`;
+}
+
+function comparison(initial: Trial, best: Trial): string {
+  const pct = (t: Trial) => (t.error === undefined ? '—' : `${(100 * t.error).toFixed(2)}%`);
+  const loss = (t: Trial) => (Number.isFinite(t.loss) ? t.loss.toFixed(4) : '—');
+  const rows: Array<[string, string, string, string]> = [
+    ['prediction error', pct(initial), pct(best), change(initial.error ?? NaN, best.error ?? NaN, true)],
+    ['loss', loss(initial), loss(best), change(initial.loss, best.loss)],
+    ['DRAM time', formatSI(initial.cost.dramTimeS, 's'), formatSI(best.cost.dramTimeS, 's'), change(initial.cost.dramTimeS, best.cost.dramTimeS)],
+    ['DRAM energy', formatSI(initial.cost.dramEnergyJ, 'J'), formatSI(best.cost.dramEnergyJ, 'J'), change(initial.cost.dramEnergyJ, best.cost.dramEnergyJ)],
+    ['DRAM traffic', formatBytes(initial.cost.dramBytes), formatBytes(best.cost.dramBytes), change(initial.cost.dramBytes, best.cost.dramBytes)],
+    ['latency (roofline)', formatSI(initial.cost.latencyS, 's'), formatSI(best.cost.latencyS, 's'), change(initial.cost.latencyS, best.cost.latencyS)],
+    ['parameters', initial.cost.params.toLocaleString('en-US'), best.cost.params.toLocaleString('en-US'), change(initial.cost.params, best.cost.params)],
+    ['MACs', formatSI(initial.cost.macs, ''), formatSI(best.cost.macs, ''), change(initial.cost.macs, best.cost.macs)],
+  ];
+  const body = rows.map(([what, a, b, d]) => `<tr><th scope="row">${h(what)}</th><td>${h(a)}</td><td>${h(b)}</td>${d || '<td></td>'}</tr>`).join('');
+  // One stage per line: the notation separates stages with " | ".
+  const stages = (t: Trial) => notationOf(t.architecture).split(' | ').map(h).join('<br>');
+  const notation = `<tr><th scope="row">notation</th><td class="notation">${stages(initial)}</td><td class="notation">${stages(best)}</td><td></td></tr>`;
+  return `<table class="compare"><thead><tr><th></th><th>initial (trial ${initial.index})</th><th>best (trial ${best.index})</th><th>change</th></tr></thead><tbody>${body}${notation}</tbody></table>`;
+}
+
+function lede(initial: Trial, best: Trial): string {
+  if (initial === best) return 'No candidate beat the initial architecture.';
+  const compare = (a: number, b: number, what: string) => (b <= a ? `${(100 * (1 - b / a)).toFixed(1)}% less ${what}` : `${(100 * (b / a - 1)).toFixed(1)}% more ${what}`);
+  const error = best.error !== undefined && initial.error !== undefined ? `, at ${(100 * best.error).toFixed(2)}% error (initial ${(100 * initial.error).toFixed(2)}%)` : '';
+  return `The best architecture needs ${compare(initial.cost.dramTimeS, best.cost.dramTimeS, 'DRAM time')} and ${compare(initial.cost.dramEnergyJ, best.cost.dramEnergyJ, 'DRAM energy')} than the initial one${error}.`;
+}
+
+function facts(rows: Array<[string, string]>): string {
+  return `<table class="facts"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${h(k)}</th><td>${h(v)}</td></tr>`).join('')}</tbody></table>`;
+}
+
+function processorTable(p: Processor): string {
+  const u = p.compute.utilisation;
+  const rows: Array<[string, string, string]> = [
+    ['name', p.name, ''],
+    ['description', p.description, ''],
+    ['data type', `${p.dtype} (${p.bytesPerElement} B per element)`, 'dtype'],
+    ['on-chip SRAM', formatBytes(p.sramBytes), 'sram'],
+    ['DRAM bandwidth', formatSI(p.dram.bandwidth, 'B/s'), 'dram.bandwidth'],
+    ['DRAM energy', formatSI(p.dram.energyPerByte, 'J/B'), 'dram.energy'],
+    ['DRAM latency per transfer', formatSI(p.dram.latency, 's'), 'dram.latency'],
+    ['DRAM burst', `${p.dram.burstBytes} B`, 'dram.burst'],
+    ['peak compute', formatSI(p.compute.peakMacsPerSecond, 'MAC/s'), 'compute.peak'],
+    ['energy per MAC', formatSI(p.compute.macEnergy, 'J'), 'compute.macEnergy'],
+    ['utilisation', `conv ${u.conv}, pointwise ${u.pointwise}, depthwise ${u.depthwise}, dense ${u.dense}, elementwise ${u.elementwise}`, 'compute.utilisation'],
+    ['SRAM energy', formatSI(p.sramEnergyPerByte, 'J/B'), 'sramEnergy'],
+    ['fusion', p.fusion, 'fusion'],
+  ];
+  const body = rows.map(([what, value, key]) => `<tr><th scope="row">${h(what)}</th><td>${h(value)}</td><td class="source">${h((key && p.sources[key]) || '')}</td></tr>`).join('');
+  return `<table class="facts processor"><thead><tr><th>field</th><th>value</th><th>source</th></tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function headers(columns: Array<[string, 'num' | 'text']>): string {
+  return `<thead><tr>${columns.map(([name, type]) => `<th scope="col" data-type="${type}">${h(name)}</th>`).join('')}</tr></thead><tbody></tbody>`;
+}
+
+const TRIAL_COLUMNS: Array<[string, 'num' | 'text']> = [
+  ['#', 'num'], ['notation', 'text'], ['status', 'text'], ['error', 'num'], ['loss', 'num'], ['DRAM time', 'num'], ['DRAM energy', 'num'], ['params', 'num'], ['MACs', 'num'],
+];
+const LAYER_COLUMNS: Array<[string, 'num' | 'text']> = [
+  ['#', 'num'], ['layer', 'text'], ['op', 'text'], ['block', 'text'], ['read KiB', 'num'], ['write KiB', 'num'], ['weights KiB', 'num'], ['fused', 'num'], ['DRAM time', 'num'],
+];
+
+function chart(id: string, title: string, caption: string, size = ''): string {
+  return `<div class="card"><h3>${h(title)}</h3><div class="chart ${size}"><canvas id="${id}" role="img" aria-label="${h(title)}"></canvas></div><p class="caption">${h(caption)}</p></div>`;
+}
+
+/** The whole page. */
+export function renderReport(input: ReportInput): string {
+  const initial = costLayers(input.initial.architecture, input.processor, input.cost);
+  const best = costLayers(input.best.architecture, input.processor, input.cost);
+  const data = pageData(input, initial, best);
+  const done = input.trials.filter((t) => t.status === 'done').length;
+  const costWhat = input.cost.mode === 'training' ? `one training step (batch ${input.cost.batch})` : `inference (batch ${input.cost.batch})`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>procnas report — ${h(input.title)}</title>
+<style>${STYLES}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>procnas report <small>${h(input.title)}</small></h1>
+<p class="lede">${h(lede(input.initial, input.best))}</p>
+</header>
+<div class="grid2">
+<div class="card"><h3>Best vs initial</h3>${comparison(input.initial, input.best)}</div>
+<div class="card"><h3>The run</h3>${facts(input.facts)}</div>
+</div>
+
+<h2 id="search">The search</h2>
+<p class="note">${input.trials.length} trials, ${done} evaluated; DRAM figures are the cost model's for ${h(costWhat)} on ${h(input.processor.name)}. Pareto-optimal: no other trial is at least as good in error, DRAM time and DRAM energy and better in one.</p>
+<div class="grid2">
+${chart('chart-pareto-time', 'Error vs DRAM time', 'Each point is a trial; ▲ the initial architecture, ★ the best (lowest loss).')}
+${chart('chart-pareto-energy', 'Error vs DRAM energy', 'Blue: Pareto-optimal over error, DRAM time and DRAM energy together.')}
+</div>
+<div class="single">${chart('chart-loss', 'Loss over the search', 'The processor-related loss of each trial in evaluation order, and the best so far.', 'wide')}</div>
+
+<h2 id="best">The best architecture</h2>
+<p class="note">Stages → blocks → the composite operation each block holds → its basic operations (batch norms and activations shown beside the op they follow or precede). DRAM figures per block are for the best architecture on ${h(input.processor.name)}.</p>
+<pre class="notation" id="best-notation">${h(notationOf(input.best.architecture))}</pre>
+<div class="diagram" id="diagram">
+${architectureDiagram(best)}
+</div>
+
+<h2 id="savings">Where the DRAM savings came from</h2>
+<p class="note">The cost model's per-layer DRAM traffic and time of the best and the initial architecture, summed per stage and per block.</p>
+<div class="grid2">
+${chart('chart-stage-traffic', 'DRAM traffic per stage', 'Dark: weights; light: activations (inputs, outputs and intermediate tensors that leave the chip).')}
+${chart('chart-stage-time', 'DRAM time per stage', 'Bytes over bandwidth plus per-transfer latency and over-fetch.')}
+${chart('chart-block-traffic', 'DRAM traffic per block', 'Blocks in network order (S2·B1: stage 2, block 1).', 'tall')}
+${chart('chart-block-time', 'DRAM time per block', 'Hover a bar for the block\'s notation.', 'tall')}
+</div>
+<details><summary>Every layer of the best architecture</summary><div class="scroll"><table class="sortable layers" id="layers-best">${headers(LAYER_COLUMNS)}</table></div></details>
+<details><summary>Every layer of the initial architecture</summary><div class="scroll"><table class="sortable layers" id="layers-initial">${headers(LAYER_COLUMNS)}</table></div></details>
+
+<h2 id="processor">Processor profile</h2>
+<div class="card">${processorTable(input.processor)}</div>
+
+<h2 id="trials">All trials</h2>
+<p class="note">Click a header to sort (again to reverse).</p>
+<div class="scroll"><table class="sortable" id="trials-table">${headers(TRIAL_COLUMNS)}</table></div>
+
+<footer>Made by procnas. Charts by Chart.js (MIT license), included in this file.</footer>
+</main>
+<script type="application/json" id="report-data">${jsonForScript(data)}</script>
+<script>${chartJsSource()}</script>
+<script>${scriptForInline(CLIENT_SCRIPT, 'the report script')}</script>
+</body>
+</html>
+`;
+}

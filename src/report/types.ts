@@ -1,0 +1,76 @@
+/** What the report is made from (plain data), and the data the page's script reads. */
+import type { CostMode } from '../cost/index.js';
+import type { Processor } from '../processor/index.js';
+import type { Trial, TrialStatus } from '../search/types.js';
+
+export interface ReportInput {
+  /** The page's title, e.g. the run folder's name. */
+  title: string;
+  processor: Processor;
+  /** Whose DRAM cost the search counted: deployment (inference) or one training step. */
+  cost: { mode: CostMode; batch: number };
+  /** Every trial, in evaluation order. */
+  trials: Trial[];
+  initial: Trial;
+  best: Trial;
+  /** Facts about the run shown at the top: strategy, evaluator, loss, stop reason, ... */
+  facts: Array<[string, string]>;
+}
+
+/** A display unit: shown value = SI value × scale. */
+export interface Unit {
+  label: string;
+  scale: number;
+}
+
+export interface TrialRow {
+  i: number;
+  notation: string;
+  status: TrialStatus;
+  error: number | null;
+  loss: number | null;
+  timeS: number;
+  energyJ: number;
+  params: number;
+  macs: number;
+  /** On the Pareto front over (error, DRAM time, DRAM energy). */
+  pareto: boolean;
+  reason: string | null;
+}
+
+/** DRAM figures of one architecture over shared labels (null where it has no such stage/block). */
+export interface Series {
+  weightBytes: Array<number | null>;
+  activationBytes: Array<number | null>;
+  timeS: Array<number | null>;
+  notation: Array<string | null>;
+}
+
+export interface Breakdown {
+  labels: string[];
+  initial: Series;
+  best: Series;
+}
+
+export interface LayerRow {
+  name: string;
+  op: string;
+  block: string;
+  readBytes: number;
+  writeBytes: number;
+  weightBytes: number;
+  fused: boolean;
+  dramS: number;
+}
+
+/** The page's data: one JSON block, read by the page's script. */
+export interface PageData {
+  units: { time: Unit; energy: Unit; bytes: Unit };
+  trials: TrialRow[];
+  /** Trial indices of the initial and the best architecture. */
+  initial: number;
+  best: number;
+  byStage: Breakdown;
+  byBlock: Breakdown;
+  layers: { initial: LayerRow[]; best: LayerRow[] };
+}
