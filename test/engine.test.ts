@@ -214,6 +214,26 @@ describe('training', () => {
     diverged.network.dispose();
   });
 
+  it('leaves no tensors behind when it throws', async () => {
+    await initEngine('wasm');
+    const before = tf.memory().numTensors;
+    // Stopped from its progress callback (how a caller aborts), after the optimiser has state.
+    assert.throws(
+      () => train(halvesNet, halvesSplits(), { epochs: 2, batchSize: 32, onProgress: (e) => {
+        if (e.kind === 'step' && e.step === 3) throw new Error('aborted');
+      } }),
+      /aborted/,
+    );
+    assert.equal(tf.memory().numTensors, before);
+    // Bad data: training images, found before the first step; validation images, after the last.
+    const splits = halvesSplits();
+    const short = (p: Splits['train']): Splits['train'] => ({ ...p, x: p.x.subarray(0, p.x.length - 1) });
+    assert.throws(() => train(halvesNet, { ...splits, train: short(splits.train) }, { epochs: 1, batchSize: 32 }), /not a whole number per sample/);
+    assert.equal(tf.memory().numTensors, before);
+    assert.throws(() => train(halvesNet, { ...splits, validation: short(splits.validation) }, { epochs: 1, batchSize: 32 }), /not a whole number per sample/);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
   it('refuses data that does not fit the architecture', async () => {
     await initEngine('wasm');
     const wrong = { ...halvesSplits(), shape: { h: 28, w: 28, c: 1 } };

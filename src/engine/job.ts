@@ -42,9 +42,12 @@ export function runJob(job: TrainJob): JobResult {
   const graph = lower(parseArchitecture(job.architecture));
   const splits = splitsFor(job.dataset, job.split);
   const { network, ...result } = train(graph, splits, job.options);
-  const out: JobResult = { ...result };
-  if (job.test) out.testAccuracy = accuracy(network, splits.test);
-  if (job.weights) out.weights = network.weights();
-  network.dispose();
-  return out;
+  try {
+    const out: JobResult = { ...result };
+    if (job.test) out.testAccuracy = accuracy(network, splits.test);
+    if (job.weights) out.weights = network.weights();
+    return out;
+  } finally {
+    network.dispose();
+  }
 }

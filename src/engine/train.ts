@@ -105,6 +105,21 @@ export function train(graph: LayerGraph, splits: Splits, overrides: Partial<Trai
   }
   const network = new Network(graph, { seed: o.seed });
   const optimizer = new Optimizer({ name: o.optimizer, momentum: o.momentum, weightDecay: o.weightDecay });
+  try {
+    return fit(network, optimizer, splits, o);
+  } catch (error) {
+    // The caller gets no network to dispose of: nothing may stay behind in the engine.
+    network.dispose();
+    throw error;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** The training loop and the final validation; the network is the caller's, the optimiser too. */
+function fit(network: Network, optimizer: Optimizer, splits: Splits, o: TrainOptions): TrainResult {
+  const graph = network.graph;
+  const { h, w, c } = graph.input;
   const variables = network.trainableVariables();
   const rng = createRng(o.seed);
   const stepsPerEpoch = Math.ceil(splits.train.count / o.batchSize);
