@@ -101,6 +101,19 @@ describe('procnas train', () => {
     assert.match(run.stderr, /epoch 2\/2: train loss/);
   });
 
+  it('says n/a for the accuracy of an empty validation set', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-train-'));
+    writeHalvesIdx(dir);
+    const arch = join(dir, 'net.yaml');
+    writeFileSync(arch, 'name: halves\ninput: 8x8x1\nclasses: 2\nstem: [cn_k3_c8]\nstages: [[ir_k3_s2_e2_c8]]\nhead: [gap, fc]\n');
+    const run = procnas('train', arch, '--dataset', `idx:${dir}`, '--epochs', '1', '--validation', '0', '--backend', 'wasm');
+    assert.equal(run.code, 0, run.stderr.slice(0, 2000));
+    assert.doesNotMatch(run.stdout + run.stderr, /NaN/);
+    assert.match(run.stdout, /validation accuracy n\/a \(0 images\)/);
+    assert.match(run.stderr, /epoch 1\/1: train loss .*, validation accuracy n\/a/);
+    assert.match(run.stdout, /test accuracy +\d+\.\d\d%/);
+  });
+
   it('trains dilated convolutions (TF.js has no gradient for them)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-train-'));
     writeHalvesIdx(dir);

@@ -214,6 +214,33 @@ describe('training', () => {
     diverged.network.dispose();
   });
 
+  it('validates once at the end, and leaves validation out of training throughput', async () => {
+    await initEngine('wasm');
+    // Count the validation passes by their ArgMax kernels (one per batch of 256; training has none).
+    const engine = tf.engine() as unknown as { runKernel: (name: string, ...rest: unknown[]) => unknown };
+    const runKernel = engine.runKernel;
+    let argMax = 0;
+    engine.runKernel = function (this: unknown, name: string, ...rest: unknown[]) {
+      if (name === 'ArgMax') argMax++;
+      return runKernel.call(this, name, ...rest);
+    };
+    // A validation set far larger than the training set: 2 steps of training, 80 batches of validation.
+    const splits = { ...halvesSplits(), train: halves(64, 1), validation: halves(80 * 256, 2) };
+    let lastStepS = 0;
+    let result: ReturnType<typeof train>;
+    try {
+      result = train(halvesNet, splits, { epochs: 1, batchSize: 32, onProgress: (e) => {
+        if (e.kind === 'step') lastStepS = e.elapsedS;
+      } });
+    } finally {
+      engine.runKernel = runKernel;
+    }
+    result.network.dispose();
+    // The epoch's validation gave the final accuracy too.
+    assert.equal(argMax, 80);
+    assert.ok(result.trainImagesPerSecond > 0.5 * (64 / lastStepS), `${result.trainImagesPerSecond} img/s, ${64 / lastStepS} img/s up to the last step`);
+  });
+
   it('leaves no tensors behind when it throws', async () => {
     await initEngine('wasm');
     const before = tf.memory().numTensors;

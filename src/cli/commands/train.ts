@@ -5,7 +5,7 @@ import { initEngine } from '../../engine/backend.js';
 import type { BackendChoice } from '../../engine/backend.js';
 import { accuracy, train, DEFAULT_TRAIN_OPTIONS } from '../../engine/train.js';
 import type { OptimizerName } from '../../engine/optimizer.js';
-import type { Schedule } from '../../engine/train.js';
+import type { Schedule, TrainResult } from '../../engine/train.js';
 import { lower, resolveArchitecture } from '../../space/index.js';
 import { duration, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from '../args.js';
 import { createProgress } from '../progress.js';
@@ -29,7 +29,8 @@ interface TrainFlags {
   json?: boolean;
 }
 
-const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
+/** An accuracy; NaN (no images to measure it on) as "n/a". */
+const percent = (x: number): string => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(2)}%`);
 
 export function registerTrain(program: Command): void {
   const d = DEFAULT_TRAIN_OPTIONS;
@@ -66,26 +67,30 @@ export function registerTrain(program: Command): void {
       const graph = lower(architecture);
       const backend = await initEngine(flags.backend);
       const progress = createProgress('train');
-      const result = train(graph, splits, {
-        epochs: flags.epochs,
-        batchSize: flags.batch,
-        optimizer: flags.optimizer,
-        learningRate: flags.lr,
-        schedule: flags.schedule,
-        weightDecay: flags.weightDecay,
-        labelSmoothing: flags.labelSmoothing,
-        augment: flags.augment ?? false,
-        seed: flags.seed,
-        timeBudgetS: flags.budget,
-        onProgress: (e) => {
-          if (e.kind === 'step') {
-            progress.update(e.step, e.steps, `epoch ${e.epoch + 1}/${flags.epochs} loss ${e.loss.toFixed(4)} ${e.imagesPerSecond.toFixed(0)} img/s`);
-          } else {
-            progress.log(`epoch ${e.epoch + 1}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}, validation accuracy ${percent(e.validationAccuracy)} (${e.elapsedS.toFixed(1)} s)`);
-          }
-        },
-      });
-      progress.stop();
+      let result: TrainResult;
+      try {
+        result = train(graph, splits, {
+          epochs: flags.epochs,
+          batchSize: flags.batch,
+          optimizer: flags.optimizer,
+          learningRate: flags.lr,
+          schedule: flags.schedule,
+          weightDecay: flags.weightDecay,
+          labelSmoothing: flags.labelSmoothing,
+          augment: flags.augment ?? false,
+          seed: flags.seed,
+          timeBudgetS: flags.budget,
+          onProgress: (e) => {
+            if (e.kind === 'step') {
+              progress.update(e.step, e.steps, `epoch ${e.epoch + 1}/${flags.epochs} loss ${e.loss.toFixed(4)} ${e.imagesPerSecond.toFixed(0)} img/s`);
+            } else {
+              progress.log(`epoch ${e.epoch + 1}/${e.epochs}: train loss ${e.trainLoss.toFixed(4)}, validation accuracy ${percent(e.validationAccuracy)} (${e.elapsedS.toFixed(1)} s)`);
+            }
+          },
+        });
+      } finally {
+        progress.stop();
+      }
       const testAccuracy = accuracy(result.network, splits.test);
       const summary = {
         architecture: architecture.name,
