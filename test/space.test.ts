@@ -212,7 +212,19 @@ describe('architecture validation', () => {
   it('rejects a resolution that collapses, naming the repeated block', () => {
     const graph = { nodes: [{ id: 'a', op: 'conv', kernel: 5, pad: 0, out: 16, inputs: ['in'] }], output: 'a' };
     const error = archError(() => lower(parseArchitecture(tiny([[{ graph, repeat: 4 }]], { input: '16x16x3' }))));
-    assert.match(error.message, /stages\[0\]\[0\] \(block 4 of 4\).*5x5 window with stride 1 does not fit a 4x4 input/);
+    assert.match(error.message, /stages\[0\]\[0\] \(block 4 of 4\).*5x5 window with stride 1 and padding 0 does not fit a 4x4 input/);
+  });
+
+  it('rejects a depthwise or dilated convolution with no output, naming the layer', () => {
+    const one = (node: Record<string, unknown>): string => {
+      const graph = { nodes: [{ id: 'narrow', inputs: ['in'], ...node }], output: 'narrow' };
+      return archError(() => lower(parseArchitecture(tiny([[{ graph }]], { input: '5x5x8' })))).message;
+    };
+    assert.match(one({ op: 'dwconv', kernel: 7, pad: 0 }), /stages\[0\]\[0\].*narrow: a 7x7 window with stride 1 and padding 0 does not fit a 5x5 input/);
+    assert.match(
+      one({ op: 'conv', kernel: 3, dilation: 3, pad: 0, out: 8 }),
+      /narrow: a 3x3 window with dilation 3 \(a 7x7 field\) with stride 1 and padding 0 does not fit a 5x5 input/,
+    );
   });
 
   it('applies the block-construction rules: stride on the first block, residual only where shapes match', () => {

@@ -92,7 +92,8 @@ export class GraphBuilder {
     const h = windowOutput(s.h, o.kernel, stride, pad, dilation);
     const w = windowOutput(s.w, o.kernel, stride, pad, dilation);
     if (h < 1 || w < 1) {
-      this.fail(`${name}: a ${o.kernel}x${o.kernel} window with stride ${stride} does not fit a ${s.h}x${s.w} input`);
+      const field = dilation > 1 ? ` with dilation ${dilation} (a ${dilation * (o.kernel - 1) + 1}x${dilation * (o.kernel - 1) + 1} field)` : '';
+      this.fail(`${name}: a ${o.kernel}x${o.kernel} window${field} with stride ${stride} and padding ${pad} does not fit a ${s.h}x${s.w} input`);
     }
     const perOutput = o.kernel * o.kernel * (s.c / groups);
     const bias = o.bias ?? false;
