@@ -124,7 +124,7 @@ export function registerSearch(program: Command): void {
           `  best architecture: ${best.key}`,
           `  Pareto front (error, DRAM time, DRAM energy): ${pareto.length} architectures`,
           ...(result.final ? [`  retrained: validation ${(100 * result.final.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.testAccuracy).toFixed(2)}%; exported to ${result.final.onnx} and ${result.final.tfjs}/`] : []),
-          `  results in ${result.out}/ (best.json, summary.json, experiment.sqlite${result.final ? ', final.json, best.onnx, best-tfjs/' : ''})`,
+          `  results in ${result.out}/ (report.html, best.json, summary.json, experiment.sqlite${result.final ? ', final.json, best.onnx, best-tfjs/' : ''})`,
         ].join('\n'),
       );
     });
