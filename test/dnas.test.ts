@@ -15,6 +15,7 @@ import { ExperimentStore } from '../src/experiment/store.js';
 import { Supernet } from '../src/engine/supernet.js';
 import { resolveProcessor } from '../src/processor/index.js';
 import { DnasStrategy, ExpectedCost, costFigures, probabilities, referenceOf } from '../src/search/index.js';
+import type { SupernetEpoch } from '../src/search/index.js';
 import type { Path } from '../src/space/index.js';
 import { SupernetSpace, lower, notationOf, parseArchitecture } from '../src/space/index.js';
 import { writeHalvesIdx } from './fixtures.js';
@@ -178,6 +179,47 @@ describe('dnas on a small task', () => {
       assert.equal(gates.b[2], gates.a[2], 'a slot whose two samples agree has one gate value');
       assert.ok(gates.b.some((g, s) => s !== 2 && Math.abs(g) > 0), 'the other choices get a gate gradient');
     } finally {
+      supernet.dispose();
+    }
+  });
+
+  it('when time runs out, an epoch ends early and is logged; an iteration with no epoch logs nothing', async () => {
+    const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, learningRate: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
+    let steps = 0;
+    const counting = {
+      stepsPerEpoch: supernet.stepsPerEpoch,
+      weightStep: (p: Path) => (steps++, supernet.weightStep(p)),
+      gateGradients: (a: Path, b: Path) => supernet.gateGradients(a, b),
+      validationError: (p: Path) => supernet.validationError(p),
+    };
+    const logged: SupernetEpoch[] = [];
+    const strategy = new DnasStrategy(space, counting, processor, createRng(2), {
+      lambdaTime: 0.1,
+      lambdaEnergy: 0.1,
+      reference,
+      archLearningRate: 0.1,
+      warmupEpochs: 1,
+      epochsPerIteration: 1,
+      archEvery: 5,
+      // The warm-up epoch, then two steps of the first search epoch.
+      timeUp: () => steps >= supernet.stepsPerEpoch + 2,
+      onEpoch: (e) => logged.push(e),
+    });
+    try {
+      const [first] = await strategy.propose();
+      assert.equal(steps, supernet.stepsPerEpoch + 2);
+      assert.equal(logged.length, 1);
+      assert.ok(Number.isFinite(logged[0]?.trainLoss) && Number.isNaN(logged[0]?.validationLoss), 'two weight steps and no architecture step');
+      const [second] = await strategy.propose();
+      assert.equal(logged.length, 1, 'no epoch ran: nothing logged');
+      assert.deepEqual(second, first);
+      const store = new ExperimentStore(join(mkdtempSync(join(tmpdir(), 'procnas-dnas-')), 'x.sqlite'));
+      store.addSupernetEpoch(logged[0] as SupernetEpoch);
+      const [row] = store.supernetEpochs();
+      store.close();
+      assert.ok(row && Number.isNaN(row.validationLoss) && row.trainLoss === logged[0]?.trainLoss);
+    } finally {
+      await strategy.stop();
       supernet.dispose();
     }
   });

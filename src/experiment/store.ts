@@ -43,8 +43,8 @@ CREATE TABLE IF NOT EXISTS supernet_epochs (
   dram_time_s REAL NOT NULL,
   dram_energy_j REAL NOT NULL,
   supernet_error REAL NOT NULL,
-  train_loss REAL NOT NULL,
-  validation_loss REAL NOT NULL,
+  train_loss REAL,
+  validation_loss REAL,
   entropy REAL NOT NULL,
   probabilities TEXT NOT NULL
 );`;
@@ -65,6 +65,11 @@ interface TrialRow {
   dram_energy_j: number;
   dram_bytes: number;
   evaluation_s: number;
+}
+
+/** SQLite keeps NaN as NULL; say so explicitly. */
+function finite(x: number | undefined): number | null {
+  return x === undefined || !Number.isFinite(x) ? null : x;
 }
 
 export class ExperimentStore {
@@ -89,7 +94,6 @@ export class ExperimentStore {
   addTrial(trial: Trial, seed: number): void {
     const data = architectureToData(trial.architecture);
     const notation = notationOf(trial.architecture);
-    const finite = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
     this.db
       .prepare(
         `INSERT INTO trials (idx, key, notation, architecture, status, error, loss, reason, params, macs, latency_s, energy_j,
@@ -128,7 +132,7 @@ export class ExperimentStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(e.epoch, notationOf(e.architecture), JSON.stringify(e.path), e.expected.dramTimeS, e.expected.dramEnergyJ, e.exact.dramTimeS, e.exact.dramEnergyJ,
-        e.supernetError, e.trainLoss, e.validationLoss, e.entropy, JSON.stringify(e.probabilities));
+        e.supernetError, finite(e.trainLoss), finite(e.validationLoss), e.entropy, JSON.stringify(e.probabilities));
   }
 
   /** The stored supernet epochs, in order (empty unless the strategy is dnas). */
@@ -141,8 +145,8 @@ export class ExperimentStore {
       expected: { dramTimeS: r.expected_dram_time_s as number, dramEnergyJ: r.expected_dram_energy_j as number },
       exact: { dramTimeS: r.dram_time_s as number, dramEnergyJ: r.dram_energy_j as number },
       supernetError: r.supernet_error as number,
-      trainLoss: r.train_loss as number,
-      validationLoss: r.validation_loss as number,
+      trainLoss: (r.train_loss as number | null) ?? Number.NaN,
+      validationLoss: (r.validation_loss as number | null) ?? Number.NaN,
       entropy: r.entropy as number,
     }));
   }

@@ -69,11 +69,19 @@ export interface SupernetEpoch {
   exact: DramFigures;
   /** The argmax path's validation error with the supernet's shared weights. */
   supernetError: number;
+  /** Mean losses of the last epoch's weight steps and architecture steps (NaN if none ran). */
   trainLoss: number;
   validationLoss: number;
   /** Mean entropy of the slot distributions, in nats: log(choices) at the start, 0 when decided. */
   entropy: number;
   probabilities: number[][];
+}
+
+/** Mean losses of an iteration's last epoch (NaN where no step of the kind ran). */
+interface IterationLosses {
+  epochs: number;
+  trainLoss: number;
+  validationLoss: number;
 }
 
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
@@ -89,7 +97,7 @@ export class DnasStrategy implements Strategy {
   private epoch = 0;
   private iterations = 0;
   /** The epochs of the next iteration, running ahead of the search loop. */
-  private pending: Promise<{ trainLoss: number; validationLoss: number }> | undefined;
+  private pending: Promise<IterationLosses> | undefined;
   private stopping = false;
 
   constructor(
@@ -123,8 +131,10 @@ export class DnasStrategy implements Strategy {
    * epochs never depend on the trials' results, so the path stays deterministic.
    */
   async propose(): Promise<Architecture[]> {
-    const { trainLoss, validationLoss } = await (this.pending ?? this.iteration());
+    const { epochs, trainLoss, validationLoss } = await (this.pending ?? this.iteration());
     const path = this.argmax();
+    // Time ran out before any epoch: nothing new to log; the loop already knows this argmax.
+    if (epochs === 0) return [this.space.architecture(path)];
     this.cost.recentre(path);
     const p = probabilities(this.alpha);
     const record: SupernetEpoch = {
@@ -152,12 +162,12 @@ export class DnasStrategy implements Strategy {
     await this.pending?.catch(() => undefined);
   }
 
-  private async iteration(): Promise<{ trainLoss: number; validationLoss: number }> {
+  private async iteration(): Promise<IterationLosses> {
     if (this.epoch === 0 && this.iterations === 0) {
       for (let e = 0; e < this.options.warmupEpochs && !this.halted(); e++) await this.runEpoch(true);
     }
-    let losses = { trainLoss: Number.NaN, validationLoss: Number.NaN };
-    for (let e = 0; e < this.options.epochsPerIteration && !this.halted(); e++) losses = await this.runEpoch(false);
+    let losses: IterationLosses = { epochs: 0, trainLoss: Number.NaN, validationLoss: Number.NaN };
+    for (let e = 0; e < this.options.epochsPerIteration && !this.halted(); e++) losses = { ...(await this.runEpoch(false)), epochs: e + 1 };
     return losses;
   }
 
@@ -213,7 +223,7 @@ export class DnasStrategy implements Strategy {
       if (this.halted()) break;
     }
     if (!warmup) this.epoch++;
-    return { trainLoss: trainLoss / Math.max(1, weightSteps), validationLoss: validationLoss / Math.max(1, archSteps) };
+    return { trainLoss: trainLoss / Math.max(1, weightSteps), validationLoss: archSteps > 0 ? validationLoss / archSteps : Number.NaN };
   }
 
   /** A choice drawn from `ps`, or from `ps` without `except`. */
