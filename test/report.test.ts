@@ -1,7 +1,8 @@
 /**
  * The HTML report, opened in headless Chromium (Debian's package, driven by playwright-core):
  * it renders with no network and no error, its charts are drawn with the expected points, the
- * diagram and tables are there and sort. Also: an exported TF.js GraphModel runs in the browser
+ * diagram and tables are there and sort; a dnas run's report shows its supernet epochs, and no
+ * other run's does. Also: an exported TF.js GraphModel runs in the browser
  * as is and gives the Node-side outputs.
  */
 import assert from 'node:assert/strict';
@@ -25,6 +26,7 @@ import { parseSearchConfig } from '../src/experiment/config.js';
 import { loadRunReport } from '../src/experiment/load.js';
 import { REPORT_FILE } from '../src/experiment/report.js';
 import { runExperiment } from '../src/experiment/run.js';
+import { ExperimentStore } from '../src/experiment/store.js';
 import { exportGraphModel, writeGraphModel } from '../src/export/index.js';
 import { presetProcessor } from '../src/processor/index.js';
 import type { Processor } from '../src/processor/index.js';
@@ -33,7 +35,7 @@ import type { ReportInput } from '../src/report/index.js';
 import { costFigures, paretoFront } from '../src/search/index.js';
 import type { Trial } from '../src/search/index.js';
 import { lower, notationOf, parseArchitecture } from '../src/space/index.js';
-import { relativeError, values } from './fixtures.js';
+import { relativeError, values, writeHalvesIdx } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -79,7 +81,7 @@ interface PageGlobals {
   Chart: {
     getChart(id: string): {
       currentDevicePixelRatio: number;
-      data: { labels?: unknown[]; datasets: Array<{ label: string; data: unknown[] }> };
+      data: { labels?: unknown[]; datasets: Array<{ label: string; data: unknown[]; yAxisID?: string }> };
       getDatasetMeta(k: number): { data: Array<{ x: number; y: number }> };
     } | undefined;
   };
@@ -193,6 +195,10 @@ describe('procnas report', () => {
     assert.deepEqual(await column(1), trials.map((t) => t.index));
     assert.equal(await page.locator('#layers-best tbody tr').count(), best.layers.length);
 
+    // Not a dnas run: no supernet section.
+    assert.equal(input.supernet, undefined);
+    assert.equal(await page.locator('#supernet, #supernet-table, #chart-supernet-dram, #chart-supernet-error').count(), 0);
+
     const shot = join(mkdtempSync(join(tmpdir(), 'procnas-shot-')), 'report.png');
     await page.screenshot({ path: shot, fullPage: true });
     assert.ok(statSync(shot).size > 50_000 && isPng(shot), `screenshot ${shot}`);
@@ -223,6 +229,100 @@ describe('procnas report', () => {
     assert.ok(notationOf(best.architecture).includes(evil));
     assert.equal(await page.title(), `procnas report — ${input.title}`);
     assert.ok((await page.textContent('#trials-table tbody'))?.includes(evil), 'the table shows the name as text');
+    assert.deepEqual(errors, []);
+    assert.deepEqual(blocked, []);
+    await page.close();
+  });
+});
+
+describe('the report of a dnas run', () => {
+  let browser: Browser;
+  let run: string;
+  before(async () => {
+    browser = await launch();
+    // A tiny dnas search (~5 s): the halves IDX set, one stage of two slots, three supernet epochs.
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-report-dnas-'));
+    writeHalvesIdx(dir);
+    run = join(dir, 'run');
+    const config = parseSearchConfig({
+      dataset: `idx:${dir}`,
+      initial: { name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] },
+      strategy: 'dnas',
+      dnas: { warmupEpochs: 1, archEvery: 1, archLr: 0.1, maxBlocks: 2 },
+      stop: { maxIterations: 3 },
+      training: { epochs: 1, batch: 32, validation: 100, limit: 300 },
+      final: { enabled: false },
+      workers: 1,
+      backend: 'wasm',
+    });
+    await runExperiment(config, run, false);
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('shows the supernet: expected vs argmax DRAM time, error and entropy, one point and one table row per epoch', async () => {
+    const store = new ExperimentStore(join(run, 'experiment.sqlite'));
+    const epochs = store.supernetEpochs();
+    const trials = store.trials();
+    store.close();
+    assert.equal(epochs.length, 3);
+    // procnas report reads the epochs from the store as the search did.
+    assert.deepEqual(loadRunReport(run).supernet, epochs);
+
+    const { page, errors, blocked } = await watchedPage(browser, localFile);
+    await page.goto(pathToFileURL(join(run, REPORT_FILE)).href);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    assert.equal(await page.textContent('#supernet'), 'The supernet (dnas)');
+    const charts = await page.evaluate((ids) => {
+      const g = globalThis as unknown as PageGlobals;
+      return ids.map((id) => {
+        const chart = g.Chart.getChart(id);
+        const canvas = g.document.getElementById(id);
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let painted = 0;
+        for (let k = 3; k < pixels.length; k += 4) if ((pixels[k] as number) > 0) painted++;
+        const datasets = chart?.data.datasets ?? [];
+        return { id, exists: chart !== undefined, labels: chart?.data.labels ?? [], data: Object.fromEntries(datasets.map((d) => [d.label, d.data])), axes: datasets.map((d) => d.yAxisID ?? 'y'), painted, size: canvas.width * canvas.height };
+      });
+    }, ['chart-supernet-dram', 'chart-supernet-error']);
+    for (const c of charts) {
+      assert.ok(c.exists, `${c.id}: no chart`);
+      assert.ok(c.painted > 0.02 * c.size, `${c.id}: canvas nearly blank (${c.painted} of ${c.size} pixels painted)`);
+      assert.deepEqual(c.labels, [1, 2, 3], `${c.id}: one label per epoch`);
+    }
+    const [dram, error] = charts as [(typeof charts)[number], (typeof charts)[number]];
+    // Shown in the page's time unit: the ratio of expected to exact is the stored one.
+    const expected = dram.data['expected under p'] as number[];
+    const exact = dram.data['argmax (exact)'] as number[];
+    assert.equal(expected.length, epochs.length);
+    assert.equal(exact.length, epochs.length);
+    assert.equal((dram.data.initial as number[]).length, epochs.length);
+    epochs.forEach((e, k) => {
+      const ratio = (expected[k] as number) / (exact[k] as number);
+      assert.ok(Math.abs(ratio - e.expected.dramTimeS / e.exact.dramTimeS) < 1e-9, `epoch ${e.epoch}: expected/exact ${ratio}`);
+    });
+    assert.deepEqual(error.data['supernet error'], epochs.map((e) => 100 * e.supernetError));
+    assert.deepEqual(error.data.entropy, epochs.map((e) => e.entropy));
+    assert.deepEqual(error.axes, ['y', 'y1'], 'error and entropy on their own axes');
+
+    // One row per epoch: its argmax, the trial that trained it, the stored figures.
+    assert.equal(await page.locator('#supernet-table tbody tr').count(), epochs.length);
+    const cells = await page.$$eval('#supernet-table tbody td', (tds) => tds.map((td) => td.getAttribute('data-v')));
+    const width = await page.locator('#supernet-table thead th').count();
+    const rows = epochs.map((_, k) => cells.slice(k * width, (k + 1) * width));
+    rows.forEach((row, k) => {
+      const e = epochs[k]!;
+      const trial = trials.find((t) => notationOf(t.architecture) === e.notation);
+      assert.ok(trial, `epoch ${e.epoch}'s argmax is a trial`);
+      assert.deepEqual(row, [e.epoch + 1, e.notation, trial.index, e.supernetError, e.expected.dramTimeS, e.exact.dramTimeS, e.expected.dramEnergyJ, e.exact.dramEnergyJ, e.entropy, e.trainLoss, e.validationLoss].map((v) => (typeof v === 'number' && !Number.isFinite(v) ? '' : String(v))));
+    });
+    const headers = await page.$$eval('#supernet-table thead th', (ths) => ths.map((th) => th.textContent));
+    assert.deepEqual(headers, ['epoch', 'argmax', 'trial', 'supernet error', 'expected DRAM time', 'argmax DRAM time', 'expected DRAM energy', 'argmax DRAM energy', 'entropy', 'train loss', 'validation loss']);
+
+    const shot = join(dirname(run), 'supernet.png');
+    await page.locator('#supernet-section').screenshot({ path: shot });
+    assert.ok(isPng(shot), `screenshot ${shot}`);
     assert.deepEqual(errors, []);
     assert.deepEqual(blocked, []);
     await page.close();

@@ -24,7 +24,7 @@ export function loadRunReport(dir: string): ReportInput {
     const outcome: RunOutcome = { stoppedBecause: summary?.stoppedBecause ?? 'not finished (interrupted, or still running)' };
     const final = readJson<RunOutcome['final']>(join(dir, 'final.json'));
     if (final) outcome.final = final;
-    return reportInputOf(dir, config, trials, outcome);
+    return reportInputOf(dir, config, trials, outcome, store.supernetEpochs());
   } finally {
     store.close();
   }

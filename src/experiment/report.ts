@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { resolveProcessor } from '../processor/index.js';
 import { renderReport } from '../report/index.js';
-import type { ReportInput } from '../report/index.js';
+import type { ReportInput, SupernetEpochInput } from '../report/index.js';
 import type { Trial } from '../search/index.js';
 import type { SearchConfig } from './config.js';
 
@@ -32,8 +32,11 @@ function evaluatorText(config: SearchConfig): string {
   return `training on ${config.dataset}: ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, ${t.limit} images, ${t.optimizer} lr ${t.lr}`;
 }
 
-/** The report's input from an experiment's configuration and trials (the first is the initial's). */
-export function reportInputOf(dir: string, config: SearchConfig, trials: Trial[], outcome: RunOutcome): ReportInput {
+/**
+ * The report's input from an experiment's configuration and trials (the first is the initial's),
+ * and a `dnas` run's supernet epochs (the store's; empty for other strategies).
+ */
+export function reportInputOf(dir: string, config: SearchConfig, trials: Trial[], outcome: RunOutcome, supernet: SupernetEpochInput[] = []): ReportInput {
   const initial = trials[0];
   if (!initial) throw new Error(`${dir}: no trials to report`);
   // As the search loop: the first trial of lowest loss.
@@ -60,6 +63,7 @@ export function reportInputOf(dir: string, config: SearchConfig, trials: Trial[]
     initial,
     best,
     facts,
+    ...(supernet.length > 0 ? { supernet } : {}),
   };
 }
 

@@ -165,7 +165,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       await dnas?.dispose();
       writeResults(out, config, search);
       const final = evaluator instanceof TrainingEvaluator && config.final.enabled ? await finalize(out, config, search, evaluator, events) : undefined;
-      writeReport(join(out, REPORT_FILE), reportInputOf(out, config, search.trials, { stoppedBecause: search.stoppedBecause, final }));
+      writeReport(join(out, REPORT_FILE), reportInputOf(out, config, search.trials, { stoppedBecause: search.stoppedBecause, final }, store.supernetEpochs()));
       store.setMeta('status', `finished: ${search.stoppedBecause}`);
       return final ? { out, config, search, final } : { out, config, search };
     } finally {

@@ -11,7 +11,8 @@ export const CLIENT_SCRIPT = String.raw`
   var COLOR = {
     initial: '#e8710a', initialLight: 'rgba(232, 113, 10, 0.4)',
     best: '#188038', bestLight: 'rgba(24, 128, 56, 0.4)',
-    pareto: '#1a73e8', other: 'rgba(95, 99, 104, 0.35)'
+    pareto: '#1a73e8', other: 'rgba(95, 99, 104, 0.35)',
+    argmax: '#9334e6', error: '#c5221f', entropy: '#12b5cb'
   };
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
@@ -137,6 +138,65 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
+  // A dnas run's supernet: one point per epoch; the tooltip names the epoch's argmax.
+  function supernetTooltip(unitOf) {
+    var epochs = data.supernet;
+    return { callbacks: {
+      title: function (items) {
+        var e = epochs[items[0].dataIndex];
+        return 'epoch ' + e.epoch + (e.trial !== null ? ' (argmax: trial ' + e.trial + ')' : '');
+      },
+      label: function (ctx) { var u = unitOf(ctx); return ctx.dataset.label + ': ' + ctx.parsed.y.toPrecision(3) + (u ? ' ' + u : ''); },
+      footer: function (items) { return epochs[items[0].dataIndex].notation.split(' | '); }
+    } };
+  }
+
+  function line(label, values, color, extra) {
+    var d = { label: label, data: values, borderColor: color, backgroundColor: color, borderWidth: 2, pointRadius: 3, pointHoverRadius: 5 };
+    Object.keys(extra || {}).forEach(function (k) { d[k] = extra[k]; });
+    return d;
+  }
+
+  function supernetDramChart(id) {
+    var epochs = data.supernet;
+    var time = function (k) { return epochs.map(function (e) { return e[k] * U.time.scale; }); };
+    var initial = byIndex[data.initial];
+    var datasets = [
+      line('expected under p', time('expectedTimeS'), COLOR.pareto),
+      line('argmax (exact)', time('exactTimeS'), COLOR.argmax)
+    ];
+    if (initial) datasets.push(line('initial', epochs.map(function () { return initial.timeS * U.time.scale; }), COLOR.initial, { borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, pointHoverRadius: 0 }));
+    new Chart(document.getElementById(id), {
+      type: 'line',
+      data: { labels: epochs.map(function (e) { return e.epoch; }), datasets: datasets },
+      options: {
+        interaction: { mode: 'index', intersect: false },
+        scales: { x: { title: axis('supernet epoch') }, y: { title: axis('DRAM time (' + U.time.label + ')') } },
+        plugins: { tooltip: supernetTooltip(function () { return U.time.label; }) }
+      }
+    });
+  }
+
+  function supernetErrorChart(id) {
+    var epochs = data.supernet;
+    new Chart(document.getElementById(id), {
+      type: 'line',
+      data: { labels: epochs.map(function (e) { return e.epoch; }), datasets: [
+        line('supernet error', epochs.map(function (e) { return e.supernetError === null ? null : 100 * e.supernetError; }), COLOR.error, { yAxisID: 'y' }),
+        line('entropy', epochs.map(function (e) { return e.entropy; }), COLOR.entropy, { yAxisID: 'y1', borderDash: [4, 3] })
+      ] },
+      options: {
+        interaction: { mode: 'index', intersect: false },
+        scales: {
+          x: { title: axis('supernet epoch') },
+          y: { position: 'left', min: 0, title: axis('supernet error (%)') },
+          y1: { position: 'right', min: 0, title: axis('entropy (nats)'), grid: { drawOnChartArea: false } }
+        },
+        plugins: { tooltip: supernetTooltip(function (ctx) { return ctx.dataset.yAxisID === 'y' ? '%' : 'nats'; }) }
+      }
+    });
+  }
+
   function row(body, cells, className) {
     var tr = document.createElement('tr');
     if (className) tr.className = className;
@@ -183,6 +243,27 @@ export const CLIENT_SCRIPT = String.raw`
     });
   }
 
+  function fillSupernet(table) {
+    var body = table.tBodies[0];
+    data.supernet.forEach(function (e) {
+      var tags = (e.trial === data.best ? ' ★ best' : '') + (e.trial === data.initial ? ' ▲ initial' : '');
+      var cls = e.trial === data.best ? 'best' : e.trial === data.initial ? 'initial' : '';
+      var tr = row(body, [
+        [String(e.epoch), e.epoch], [e.notation, e.notation], [e.trial === null ? '—' : String(e.trial), e.trial],
+        [percent(e.supernetError), e.supernetError],
+        [withUnit(e.expectedTimeS, U.time), e.expectedTimeS], [withUnit(e.exactTimeS, U.time), e.exactTimeS],
+        [withUnit(e.expectedEnergyJ, U.energy), e.expectedEnergyJ], [withUnit(e.exactEnergyJ, U.energy), e.exactEnergyJ],
+        [num(e.entropy, 3), e.entropy], [num(e.trainLoss, 4), e.trainLoss], [num(e.validationLoss, 4), e.validationLoss]
+      ], cls);
+      if (tags) {
+        var tag = document.createElement('span');
+        tag.className = 'tag';
+        tag.textContent = tags;
+        tr.cells[1].appendChild(tag);
+      }
+    });
+  }
+
   function sortable(table) {
     var heads = Array.prototype.slice.call(table.tHead.rows[0].cells);
     heads.forEach(function (th, col) {
@@ -222,6 +303,11 @@ export const CLIENT_SCRIPT = String.raw`
   timeChart('chart-stage-time', data.byStage);
   trafficChart('chart-block-traffic', data.byBlock, false);
   timeChart('chart-block-time', data.byBlock);
+  if (data.supernet.length) {
+    supernetDramChart('chart-supernet-dram');
+    supernetErrorChart('chart-supernet-error');
+    fillSupernet(document.getElementById('supernet-table'));
+  }
   fillTrials(document.getElementById('trials-table'));
   fillLayers(document.getElementById('layers-best'), data.layers.best);
   fillLayers(document.getElementById('layers-initial'), data.layers.initial);

@@ -10,7 +10,7 @@ import { paretoFront } from '../search/pareto.js';
 import type { Trial } from '../search/types.js';
 import { lower, notationOf } from '../space/index.js';
 import type { Architecture, Composite, LayerGraph } from '../space/index.js';
-import type { Breakdown, LayerRow, PageData, ReportInput, Series, TrialRow, Unit } from './types.js';
+import type { Breakdown, LayerRow, PageData, ReportInput, Series, SupernetEpochInput, SupernetRow, TrialRow, Unit } from './types.js';
 
 /** An architecture lowered and costed layer by layer. */
 export interface Costed {
@@ -121,20 +121,47 @@ function layerRows(c: Costed): LayerRow[] {
   }));
 }
 
+const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** The supernet's epochs, each with the trial that evaluated its argmax (the first of that notation). */
+function supernetRows(epochs: SupernetEpochInput[], trials: TrialRow[]): SupernetRow[] {
+  const trialOf = new Map<string, number>();
+  for (const t of trials) if (!trialOf.has(t.notation)) trialOf.set(t.notation, t.i);
+  return epochs.map((e) => ({
+    epoch: e.epoch + 1,
+    notation: e.notation,
+    trial: trialOf.get(e.notation) ?? null,
+    supernetError: finiteOrNull(e.supernetError),
+    expectedTimeS: e.expected.dramTimeS,
+    exactTimeS: e.exact.dramTimeS,
+    expectedEnergyJ: e.expected.dramEnergyJ,
+    exactEnergyJ: e.exact.dramEnergyJ,
+    entropy: finiteOrNull(e.entropy),
+    trainLoss: finiteOrNull(e.trainLoss),
+    validationLoss: finiteOrNull(e.validationLoss),
+  }));
+}
+
 export function pageData(input: ReportInput, initial: Costed, best: Costed): PageData {
   const byStage = breakdown(initial, best, stageLabel);
   const stageBytes = [byStage.initial, byStage.best].flatMap((s) => s.weightBytes.map((w, k) => (w ?? 0) + (s.activationBytes[k] ?? 0)));
+  const trials = trialRows(input.trials);
+  const supernet = supernetRows(input.supernet ?? [], trials);
+  // The units fit the supernet's figures too: one unit for every DRAM time on the page.
+  const times = supernet.flatMap((e) => [e.expectedTimeS, e.exactTimeS]).filter(Number.isFinite);
+  const energies = supernet.flatMap((e) => [e.expectedEnergyJ, e.exactEnergyJ]).filter(Number.isFinite);
   return {
     units: {
-      time: siUnit(Math.max(input.initial.cost.dramTimeS, input.best.cost.dramTimeS), 's'),
-      energy: siUnit(Math.max(input.initial.cost.dramEnergyJ, input.best.cost.dramEnergyJ), 'J'),
+      time: siUnit(Math.max(input.initial.cost.dramTimeS, input.best.cost.dramTimeS, ...times), 's'),
+      energy: siUnit(Math.max(input.initial.cost.dramEnergyJ, input.best.cost.dramEnergyJ, ...energies), 'J'),
       bytes: byteUnit(Math.max(0, ...stageBytes)),
     },
-    trials: trialRows(input.trials),
+    trials,
     initial: input.initial.index,
     best: input.best.index,
     byStage,
     byBlock: breakdown(initial, best, blockLabel),
     layers: { initial: layerRows(initial), best: layerRows(best) },
+    supernet,
   };
 }

@@ -1,3 +1,3 @@
 export { renderReport } from './render.js';
 export { escapeHtml } from './escape.js';
-export type { PageData, ReportInput } from './types.js';
+export type { PageData, ReportInput, SupernetEpochInput } from './types.js';

@@ -87,8 +87,29 @@ const LAYER_COLUMNS: Array<[string, 'num' | 'text']> = [
   ['#', 'num'], ['layer', 'text'], ['op', 'text'], ['block', 'text'], ['read KiB', 'num'], ['write KiB', 'num'], ['weights KiB', 'num'], ['fused', 'num'], ['DRAM time', 'num'],
 ];
 
+const SUPERNET_COLUMNS: Array<[string, 'num' | 'text']> = [
+  ['epoch', 'num'], ['argmax', 'text'], ['trial', 'num'], ['supernet error', 'num'], ['expected DRAM time', 'num'], ['argmax DRAM time', 'num'],
+  ['expected DRAM energy', 'num'], ['argmax DRAM energy', 'num'], ['entropy', 'num'], ['train loss', 'num'], ['validation loss', 'num'],
+];
+
 function chart(id: string, title: string, caption: string, size = ''): string {
   return `<div class="card"><h3>${h(title)}</h3><div class="chart ${size}"><canvas id="${id}" role="img" aria-label="${h(title)}"></canvas></div><p class="caption">${h(caption)}</p></div>`;
+}
+
+/** A `dnas` run's supernet epochs: expected against exact DRAM time, error and entropy, the table. */
+function supernetSection(input: ReportInput): string {
+  const epochs = input.supernet ?? [];
+  if (epochs.length === 0) return '';
+  return `<section id="supernet-section">
+<h2 id="supernet">The supernet (dnas)</h2>
+<p class="note">${epochs.length} supernet epoch${epochs.length === 1 ? '' : 's'}. After each, the argmax architecture (every slot's most probable choice) became the next candidate and was trained from scratch as a trial. Expected DRAM cost: under the choice probabilities p, the figure in the supernet's loss; argmax: the cost model's exact figure for the argmax. Entropy: the mean over slots of the choice distribution's entropy, in nats; it falls to 0 as every slot decides.</p>
+<div class="grid2">
+${chart('chart-supernet-dram', 'Expected vs argmax DRAM time', 'The two meet as p concentrates on the argmax. Dashed: the initial architecture. Hover an epoch for its argmax.')}
+${chart('chart-supernet-error', 'Supernet error and entropy', 'The argmax\'s validation error with the supernet\'s shared weights (left axis) and the mean slot entropy (right axis).')}
+</div>
+<p class="note">Click a header to sort. ★ the epoch whose argmax is the best architecture; “trial” is the trial that trained it from scratch.</p>
+<div class="scroll"><table class="sortable" id="supernet-table">${headers(SUPERNET_COLUMNS)}</table></div>
+</section>`;
 }
 
 /** The whole page. */
@@ -124,7 +145,7 @@ ${chart('chart-pareto-time', 'Error vs DRAM time', 'Each point is a trial; ▲ t
 ${chart('chart-pareto-energy', 'Error vs DRAM energy', 'Blue: Pareto-optimal over error, DRAM time and DRAM energy together.')}
 </div>
 <div class="single">${chart('chart-loss', 'Loss over the search', 'The processor-related loss of each trial in evaluation order, and the best so far.', 'wide')}</div>
-
+${supernetSection(input)}
 <h2 id="best">The best architecture</h2>
 <p class="note">Stages → blocks → the composite operation each block holds → its basic operations (batch norms and activations shown beside the op they follow or precede). DRAM figures per block are for the best architecture on ${h(input.processor.name)}.</p>
 <pre class="notation" id="best-notation">${h(notationOf(input.best.architecture))}</pre>

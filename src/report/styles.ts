@@ -38,7 +38,11 @@ table.sortable th[aria-sort="descending"]::after { content: " ▼"; color: var(-
 table.sortable td { vertical-align: baseline; }
 table.sortable td.num { white-space: nowrap; }
 table.sortable th[data-type="num"] { text-align: right; }
-#trials-table td:nth-child(2) { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11.5px; word-break: break-all; }
+#trials-table td:nth-child(2), #supernet-table td:nth-child(2) { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11.5px; word-break: break-all; }
+#supernet-table td:nth-child(2) { min-width: 260px; word-break: normal; overflow-wrap: anywhere; }
+#supernet-table th { white-space: normal; vertical-align: bottom; }
+#supernet-table th[data-type="num"] { min-width: 84px; }
+.grid2 + p.note { margin-top: 14px; }
 table.layers td:nth-child(4) { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11.5px; }
 tr.best td { background: #e6f4ea; } tr.initial td { background: #feefe3; } tr.not-done td { color: var(--muted); }
 .tag { display: inline-block; margin-left: 6px; font-family: system-ui, sans-serif; font-size: 11px; color: var(--muted); white-space: nowrap; }

@@ -15,6 +15,32 @@ export interface ReportInput {
   best: Trial;
   /** Facts about the run shown at the top: strategy, evaluator, loss, stop reason, ... */
   facts: Array<[string, string]>;
+  /** A differentiable supernet search's epochs, in order (absent or empty for other strategies). */
+  supernet?: SupernetEpochInput[];
+}
+
+/** DRAM time and energy of one architecture, or expected under the supernet's choice probabilities. */
+export interface DramPair {
+  dramTimeS: number;
+  dramEnergyJ: number;
+}
+
+/** One supernet epoch of a `dnas` run, as the experiment store keeps it (only what the page shows). */
+export interface SupernetEpochInput {
+  /** 0-based. */
+  epoch: number;
+  /** The argmax architecture's notation. */
+  notation: string;
+  /** Under the choice probabilities p, and of the argmax. */
+  expected: DramPair;
+  exact: DramPair;
+  /** The argmax's validation error with the supernet's shared weights, in [0, 1]. */
+  supernetError: number;
+  /** Mean losses of the epoch's weight and architecture steps (NaN if none ran). */
+  trainLoss: number;
+  validationLoss: number;
+  /** Mean entropy of the slots' choice distributions, in nats. */
+  entropy: number;
 }
 
 /** A display unit: shown value = SI value × scale. */
@@ -73,4 +99,22 @@ export interface PageData {
   byStage: Breakdown;
   byBlock: Breakdown;
   layers: { initial: LayerRow[]; best: LayerRow[] };
+  /** The supernet's epochs (a `dnas` run), else empty. */
+  supernet: SupernetRow[];
+}
+
+export interface SupernetRow {
+  /** 1-based, as the search prints it. */
+  epoch: number;
+  notation: string;
+  /** The trial that evaluated this argmax (trained from scratch), if any. */
+  trial: number | null;
+  supernetError: number | null;
+  expectedTimeS: number;
+  exactTimeS: number;
+  expectedEnergyJ: number;
+  exactEnergyJ: number;
+  entropy: number | null;
+  trainLoss: number | null;
+  validationLoss: number | null;
 }
