@@ -41,6 +41,7 @@ describe('ONNX export, checked in onnxruntime against TF.js', () => {
     ['MobileNet blocks with SE, h-swish, swish, sigmoid, groups', lower(parseArchitecture({ name: 'a', input: '16x16x3', classes: 5, act: 'hswish', stem: ['cn_k3_s2_c8_nsw'], stages: [['ir_r2_k5_s1_e3_c8_se0.25', 'ds_k3_s2_c16_nr6'], ['er_k3_s1_e2_c16_nre', 'cn_k3_c12_g4_nsg']], head: ['cn_k1_c24', 'gap', 'fc'] }))],
     ['ResNet blocks and pooling both ways', lower(parseArchitecture({ name: 'b', input: '16x16x3', classes: 4, stem: ['cn_k3_c8', 'mp_k3_s2'], stages: [['rb_c8', 'bt_s2_e4_c16'], ['ap_k3_s1', 'ap_k3_s1_cip']], head: ['gap', 'fc'] }))],
     ['a NAS-Bench-201 network with dead ends', lower(builtinArchitecture('nb201:|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|')!)],
+    ['dilated convolutions, strided and not, dense and depthwise', lower(parseArchitecture({ name: 'd', input: '16x16x3', classes: 4, stem: ['cn_k3_s2_c8_d2'], stages: [['ir_k3_s2_e2_c8_d2', 'ir_k5_s1_e2_c8_d2']], head: ['gap', 'fc'] }))],
     ['a user graph: concat, strided pointwise conv, SE, conv bias', lower(parseArchitecture({ name: 'c', input: '12x12x4', classes: 3, stages: [[{ graph: { nodes: [
       { id: 'a', op: 'conv', kernel: 3, out: 6, bias: true, inputs: ['in'] },
       { id: 'b', op: 'dwconv', kernel: 5, inputs: ['in'] },
@@ -130,6 +131,7 @@ describe('TF.js GraphModel export, loaded back with tf.loadGraphModel', () => {
     ['MobileNet blocks with SE, h-swish, swish, sigmoid, groups', lower(parseArchitecture({ name: 'a', input: '16x16x3', classes: 5, act: 'hswish', stem: ['cn_k3_s2_c8_nsw'], stages: [['ir_r2_k5_s1_e3_c8_se0.25', 'ds_k3_s2_c16_nr6'], ['er_k3_s1_e2_c16_nre', 'cn_k3_c12_g4_nsg']], head: ['cn_k1_c24', 'gap', 'fc'] }))],
     ['ResNet blocks and pooling both ways', lower(parseArchitecture({ name: 'b', input: '16x16x3', classes: 4, stem: ['cn_k3_c8', 'mp_k3_s2'], stages: [['rb_c8', 'bt_s2_e4_c16'], ['ap_k3_s1', 'ap_k3_s1_cip']], head: ['gap', 'fc'] }))],
     ['a NAS-Bench-201 network with dead ends', lower(builtinArchitecture('nb201:|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|')!)],
+    ['dilated convolutions, strided and not, dense and depthwise', lower(parseArchitecture({ name: 'd', input: '16x16x3', classes: 4, stem: ['cn_k3_s2_c8_d2'], stages: [['ir_k3_s2_e2_c8_d2', 'ir_k5_s1_e2_c8_d2']], head: ['gap', 'fc'] }))],
     ['MobileNetV2 at 224x224', lower(builtinArchitecture('mobilenet_v2')!)],
   ];
   for (const [name, graph] of cases) {

@@ -102,14 +102,19 @@ export function exportGraphModel(graph: LayerGraph, weights: Weights, metadata: 
     switch (layer.kind) {
       case 'conv': {
         const bnIndex = folded.get(index);
-        const { filter, shape, bias } = foldedFilter(graph, weights, layer, bnIndex === undefined ? undefined : graph.layers[bnIndex]);
+        const withBatchNorm = foldedFilter(graph, weights, layer, bnIndex === undefined ? undefined : graph.layers[bnIndex]);
+        // TF.js runs no convolution with stride and dilation both above 1: write the equivalent
+        // filter with zeros between its taps, at dilation 1.
+        const dense = layer.stride > 1 && layer.dilation > 1;
+        const { filter, shape } = dense ? spreadTaps(withBatchNorm.filter, withBatchNorm.shape, layer.dilation) : withBatchNorm;
+        const bias = withBatchNorm.bias;
         const attr = {
           T: FLOAT,
           strides: ints([1, layer.stride, layer.stride, 1]),
           padding: text('EXPLICIT'),
           explicit_paddings: ints([0, 0, layer.pad, layer.pad, layer.pad, layer.pad, 0, 0]),
           data_format: text('NHWC'),
-          dilations: ints([1, layer.dilation, layer.dilation, 1]),
+          dilations: ints(dense ? [1, 1, 1, 1] : [1, layer.dilation, layer.dilation, 1]),
         };
         const depthwise = layer.groups > 1 && layer.groups === inShape.c;
         let y: string;
@@ -221,4 +226,17 @@ export function writeGraphModel(dir: string, files: GraphModelFiles): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'model.json'), JSON.stringify(files.modelJson));
   writeFileSync(join(dir, WEIGHTS_FILE), files.weightData);
+}
+
+/** A [kh, kw, ...] filter with `dilation - 1` zeros between its taps in both spatial axes. */
+function spreadTaps(filter: Float32Array, shape: number[], dilation: number): { filter: Float32Array; shape: number[] } {
+  const [kh, kw, ...rest] = shape as [number, number, ...number[]];
+  const inner = rest.reduce((n, d) => n * d, 1);
+  const h = (kh - 1) * dilation + 1;
+  const w = (kw - 1) * dilation + 1;
+  const out = new Float32Array(h * w * inner);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) out.set(filter.subarray((y * kw + x) * inner, (y * kw + x + 1) * inner), (y * dilation * w + x * dilation) * inner);
+  }
+  return { filter: out, shape: [h, w, ...rest] };
 }
