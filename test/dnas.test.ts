@@ -17,18 +17,19 @@ import { resolveProcessor } from '../src/processor/index.js';
 import { DnasStrategy, ExpectedCost, costFigures, probabilities, referenceOf } from '../src/search/index.js';
 import type { SupernetEpoch } from '../src/search/index.js';
 import type { Path } from '../src/space/index.js';
-import { SupernetSpace, lower, notationOf, parseArchitecture } from '../src/space/index.js';
+import { ArchitectureError, SupernetSpace, lower, notationOf, parseArchitecture } from '../src/space/index.js';
 import { writeHalvesIdx } from './fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-const TINY = parseArchitecture({
+const TINY_DATA = {
   name: 'tiny',
   input: '8x8x1',
   classes: 2,
   stem: ['cn_k3_c8'],
   stages: [['ir_k3_s2_e3_c8'], ['ir_k3_s1_e3_c16']],
   head: ['gap', 'fc'],
-});
+};
+const TINY = parseArchitecture(TINY_DATA);
 const TINY_OPTIONS = { types: ['ir', 'er'] as const, kernels: [3, 5], expansions: [1, 3], maxBlocks: 2 };
 
 /** Every path of a supernet space. */
@@ -64,6 +65,11 @@ describe('supernet space', () => {
       const blocks = path.filter((c, s) => space.slots[s]?.choices[c] !== 'skip').length;
       assert.equal(graph.composites.filter((c) => c.part === 'stage').length, blocks);
     }
+  });
+
+  it('rejects an initial architecture outside the mobile space, naming the stage', () => {
+    const bad = parseArchitecture({ ...TINY_DATA, stages: [['ir_k3_s2_e3_c8', 'cn_k3_c8'], ['ir_k3_s1_e3_c16']] });
+    assert.throws(() => new SupernetSpace(bad, TINY_OPTIONS), (e: Error) => e instanceof ArchitectureError && /stages\[0\].*ir, er and ds/.test(e.message));
   });
 
   it('rejects a path of the wrong length or with a choice out of range, naming the slots', () => {
@@ -169,6 +175,8 @@ describe('dnas on a small task', () => {
   it('a weight step trains the sampled path: its loss falls from chance to near zero', async () => {
     const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, learningRate: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
     try {
+      const pieces = [space.stemGraph(), space.headGraph(), ...space.slots.flatMap((slot, s) => slot.choices.map((_, c) => space.choiceGraph(s, c)))];
+      assert.equal(supernet.parameterCount(), pieces.reduce((n, g) => n + (g?.params ?? 0), 0));
       const path = [1, 8, 1, 8];
       const losses = Array.from({ length: 3 * supernet.stepsPerEpoch }, () => supernet.weightStep(path));
       assert.ok((losses[0] as number) > 0.5 && (losses.at(-1) as number) < 0.05, `training loss ${losses[0]} → ${losses.at(-1)}`);

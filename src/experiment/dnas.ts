@@ -23,8 +23,6 @@ export interface SupernetProgress {
 
 export interface DnasWiring {
   strategy: DnasStrategy;
-  /** Trainable parameters of the whole supernet (every choice of every slot). */
-  parameters: number;
   /** Stops the supernet's epochs running ahead of the search, then frees its weights. */
   dispose(): Promise<void>;
 }
@@ -81,7 +79,6 @@ export async function createDnas(
   let disposed = false;
   return {
     strategy,
-    parameters: supernet.parameterCount(),
     dispose: async () => {
       if (disposed) return;
       disposed = true;

@@ -96,15 +96,6 @@ export class ExpectedCost {
     });
   }
 
-  /** The cheapest choice of each slot in the current context (the target of a large λ). */
-  cheapest(weights: { time: number; energy: number }): Path {
-    this.ready();
-    return this.delta.map((ds) => {
-      const c = ds.map((d) => weights.time * d.dramTimeS + weights.energy * d.dramEnergyJ);
-      return c.indexOf(Math.min(...c));
-    });
-  }
-
   private ready(): void {
     if (this.centre.length === 0) throw new Error('internal: ExpectedCost used before recentre()');
   }

@@ -7,10 +7,9 @@
  */
 import type { Architecture, Entry } from './architecture.js';
 import { ArchitectureError } from './errors.js';
-import type { Part, Shape } from './graph.js';
+import type { LayerGraph, Part, Shape } from './graph.js';
 import { lower, lowerPart } from './lower.js';
-import type { LayerGraph } from './graph.js';
-import { defaultBlockArgs, printBlock } from './notation.js';
+import { defaultBlockArgs } from './notation.js';
 import type { BlockArgs } from './notation.js';
 import { DEFAULT_MOBILE_OPTIONS } from './search-space.js';
 import type { MobileSpaceOptions } from './search-space.js';
@@ -49,7 +48,8 @@ export class SupernetSpace {
     this.slots = initial.stages.flatMap((stage, s) => {
       const first = stage[0];
       const outs = stage.map((e) => (e.kind === 'block' ? e.args.out : undefined));
-      if (first?.kind !== 'block' || !['ir', 'er', 'ds'].includes(first.args.type) || outs.some((c) => c !== outs[0])) {
+      const mobile = stage.every((e) => e.kind === 'block' && ['ir', 'er', 'ds'].includes(e.args.type));
+      if (first?.kind !== 'block' || !mobile || outs.some((c) => c !== outs[0])) {
         throw new ArchitectureError([{ path: `stages[${s}]`, message: 'the supernet takes stages of ir, er and ds blocks with one output width ("c")' }]);
       }
       const { input, output: afterFirst } = firstBlock(s);
@@ -78,13 +78,6 @@ export class SupernetSpace {
       if (choice !== 'skip') (stages[slot.stage] as Entry[]).push({ kind: 'block', args: choice });
     });
     return { ...this.initial, stages };
-  }
-
-  /** The notation of a choice, e.g. `ir_k5_e6_c32` or `skip`. */
-  choiceName(slot: number, choice: number): string {
-    const c = this.slots[slot]?.choices[choice];
-    if (c === undefined) throw new RangeError(`slot ${slot} has no choice ${choice}`);
-    return c === 'skip' ? 'skip' : printBlock(c);
   }
 
   /** The layers of one choice on its own (none for skip), for an engine that assembles paths. */

@@ -99,6 +99,7 @@ export class DnasStrategy implements Strategy {
   /** The epochs of the next iteration, running ahead of the search loop. */
   private pending: Promise<IterationLosses> | undefined;
   private stopping = false;
+  private warmedUp = false;
 
   constructor(
     private readonly space: SupernetSpace,
@@ -163,8 +164,9 @@ export class DnasStrategy implements Strategy {
   }
 
   private async iteration(): Promise<IterationLosses> {
-    if (this.epoch === 0 && this.iterations === 0) {
+    if (!this.warmedUp) {
       for (let e = 0; e < this.options.warmupEpochs && !this.halted(); e++) await this.runEpoch(true);
+      this.warmedUp = true;
     }
     let losses: IterationLosses = { epochs: 0, trainLoss: Number.NaN, validationLoss: Number.NaN };
     for (let e = 0; e < this.options.epochsPerIteration && !this.halted(); e++) losses = { ...(await this.runEpoch(false)), epochs: e + 1 };
@@ -180,7 +182,7 @@ export class DnasStrategy implements Strategy {
   }
 
   /** One architecture step: the gradient of the loss in α, then Adam. Returns the validation loss. */
-  architectureStep(): number {
+  private architectureStep(): number {
     const p = probabilities(this.alpha);
     const a = p.map((ps) => this.draw(ps));
     const b = p.map((ps, s) => this.draw(ps, a[s]));
