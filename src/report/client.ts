@@ -212,6 +212,15 @@ export const CLIENT_SCRIPT = String.raw`
     return tr;
   }
 
+  /** Marks a row's notation cell (best, initial, Pareto). */
+  function addTag(tr, tags) {
+    if (!tags) return;
+    var tag = document.createElement('span');
+    tag.className = 'tag';
+    tag.textContent = tags;
+    tr.cells[1].appendChild(tag);
+  }
+
   function fillTrials(table) {
     var body = table.tBodies[0];
     data.trials.forEach(function (t) {
@@ -222,12 +231,7 @@ export const CLIENT_SCRIPT = String.raw`
         [percent(t.error), t.error], [num(t.loss, 4), t.loss], [withUnit(t.timeS, U.time), t.timeS],
         [withUnit(t.energyJ, U.energy), t.energyJ], [count(t.params), t.params], [millions(t.macs), t.macs]
       ], cls);
-      if (tags) {
-        var tag = document.createElement('span');
-        tag.className = 'tag';
-        tag.textContent = tags;
-        tr.cells[1].appendChild(tag);
-      }
+      addTag(tr, tags);
     });
   }
 
@@ -255,12 +259,7 @@ export const CLIENT_SCRIPT = String.raw`
         [withUnit(e.expectedEnergyJ, U.energy), e.expectedEnergyJ], [withUnit(e.exactEnergyJ, U.energy), e.exactEnergyJ],
         [num(e.entropy, 3), e.entropy], [num(e.trainLoss, 4), e.trainLoss], [num(e.validationLoss, 4), e.validationLoss]
       ], cls);
-      if (tags) {
-        var tag = document.createElement('span');
-        tag.className = 'tag';
-        tag.textContent = tags;
-        tr.cells[1].appendChild(tag);
-      }
+      addTag(tr, tags);
     });
   }
 
