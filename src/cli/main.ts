@@ -14,6 +14,7 @@ import { registerPresets } from './commands/presets.js';
 import { registerReport } from './commands/report.js';
 import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
+import { registerWorker } from './commands/worker.js';
 
 const program = new Command()
   .name('procnas')
@@ -26,6 +27,7 @@ registerTrain(program);
 registerExport(program);
 registerMeasure(program);
 registerReport(program);
+registerWorker(program);
 
 const KNOWN_ERRORS = [ArchitectureError, ProcessorError, DatasetError, ConfigError, ExportError, EngineError, RangeError];
 

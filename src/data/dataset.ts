@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { readCifarDataset } from './cifar.js';
 import { DatasetError } from './errors.js';
 import { readIdxDataset } from './idx-dataset.js';
@@ -37,6 +37,13 @@ export function readFashionMnist(dir: string = FASHION_MNIST_DIR): Dataset {
  * Loads a dataset named by a spec: `mnist`, `fashion-mnist`, `cifar10:<dir>`, `cifar100:<dir>`
  * or `idx:<dir>` (any folder in MNIST's layout).
  */
+/** The spec with its folder made absolute, so that it means the same from any working directory. */
+export function absoluteDatasetSpec(spec: string): string {
+  const colon = spec.indexOf(':');
+  if (colon <= 0) return spec;
+  return `${spec.slice(0, colon + 1)}${resolve(spec.slice(colon + 1))}`;
+}
+
 export function loadDataset(spec: string): Dataset {
   if (spec === 'mnist') return readMnist();
   if (spec === 'fashion-mnist') return readFashionMnist();

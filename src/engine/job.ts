@@ -25,6 +25,12 @@ export type JobResult = Omit<TrainResult, 'network'> & {
   weights?: Record<string, { shape: number[]; values: Float32Array }>;
 };
 
+/** Runs training jobs somewhere: worker threads here (TrainingPool), or machines behind a queue. */
+export interface JobRunner {
+  run(job: TrainJob): Promise<JobResult>;
+  close(): Promise<void>;
+}
+
 const splitCache = new Map<string, Splits>();
 
 /** Splits of a dataset, prepared once per process for each (dataset, split) pair. */

@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from './backend.js';
-import type { JobResult, TrainJob } from './job.js';
+import type { JobResult, JobRunner, TrainJob } from './job.js';
 import { rebuildError } from './remote-error.js';
 import type { RemoteError } from './remote-error.js';
 
@@ -23,7 +23,7 @@ type Reply = { id: number; result?: JobResult; error?: RemoteError } | { id?: un
 
 const WORKER = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
-export class TrainingPool {
+export class TrainingPool implements JobRunner {
   private readonly idle: Worker[] = [];
   private readonly queue: Pending[] = [];
   private readonly running = new Map<number, Pending & { worker: Worker }>();

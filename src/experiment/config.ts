@@ -133,6 +133,16 @@ export const SearchConfigSchema = z
       .strict()
       .default({ enabled: true }),
     workers: positiveInt.optional(),
+    /** Train on other machines: jobs go to Redis, `procnas worker` processes take them. */
+    queue: z
+      .object({
+        /** redis://[user:password@]host[:port][/db], or rediss:// for TLS. */
+        redis: z.string().regex(/^rediss?:\/\//, 'write a Redis URL such as redis://host:6379'),
+        /** The BullMQ queue's name: searches and workers meet on it. */
+        name: z.string().min(1).default('procnas'),
+      })
+      .strict()
+      .optional(),
     /** Results folder; default runs/<timestamp>. */
     out: z.string().optional(),
     backend: z.enum(['auto', 'native', 'wasm', 'cpu']).default('auto'),

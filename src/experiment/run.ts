@@ -3,6 +3,7 @@
  * happen, a killed run resumes from its folder, and the results land in the folder at the end
  * (experiment.sqlite, best.json, summary.json).
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -22,11 +23,23 @@ import { checkDnasConfig, createDnas } from './dnas.js';
 import type { DnasWiring, SupernetProgress } from './dnas.js';
 import type { SearchConfig } from './config.js';
 import { REPORT_FILE, reportInputOf, writeReport } from './report.js';
+import { QueueRunner } from './queue.js';
 import { ExperimentStore } from './store.js';
 
 export interface ExperimentEvents {
   /** Once the experiment is set up, before the first trial. */
-  onStart?(info: { out: string; processor: Processor; initial: Architecture; space: string; evaluator: string; workers: number; resumedTrials: number; budgetS?: number }): void;
+  onStart?(info: {
+    out: string;
+    processor: Processor;
+    initial: Architecture;
+    space: string;
+    evaluator: string;
+    workers: number;
+    resumedTrials: number;
+    budgetS?: number;
+    /** Trials go to this Redis queue; `workers` procnas worker processes were listening at the start. */
+    queue?: { url: string; name: string; workers: number };
+  }): void;
   onTrial?(trial: Trial, best: Trial, progress: { trials: number; elapsedS: number; replayed: boolean }): void;
   /** dnas: a supernet epoch ended; its argmax architecture is evaluated next. */
   onSupernetEpoch?(epoch: SupernetEpoch): void;
@@ -98,7 +111,9 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       if (nb201) throw new ConfigError('strategy dnas searches the mobile space: give an initial architecture of ir/er/ds stages, not a NAS-Bench-201 cell');
     }
     const workers = config.workers ?? availableParallelism();
+    if (config.queue && config.evaluator.kind !== 'train') throw new ConfigError('queue: only trained evaluations go through a queue; the nb201-table evaluator reads its table here');
     let evaluator: Evaluator;
+    let queue: QueueRunner | undefined;
     let space: SearchSpace;
     if (config.evaluator.kind === 'nb201-table') {
       if (!nb201) throw new ConfigError('evaluator nb201-table needs a NAS-Bench-201 initial architecture (initial: "nb201:|...|")');
@@ -112,12 +127,14 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       initial = { ...initial, input: dataset.shape, classes: dataset.classes };
       space = nb201 ? new Nb201Space() : new MobileSpace(initial);
       const t = config.training;
+      if (config.queue) queue = await QueueRunner.connect(config.queue.redis, config.queue.name, runIdOf(store));
       evaluator = new TrainingEvaluator({
         dataset: config.dataset,
         split: { seed: config.seed, limit: t.limit, validation: t.validation },
         training: { epochs: t.epochs, batchSize: t.batch, learningRate: t.lr, optimizer: t.optimizer, weightDecay: t.weightDecay, labelSmoothing: t.labelSmoothing, augment: t.augment, seed: config.seed, timeBudgetS: t.budget },
         workers,
         backend: config.backend,
+        ...(queue ? { runner: queue } : {}),
       });
     }
     const costOptions = { mode: config.cost.mode, batch: config.cost.batch };
@@ -125,7 +142,8 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     const prior = resume ? store.trials() : [];
     const elapsedBeforeS = store.getMeta<number>('elapsedS') ?? 0;
     const elapsedS = (): number => elapsedBeforeS + (performance.now() - started) / 1000;
-    events.onStart?.({ out, processor, initial, space: space.name, evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS });
+    const queueInfo = queue && config.queue ? { url: config.queue.redis, name: config.queue.name, workers: await queue.workerCount() } : undefined;
+    events.onStart?.({ out, processor, initial, space: space.name, evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, ...(queueInfo ? { queue: queueInfo } : {}) });
     const started = performance.now();
     let dnas: DnasWiring | undefined;
     try {
@@ -175,6 +193,16 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
   } finally {
     store.close();
   }
+}
+
+/** The run's id, made once and kept in the store: queued jobs are named under it. */
+function runIdOf(store: ExperimentStore): string {
+  let id = store.getMeta<string>('runId');
+  if (!id) {
+    id = randomUUID();
+    store.setMeta('runId', id);
+  }
+  return id;
 }
 
 /** Trains the best architecture once more and exports it: ONNX and a TF.js GraphModel. */

@@ -27,6 +27,7 @@ interface SearchFlags {
   resume?: string;
   table?: string;
   workers?: number;
+  queue?: string;
   json?: boolean;
 }
 
@@ -56,6 +57,7 @@ export function registerSearch(program: Command): void {
     .option('--seed <n>', 'seed of the strategy, the splits and the training (config key: seed)', nonNegativeInt)
     .option('--table <file>', 'evaluate from a NAS-Bench-201 accuracy table instead of training (config keys: evaluator.kind, evaluator.table)')
     .option('--workers <n>', 'parallel trainings (config key: workers; default: one per core)', positiveInt)
+    .option('--queue <redis-url>', 'train on other machines: send trials to this Redis, where `procnas worker` processes take them (config key: queue.redis)')
     .option('-o, --out <dir>', 'results folder (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the experiment in this folder where it stopped')
     .option('--json', 'print the result as one JSON object')
@@ -72,6 +74,7 @@ export function registerSearch(program: Command): void {
         loss: { lambdaTime: flags.lambdaTime, lambdaEnergy: flags.lambdaEnergy },
         stop: { budget: flags.budget, maxEvals: flags.maxEvals, patience: flags.patience },
         evaluator: flags.table ? { kind: 'nb201-table', table: flags.table } : undefined,
+        queue: flags.queue ? { redis: flags.queue } : undefined,
         out: flags.out,
       };
       const config = parseSearchConfig(mergeConfig(file, overrides), flags.config ?? 'flags');
@@ -84,7 +87,11 @@ export function registerSearch(program: Command): void {
         onStart: (info) => {
           budgetS = info.budgetS;
           const resumed = info.resumedTrials ? `, resuming ${info.resumedTrials} stored trials` : '';
-          progress.log(`searching from ${info.initial.name} on ${info.processor.name} (${info.space} space, ${info.evaluator} evaluator, ${info.workers} workers${resumed}) → ${info.out}`);
+          const where = info.queue ? `queue ${info.queue.name} on ${info.queue.url}, procnas workers listening: ${info.queue.workers}` : `${info.workers} workers`;
+          progress.log(`searching from ${info.initial.name} on ${info.processor.name} (${info.space} space, ${info.evaluator} evaluator, ${where}${resumed}) → ${info.out}`);
+          if (info.queue && info.queue.workers === 0) {
+            progress.log(`no procnas worker is listening yet: trials wait in the queue until one starts (procnas worker --queue ${info.queue.url})`);
+          }
         },
         onSupernetStep: (s) => {
           progress.update(s.step, s.steps, `supernet ${s.warmup ? 'warm-up' : `epoch ${s.epoch + 1}`} steps`);

@@ -1,12 +1,13 @@
 /**
  * Prediction error by training: each candidate is trained on the task (in a worker-thread pool,
- * one per core) and its validation error is the error term. A diverged training fails its trial.
+ * one per core, or on machines behind a queue) and its validation error is the error term. A
+ * diverged training fails its trial.
  */
 import type { SplitOptions } from '../../data/index.js';
 import { TrainingPool } from '../../engine/pool.js';
 import type { BackendChoice } from '../../engine/backend.js';
 import type { TrainOptions } from '../../engine/train.js';
-import type { JobResult } from '../../engine/job.js';
+import type { JobResult, JobRunner } from '../../engine/job.js';
 import { architectureToData } from '../../space/index.js';
 import type { Architecture } from '../../space/index.js';
 import type { Evaluator } from '../types.js';
@@ -17,13 +18,15 @@ export interface TrainingEvaluatorOptions {
   training: Partial<Omit<TrainOptions, 'onProgress'>>;
   workers: number;
   backend: BackendChoice;
+  /** Where the jobs run; default: a pool of `workers` threads on this machine. */
+  runner?: JobRunner;
 }
 
 export class TrainingEvaluator implements Evaluator {
-  private readonly pool: TrainingPool;
+  private readonly pool: JobRunner;
 
   constructor(private readonly options: TrainingEvaluatorOptions) {
-    this.pool = new TrainingPool(options.workers, options.backend);
+    this.pool = options.runner ?? new TrainingPool(options.workers, options.backend);
   }
 
   async evaluate(architecture: Architecture): Promise<{ error: number }> {

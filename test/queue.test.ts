@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { initEngine } from '../src/engine/backend.js';
+import { runJob } from '../src/engine/job.js';
+import type { TrainJob } from '../src/engine/job.js';
+import { ExperimentStore } from '../src/experiment/store.js';
+import { ConfigError } from '../src/experiment/config.js';
+import { QueueRunner, QueueWorker, connectionOf } from '../src/experiment/queue.js';
+import { writeHalvesIdx } from './fixtures.js';
+import { startRedis } from './redis.js';
+import type { RedisServer } from './redis.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'procnas-queue-'));
+writeHalvesIdx(dir);
+
+const architecture = { name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] };
+const job = (seed: number, extra: Partial<TrainJob> = {}): TrainJob => ({
+  architecture,
+  dataset: `idx:${dir}`,
+  split: { validation: 100, seed: 0 },
+  options: { epochs: 1, batchSize: 32, seed },
+  ...extra,
+});
+
+/** A `procnas worker` process; resolves once it listens. */
+function startWorkerProcess(url: string, queueName: string, ...flags: string[]): Promise<{ child: ChildProcess; log: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'worker', '--queue', url, '--name', queueName, '--threads', '1', '--backend', 'wasm', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes('procnas worker:')) resolve({ child, log: () => log });
+    });
+    child.once('exit', (code) => reject(new Error(`procnas worker exited with ${code}: ${log}`)));
+  });
+}
+
+function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (condition()) resolve();
+      else if (Date.now() > end) reject(new Error(`timed out waiting for ${what}`));
+      else setTimeout(check, 50);
+    };
+    check();
+  });
+}
+
+describe('distributed queue (real Redis, BullMQ)', () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis();
+    await initEngine('wasm');
+  });
+  after(() => redis.stop());
+
+  it('a queue worker trains a job to exactly the result of a local training, weights and NaN included', async () => {
+    const worker = await QueueWorker.start({ url: redis.url, name: 'same', threads: 1, backend: 'wasm' });
+    const runner = await QueueRunner.connect(redis.url, 'same', 'run-a');
+    try {
+      assert.equal(await runner.workerCount(), 1);
+      const remote = await runner.run(job(4, { test: true, weights: true }));
+      const local = runJob(job(4, { test: true, weights: true }));
+      assert.deepEqual(remote.stepLosses, local.stepLosses);
+      assert.equal(remote.validationError, local.validationError);
+      assert.equal(remote.testAccuracy, local.testAccuracy);
+      const names = Object.keys(local.weights ?? {});
+      assert.ok(names.length > 5);
+      assert.deepEqual(Object.keys(remote.weights ?? {}), names);
+      for (const name of names) {
+        const r = remote.weights?.[name];
+        assert.ok(r?.values instanceof Float32Array, name);
+        assert.deepEqual(r, local.weights?.[name], name);
+      }
+      // No validation images: the accuracy is NaN, and stays NaN across Redis (JSON would make it null).
+      const noValidation = await runner.run(job(4, { split: { validation: 0, seed: 0 } }));
+      assert.ok(Number.isNaN(noValidation.validationAccuracy));
+    } finally {
+      await runner.close();
+      await worker.close();
+    }
+  });
+
+  it('a job that fails on a worker rejects with the worker host and the reason', async () => {
+    const worker = await QueueWorker.start({ url: redis.url, name: 'fail', threads: 1, backend: 'wasm' });
+    const runner = await QueueRunner.connect(redis.url, 'fail', 'run-b');
+    try {
+      const missing = join(dir, 'no-such-folder');
+      await assert.rejects(runner.run(job(1, { dataset: `idx:${missing}` })), (error: Error) => {
+        assert.ok(error.message.startsWith(`${hostname()}: `), error.message);
+        assert.match(error.message, /no-such-folder/);
+        return true;
+      });
+      // The worker goes on.
+      assert.ok(Number.isFinite((await runner.run(job(2))).validationError));
+    } finally {
+      await runner.close();
+      await worker.close();
+    }
+  });
+
+  it('a resumed run gets the result of a job it had enqueued, with no worker left to train it', async () => {
+    const worker = await QueueWorker.start({ url: redis.url, name: 'resume', threads: 1, backend: 'wasm' });
+    const first = await QueueRunner.connect(redis.url, 'resume', 'run-c');
+    const before = await first.run(job(5));
+    await first.close();
+    await worker.close();
+    const again = await QueueRunner.connect(redis.url, 'resume', 'run-c');
+    try {
+      assert.equal(await again.workerCount(), 0);
+      assert.deepEqual(await again.run(job(5)), before);
+      // A relative dataset folder names the same job as its absolute form.
+      const cwd = process.cwd();
+      process.chdir(dir);
+      try {
+        assert.deepEqual(await again.run(job(5, { dataset: 'idx:.' })), before);
+      } finally {
+        process.chdir(cwd);
+      }
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('a job whose worker is killed mid-training is finished by another worker', async () => {
+    const slow = job(6, { options: { epochs: 40, batchSize: 8, seed: 6 } });
+    const dying = await startWorkerProcess(redis.url, 'crash', '--lock-timeout', '2s');
+    const runner = await QueueRunner.connect(redis.url, 'crash', 'run-d');
+    let survivor: QueueWorker | undefined;
+    try {
+      const result = runner.run(slow);
+      await until(() => dying.log().includes('started'), 'the first worker to start the job');
+      dying.child.kill('SIGKILL');
+      survivor = await QueueWorker.start({ url: redis.url, name: 'crash', threads: 1, backend: 'wasm', lockMs: 2000 });
+      assert.deepEqual((await result).stepLosses, runJob(slow).stepLosses);
+    } finally {
+      await runner.close();
+      await survivor?.close();
+    }
+  });
+
+  it('procnas search --queue runs its trials on a procnas worker and stores them', async () => {
+    const worker = await startWorkerProcess(redis.url, 'cli');
+    try {
+      const out = join(mkdtempSync(join(tmpdir(), 'procnas-queue-run-')), 'run');
+      const config = join(dir, 'queue.yaml');
+      writeFileSync(
+        config,
+        [
+          `dataset: idx:${dir}`,
+          'initial: { name: halves, input: 8x8x1, classes: 2, stem: [cn_k3_c8], stages: [[ir_k3_s2_e2_c8]], head: [gap, fc] }',
+          'stop: { maxEvals: 3 }',
+          'neighbourhood: 2',
+          'training: { epochs: 1, batch: 32, validation: 100, limit: 300 }',
+          'final: { enabled: false }',
+          `queue: { redis: "${redis.url}", name: cli }`,
+          'backend: wasm',
+        ].join('\n'),
+      );
+      const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'search', '-c', config, '-o', out], { encoding: 'utf8' });
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stderr, new RegExp(`queue cli on ${redis.url}, procnas workers listening: 1`));
+      const store = new ExperimentStore(join(out, 'experiment.sqlite'));
+      try {
+        const trials = store.trials();
+        assert.ok(trials.length >= 3);
+        assert.ok(trials.every((t) => t.status === 'done'));
+        // Every trial was trained by the worker process, none here.
+        await until(() => (worker.log().match(/ done /g) ?? []).length >= trials.length, 'the worker log of every trial');
+        for (const t of trials) assert.ok(worker.log().includes(`done ${t.key}:`), t.key);
+      } finally {
+        store.close();
+      }
+    } finally {
+      worker.child.kill('SIGTERM');
+    }
+  });
+
+  it('refuses an unreachable Redis and a bad URL at once, naming them', async () => {
+    await assert.rejects(QueueRunner.connect('redis://127.0.0.1:1', 'x', 'r'), (error: Error) => error instanceof ConfigError && /redis:\/\/127\.0\.0\.1:1: cannot reach Redis/.test(error.message));
+    assert.throws(() => connectionOf('http://host:6379'), /scheme must be redis:\/\/ or rediss:\/\//);
+    assert.deepEqual(connectionOf('rediss://u:p%40ss@h:7000/3'), { host: 'h', port: 7000, username: 'u', password: 'p@ss', db: 3, tls: {} });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'search', '--queue', 'redis://127.0.0.1:1', '--max-evals', '1', '-o', join(dir, 'unreachable')], { encoding: 'utf8' });
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /procnas: queue redis:\/\/127\.0\.0\.1:1: cannot reach Redis: connect ECONNREFUSED/);
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'search', '--queue', 'http://x', '-o', join(dir, 'bad')], { encoding: 'utf8' });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /queue\.redis: write a Redis URL/);
+  });
+});
