@@ -62,10 +62,20 @@ describe('distributed queue (real Redis, BullMQ)', () => {
   });
   after(() => redis.stop());
 
-  it('a queue worker trains a job to exactly the result of a local training, weights and NaN included', async () => {
-    const worker = await QueueWorker.start({ url: redis.url, name: 'same', threads: 1, backend: 'wasm' });
-    const runner = await QueueRunner.connect(redis.url, 'same', 'run-a');
+  /** A worker in this process and a runner on queue `name`, closed after `body`. */
+  async function withQueue(name: string, runId: string, body: (runner: QueueRunner) => Promise<void>): Promise<void> {
+    const worker = await QueueWorker.start({ url: redis.url, name, threads: 1, backend: 'wasm' });
+    const runner = await QueueRunner.connect(redis.url, name, runId);
     try {
+      await body(runner);
+    } finally {
+      await runner.close();
+      await worker.close();
+    }
+  }
+
+  it('a queue worker trains a job to exactly the result of a local training, weights and NaN included', () =>
+    withQueue('same', 'run-a', async (runner) => {
       assert.equal(await runner.workerCount(), 1);
       const remote = await runner.run(job(4, { test: true, weights: true }));
       const local = runJob(job(4, { test: true, weights: true }));
@@ -83,16 +93,10 @@ describe('distributed queue (real Redis, BullMQ)', () => {
       // No validation images: the accuracy is NaN, and stays NaN across Redis (JSON would make it null).
       const noValidation = await runner.run(job(4, { split: { validation: 0, seed: 0 } }));
       assert.ok(Number.isNaN(noValidation.validationAccuracy));
-    } finally {
-      await runner.close();
-      await worker.close();
-    }
-  });
+    }));
 
-  it('a job that fails on a worker rejects with the worker host and the reason', async () => {
-    const worker = await QueueWorker.start({ url: redis.url, name: 'fail', threads: 1, backend: 'wasm' });
-    const runner = await QueueRunner.connect(redis.url, 'fail', 'run-b');
-    try {
+  it('a job that fails on a worker rejects with the worker host and the reason', () =>
+    withQueue('fail', 'run-b', async (runner) => {
       const missing = join(dir, 'no-such-folder');
       await assert.rejects(runner.run(job(1, { dataset: `idx:${missing}` })), (error: Error) => {
         assert.ok(error.message.startsWith(`${hostname()}: `), error.message);
@@ -101,11 +105,7 @@ describe('distributed queue (real Redis, BullMQ)', () => {
       });
       // The worker goes on.
       assert.ok(Number.isFinite((await runner.run(job(2))).validationError));
-    } finally {
-      await runner.close();
-      await worker.close();
-    }
-  });
+    }));
 
   it('a resumed run gets the result of a job it had enqueued, with no worker left to train it', async () => {
     const worker = await QueueWorker.start({ url: redis.url, name: 'resume', threads: 1, backend: 'wasm' });
@@ -194,5 +194,8 @@ describe('distributed queue (real Redis, BullMQ)', () => {
     const bad = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'search', '--queue', 'http://x', '-o', join(dir, 'bad')], { encoding: 'utf8' });
     assert.equal(bad.status, 2, bad.stderr);
     assert.match(bad.stderr, /queue\.redis: write a Redis URL/);
+    const table = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'search', '--queue', redis.url, '--table', join(dir, 'table.json'), '-o', join(dir, 'table-run')], { encoding: 'utf8' });
+    assert.equal(table.status, 2, table.stderr);
+    assert.match(table.stderr, /queue: only trained evaluations go through a queue/);
   });
 });

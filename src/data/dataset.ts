@@ -33,10 +33,6 @@ export function readFashionMnist(dir: string = FASHION_MNIST_DIR): Dataset {
   return readIdxDataset(dir, 'fashion-mnist');
 }
 
-/**
- * Loads a dataset named by a spec: `mnist`, `fashion-mnist`, `cifar10:<dir>`, `cifar100:<dir>`
- * or `idx:<dir>` (any folder in MNIST's layout).
- */
 /** The spec with its folder made absolute, so that it means the same from any working directory. */
 export function absoluteDatasetSpec(spec: string): string {
   const colon = spec.indexOf(':');
@@ -44,6 +40,10 @@ export function absoluteDatasetSpec(spec: string): string {
   return `${spec.slice(0, colon + 1)}${resolve(spec.slice(colon + 1))}`;
 }
 
+/**
+ * Loads a dataset named by a spec: `mnist`, `fashion-mnist`, `cifar10:<dir>`, `cifar100:<dir>`
+ * or `idx:<dir>` (any folder in MNIST's layout).
+ */
 export function loadDataset(spec: string): Dataset {
   if (spec === 'mnist') return readMnist();
   if (spec === 'fashion-mnist') return readFashionMnist();
