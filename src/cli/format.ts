@@ -83,7 +83,7 @@ export function formatPresets(processors: Processor[]): string {
       p.dtype,
       formatBytes(p.sramBytes),
       formatSI(p.dram.bandwidth, 'B/s'),
-      formatSI(p.dram.energyPerByte, 'J/B'),
+      formatSI(p.dram.readEnergyPerByte, 'J/B'),
       formatSI(p.compute.peakMacsPerSecond, 'MAC/s'),
       p.fusion,
       p.description,

@@ -1,14 +1,38 @@
 /**
  * What the cost model needs to know about a network that does not depend on the processor:
- * sizes, consumers, which layers are epilogues, each composite's fused working set. Computed once
- * per LayerGraph and cached, so that scoring one network on many processors is cheap.
+ * sizes, the geometry of windowed layers, consumers, which layers are epilogues, each composite
+ * op's external tensors and fused working set, and a signature per composite op under which its
+ * cost is memoised. Computed once per LayerGraph (in time linear in its size) and cached.
+ *
+ * Composite ops are the unit of costing: lowering chains them (each reads the previous one's
+ * output), so a composite op's cost depends on its own layers, its input shape, and whether it
+ * reads the network input or writes the network output, and on nothing else but the fusion
+ * between neighbours, which model.ts decides.
  */
 import type { LayerGraph, LayerKind } from '../space/index.js';
-import { neededInputElements } from './tiling.js';
-import type { WindowGeometry } from './tiling.js';
 
 export const UTILISATION_CLASSES = ['conv', 'pointwise', 'depthwise', 'dense', 'elementwise'] as const;
 export type UtilisationClass = (typeof UTILISATION_CLASSES)[number];
+
+/** A sliding-window layer (convolution, pooling, dense) as a loop nest sees it. */
+export interface Geometry {
+  hi: number;
+  wi: number;
+  ci: number;
+  ho: number;
+  wo: number;
+  co: number;
+  /** Kernel side, and the rows it spans with its dilation. */
+  kernel: number;
+  span: number;
+  stride: number;
+  pad: number;
+  groups: number;
+  /** Elements of weights per (output, input) channel pair: the kernel's area (0 for pooling). */
+  kernelArea: number;
+  /** Bias elements beside the weights. */
+  bias: number;
+}
 
 export interface LayerFacts {
   kind: LayerKind;
@@ -18,8 +42,8 @@ export interface LayerFacts {
   inputTotal: number;
   outputElements: number;
   weights: number;
-  /** Set for sliding-window ops (conv, pooling, dense): tiled when they do not fit. */
-  window?: WindowGeometry;
+  /** Set for sliding-window layers (conv, pooling, dense): they are mapped as loop nests. */
+  geometry?: Geometry;
   utilisation: UtilisationClass;
   /** Index of `utilisation` in UTILISATION_CLASSES (for array lookups in the hot loop). */
   utilisationIndex: number;
@@ -31,6 +55,8 @@ export interface LayerFacts {
   escapes: boolean;
   /** True when the op's input is the network input (no input gradient in training). */
   readsNetworkInput: boolean;
+  /** Layers reading the output. */
+  consumers: number;
   isZero: boolean;
 }
 
@@ -38,25 +64,29 @@ export interface CompositeFacts {
   firstLayer: number;
   endLayer: number;
   weights: number;
-  /** Per-sample activation elements on chip when the composite runs fused, row band by row band. */
+  /** Per-sample activation elements on chip when the composite runs fused, one output row at a time. */
   bandElements: number;
-  /** Per-sample elements of the tensors the composite reads from and writes to the outside. */
-  externalElements: number;
+  /** Per-sample elements of one more output row's worth of every tensor (to grow the band). */
+  rowElements: number;
+  /** Per-sample elements of every tensor the composite touches (the band can grow no further). */
+  touchedElements: number;
+  /** Rows of the composite's output (the steps of a fused run). */
+  outputRows: number;
   /** Per-sample elements of the largest batch-norm tensor (training fuses it only when the batch's fits). */
   largestBatchNorm: number;
-  /** The tensor that only the next composite reads, or -1: it may stay on chip between them. */
-  linkTensor: number;
-  /**
-   * Tensors read from outside, each with the first layer inside that reads it and the elements
-   * read (all of it, unless every reader is strided and skips rows).
-   */
+  /** Tensors read from outside, each with the first layer inside that reads it and the elements read. */
   externalInputs: Array<{ tensor: number; layer: number; elements: number }>;
+  /** The chain tensor from the previous composite op, if this one reads it and nothing outside does. */
+  linkIn: number;
+  /** The composite's output tensor when the next composite op alone reads it, else -1. */
+  linkOut: number;
+  /** Everything the composite's cost depends on but the processor and the neighbours' fusion. */
+  signature: string;
 }
 
 export interface GraphFacts {
   layers: LayerFacts[];
   composites: CompositeFacts[];
-  consumers: number[][];
   /** Per-sample elements of each tensor (0 for all-zeros tensors). */
   tensorElements: number[];
 }
@@ -80,94 +110,106 @@ function computeFacts(graph: LayerGraph): GraphFacts {
     const producer = producers[t] as number;
     return producer >= 0 && layers[producer]?.kind === 'zero' ? 0 : s.h * s.w * s.c;
   });
+  const epilogues = epilogueHeads(graph, consumers);
   const layerFacts = layers.map((layer, i): LayerFacts => {
     const input = tensors[layer.inputs[0] ?? layer.output]!;
     const out = tensors[layer.output]!;
     const inputElements = layer.inputs.map((t) => tensorElements[t] as number);
     const outputElements = tensorElements[layer.output] as number;
-    const kernel = layer.dilation * (layer.kernel - 1) + 1;
-    const geometry = (weights: number, groups = layer.groups): WindowGeometry => ({
+    const geometry = (kernelArea: number, groups: number, bias: number): Geometry => ({
       hi: input.h,
       wi: input.w,
       ci: input.c,
       ho: out.h,
       wo: out.w,
       co: out.c,
-      kernel,
+      kernel: layer.kernel,
+      span: layer.dilation * (layer.kernel - 1) + 1,
       stride: layer.stride,
+      pad: layer.pad,
       groups,
-      weights,
+      kernelArea,
+      bias,
     });
-    let window: WindowGeometry | undefined;
+    let window: Geometry | undefined;
     let utilisation: UtilisationClass = 'elementwise';
     let work = 0;
     switch (layer.kind) {
       case 'conv': {
         const depthwise = layer.groups > 1 && layer.groups === input.c;
         utilisation = depthwise ? 'depthwise' : layer.kernel === 1 && layer.groups === 1 ? 'pointwise' : 'conv';
-        window = geometry(layer.params);
+        window = geometry(layer.kernel * layer.kernel, layer.groups, layer.bias ? out.c : 0);
         work = layer.macs;
         break;
       }
       case 'dense':
         utilisation = 'dense';
-        window = geometry(layer.params);
+        window = geometry(1, 1, layer.bias ? out.c : 0);
         work = layer.macs;
         break;
       case 'maxpool':
       case 'avgpool':
         // Pooling works channel by channel, like a depthwise convolution without weights.
-        window = geometry(0, input.c);
+        window = geometry(0, input.c, 0);
         work = outputElements * layer.kernel * layer.kernel;
         break;
       case 'se':
         utilisation = 'dense';
         work = layer.macs + 2 * outputElements;
         break;
-      default:
+      case 'bn':
+      case 'act':
+      case 'gap':
+      case 'add':
+      case 'concat':
+      case 'zero':
         for (const e of inputElements) work += e;
+        break;
     }
+    const users = consumers[layer.output] as number[];
+    let escapes = layer.output === graph.output;
+    for (const u of users) if (layers[u]!.composite !== layer.composite) escapes = true;
     return {
       kind: layer.kind,
       inputElements,
       inputTotal: inputElements.reduce((a, e) => a + e, 0),
       outputElements,
       weights: layer.params,
-      window,
+      geometry: window,
       utilisation,
       utilisationIndex: UTILISATION_CLASSES.indexOf(utilisation),
       work,
-      epilogueOf: epilogueHead(graph, consumers, i),
-      escapes:
-        layer.output === graph.output ||
-        (consumers[layer.output] ?? []).some((u) => graph.layers[u]?.composite !== layer.composite),
+      epilogueOf: epilogues[i] as number,
+      escapes,
       readsNetworkInput: layer.inputs.some((t) => producers[t] === -1),
+      consumers: users.length,
       isZero: layer.kind === 'zero',
     };
   });
-  const composites = graph.composites.map((_, index): CompositeFacts => compositeFacts(graph, consumers, tensorElements, layerFacts, index));
-  return { layers: layerFacts, composites, consumers, tensorElements };
+  const composites = graph.composites.map((_, index) => compositeFacts(graph, consumers, tensorElements, layerFacts, index));
+  return { layers: layerFacts, composites, tensorElements };
 }
 
-/** A batch norm or activation whose only input is used by it alone finishes its producer's work. */
-function epilogueHead(graph: LayerGraph, consumers: number[][], i: number): number {
-  const layer = graph.layers[i]!;
-  if (layer.kind !== 'bn' && layer.kind !== 'act') return -1;
-  const t = layer.inputs[0] as number;
-  const producer = graph.producers[t] as number;
-  if (producer < 0 || consumers[t]?.length !== 1) return -1;
-  const head = graph.layers[producer]!;
-  if (head.composite !== layer.composite || head.kind === 'zero') return -1;
-  return head.kind === 'bn' || head.kind === 'act' ? epilogueHead(graph, consumers, producer) : producer;
+/**
+ * For each layer, the layer whose output it finishes, or -1: a batch norm or activation whose
+ * input only it reads, produced in the same composite op by a layer that is not itself one
+ * (chains of them lead back to the head). Layers come in topological order, so one pass does.
+ */
+function epilogueHeads(graph: LayerGraph, consumers: number[][]): number[] {
+  const head = new Array<number>(graph.layers.length).fill(-1);
+  graph.layers.forEach((layer, i) => {
+    if (layer.kind !== 'bn' && layer.kind !== 'act') return;
+    const t = layer.inputs[0] as number;
+    const producer = graph.producers[t] as number;
+    if (producer < 0 || consumers[t]?.length !== 1) return;
+    const p = graph.layers[producer]!;
+    if (p.composite !== layer.composite || p.kind === 'zero') return;
+    head[i] = p.kind === 'bn' || p.kind === 'act' ? (head[producer] as number) : producer;
+  });
+  return head;
 }
 
-function compositeFacts(
-  graph: LayerGraph,
-  consumers: number[][],
-  tensorElements: number[],
-  layerFacts: LayerFacts[],
-  index: number,
-): CompositeFacts {
+function compositeFacts(graph: LayerGraph, consumers: number[][], tensorElements: number[], layerFacts: LayerFacts[], index: number): CompositeFacts {
   const c = graph.composites[index]!;
   const inside = (layer: number): boolean => layer >= c.firstLayer && layer < c.endLayer;
   let weights = 0;
@@ -177,14 +219,15 @@ function compositeFacts(
   const touched = new Set<number>();
   for (let l = c.firstLayer; l < c.endLayer; l++) {
     const layer = graph.layers[l]!;
+    const f = layerFacts[l]!;
     weights += layer.params;
-    if (layer.kind === 'bn') largestBatchNorm = Math.max(largestBatchNorm, layerFacts[l]!.outputElements);
-    const window = layerFacts[l]!.window;
-    if (window && layer.kind !== 'dense') halo += window.kernel - 1;
+    if (layer.kind === 'bn') largestBatchNorm = Math.max(largestBatchNorm, f.outputElements);
+    const g = f.geometry;
+    const windowed = g && layer.kind !== 'dense';
+    if (windowed) halo += g.span - 1;
     for (const t of layer.inputs) {
       if (!inside(graph.producers[t] as number)) {
-        const needed = window && layer.kind !== 'dense' ? neededInputElements(window) : (tensorElements[t] as number);
-        const elements = tensorElements[t] === 0 ? 0 : needed;
+        const elements = tensorElements[t] === 0 ? 0 : windowed ? neededInputRows(g) * g.wi * g.ci : (tensorElements[t] as number);
         const known = externalInputs.find((e) => e.tensor === t);
         if (known) known.elements = Math.max(known.elements, elements);
         else externalInputs.push({ tensor: t, layer: l, elements });
@@ -193,31 +236,78 @@ function compositeFacts(
     }
     touched.add(layer.output);
   }
+  const last = graph.tensors[c.output]!;
+  const outputRows = last.h;
   let bandElements = 0;
-  let externalElements = 0;
-  const externalOutputs: number[] = [];
+  let rowElements = 0;
+  let touchedElements = 0;
   for (const t of touched) {
     const shape = graph.tensors[t]!;
+    if (tensorElements[t] === 0) continue;
     const users = (consumers[t] ?? []).filter(inside);
-    const producedInside = inside(graph.producers[t] as number);
-    if (producedInside && (t === graph.output || (consumers[t] ?? []).some((l) => !inside(l)))) externalOutputs.push(t);
-    if (!producedInside) externalElements += tensorElements[t] as number;
     let window = 1;
     for (const user of users) {
       const layer = graph.layers[user]!;
-      const w = layerFacts[user]!.window;
-      window = Math.max(window, layer.kind === 'gap' || layer.kind === 'se' || layer.kind === 'dense' ? shape.h : w ? w.kernel : 1);
+      const g = layerFacts[user]!.geometry;
+      window = Math.max(window, layer.kind === 'gap' || layer.kind === 'se' || layer.kind === 'dense' ? shape.h : g ? g.span : 1);
     }
     const rows = Math.min(shape.h, window + (users.length > 0 && window < shape.h ? halo : 0));
-    bandElements += tensorElements[t] === 0 ? 0 : rows * shape.w * shape.c;
+    bandElements += rows * shape.w * shape.c;
+    rowElements += (shape.h / outputRows) * shape.w * shape.c;
+    touchedElements += shape.h * shape.w * shape.c;
   }
-  for (const t of externalOutputs) externalElements += tensorElements[t] as number;
+  // The chain: lowering feeds each composite op the previous one's output.
+  const previous = graph.composites[index - 1];
+  const linkIn = previous && c.input === previous.output && (consumers[c.input] ?? []).every(inside) && c.firstLayer < c.endLayer ? c.input : -1;
   const next = graph.composites[index + 1];
-  const [onlyOutput] = externalOutputs;
-  const linkTensor =
-    next && externalOutputs.length === 1 && onlyOutput !== undefined && onlyOutput !== graph.output &&
-    (consumers[onlyOutput] ?? []).every((l) => l >= next.firstLayer && l < next.endLayer)
-      ? onlyOutput
+  const linkOut =
+    next && next.input === c.output && c.output !== graph.output && c.firstLayer < c.endLayer && (consumers[c.output] ?? []).every((l) => l >= next.firstLayer && l < next.endLayer)
+      ? c.output
       : -1;
-  return { firstLayer: c.firstLayer, endLayer: c.endLayer, weights, bandElements, externalElements, largestBatchNorm, linkTensor, externalInputs };
+  return {
+    firstLayer: c.firstLayer,
+    endLayer: c.endLayer,
+    weights,
+    bandElements,
+    rowElements,
+    touchedElements,
+    outputRows,
+    largestBatchNorm,
+    externalInputs,
+    linkIn,
+    linkOut,
+    signature: signature(graph, c.firstLayer, c.endLayer, c.input, layerFacts),
+  };
+}
+
+/** Distinct input rows a windowed layer reads (a strided 1x1 convolution skips some; padding is not read). */
+export function neededInputRows(g: Geometry): number {
+  if (g.stride < g.span) return Math.min(g.hi, (g.ho - 1) * g.stride - g.pad + g.span) - Math.max(0, -g.pad);
+  let rows = 0;
+  for (let o = 0; o < g.ho; o++) {
+    const first = o * g.stride - g.pad;
+    rows += Math.max(0, Math.min(g.hi, first + g.span) - Math.max(0, first));
+  }
+  return rows;
+}
+
+/**
+ * The composite op as a string: its input shape, whether it reads the network input or writes
+ * the network output, and each layer's kind, geometry and inputs (numbered inside the composite).
+ */
+function signature(graph: LayerGraph, first: number, end: number, input: number, facts: LayerFacts[]): string {
+  const s = graph.tensors[input]!;
+  const parts: string[] = [`${s.h}x${s.w}x${s.c}`, graph.producers[input] === -1 ? 'i' : '', graph.composites.at(-1)?.endLayer === end ? 'o' : ''];
+  const local = (t: number): string => {
+    const p = graph.producers[t] as number;
+    return p >= first && p < end ? String(p - first) : t === input ? 'x' : `e${t}`;
+  };
+  for (let l = first; l < end; l++) {
+    const layer = graph.layers[l]!;
+    const out = graph.tensors[layer.output]!;
+    parts.push(
+      `${layer.kind}:${layer.inputs.map(local).join('+')}>${out.h}x${out.w}x${out.c}:${layer.kernel},${layer.stride},${layer.pad},${layer.dilation},${layer.groups},${layer.bias ? 1 : 0},${layer.squeeze},${layer.params},${facts[l]!.consumers},${facts[l]!.escapes ? 1 : 0}`,
+    );
+  }
+  return parts.join(';');
 }

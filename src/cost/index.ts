@@ -1,2 +1,2 @@
 export * from './model.js';
-export type { Traffic, WindowGeometry } from './tiling.js';
+export type { Mapping, OperandTraffic, Pass, Tile } from './mapping.js';

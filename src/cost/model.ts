@@ -1,37 +1,38 @@
 /**
- * The analytical cost model: params, MACs, DRAM traffic, DRAM time and energy, compute time and
- * energy and a per-layer roofline latency of one network on one processor. Pure arithmetic over
- * (LayerGraph, Processor); it never touches an ML engine.
+ * The analytical cost model: params, MACs, DRAM traffic, DRAM time, energy and average power,
+ * compute time and energy and a per-layer latency of one network on one processor, for
+ * inference or one training step. Pure arithmetic over (LayerGraph, Processor); it never touches
+ * an ML engine.
  *
- * Fusion (the processor's policy):
- * - none: every layer is tiled on its own (tiling.ts) and reads/writes DRAM;
- * - composite: a composite op whose row-banded working set (all its weights + line buffers of
- *   its tensors) fits in SRAM runs fused: it reads its external inputs once, its weights once,
- *   and writes its external outputs once. One that does not fit runs layer by layer, with batch
- *   norms and activations fused into the op they finish;
- * - greedy: as composite, and the tensor between two fused composites stays on chip when both
- *   fit with their whole input and output tensors resident.
- * Each rule only removes traffic and switches on at an SRAM threshold, so fusion never raises
- * traffic and a smaller SRAM never lowers it.
+ * - Each layer is mapped at the DRAM↔SRAM boundary (mapping.ts), or runs inside a fused composite
+ *   op (composite.ts); the DRAM device turns its accesses into time and energy (dram.ts).
+ * - Fusion policy none: layer by layer. composite: each composite op runs fused when that costs
+ *   less and fits. depth-first: consecutive fused composite ops form stacks (DeFiNES) whose inner
+ *   tensors stay on chip; the stacks are chosen by dynamic programming over the chain of ops to
+ *   minimise the profile's objective. Each rule only removes traffic, and each switches on at an
+ *   SRAM threshold, so fusion never raises traffic and a smaller SRAM never lowers it.
+ * - Latency per layer is max(compute, DRAM) when double buffering overlaps them, else their sum.
+ *   DRAM standby and refresh power accrue over the whole elapsed time.
  *
- * Training mode costs one training step: the forward pass (fusion saves reads, but every
- * activation is written because the backward pass needs it; batch norm needs the whole batch's
- * statistics, so it fuses only when the batch's tensor fits), the backward pass layer by layer
- * (input gradients, weight gradients), and an SGD-momentum update of every weight.
+ * Composite ops are costed once per signature (analysis.ts) and processor: a search re-costs few.
  */
 import type { LayerGraph } from '../space/index.js';
 import { opName } from '../space/index.js';
 import type { Processor } from '../processor/index.js';
 import { UTILISATION_CLASSES, analyse } from './analysis.js';
-import type { GraphFacts, LayerFacts } from './analysis.js';
-import { streamTraffic, windowTraffic } from './tiling.js';
-import type { Traffic, WindowGeometry } from './tiling.js';
+import type { GraphFacts } from './analysis.js';
+import { LayerLedger, costComposite, fitsOnChip, fusedRows } from './composite.js';
+import type { Context, Optimizer, Variant } from './composite.js';
+import type { Mapping } from './mapping.js';
 
 export type CostMode = 'inference' | 'training';
+export type { Optimizer } from './composite.js';
 
 export interface CostOptions {
   mode?: CostMode;
   batch?: number;
+  /** The optimiser a training step updates its weights with (default sgd, with momentum). */
+  optimizer?: Optimizer;
   /** Also return the per-layer breakdown (slower; the search needs only totals). */
   layers?: boolean;
 }
@@ -46,11 +47,16 @@ export interface LayerCost {
   dramWriteBytes: number;
   /** Part of the read and written bytes that is weights (in training also weight gradients and optimiser state). */
   dramWeightBytes: number;
-  /** True when this layer's tensors stay on chip by fusion. */
+  /** True when this layer's tensors stay on chip by fusion (an epilogue, or inside a fused op). */
   fused: boolean;
+  /** True for a batch norm folded into the convolution before it (inference). */
+  folded: boolean;
+  /** The mapping of each pass of a layer mapped on its own (forward; in training also the gradients). */
+  mappings: Mapping[];
   computeS: number;
   dramS: number;
   latencyS: number;
+  /** DRAM (dynamic, rows, its share of standby) and compute energy. */
   energyJ: number;
 }
 
@@ -70,8 +76,19 @@ export interface CostReport {
     weightBytes: number;
     activationBytes: number;
     transfers: number;
+    /** Rows (pages) opened. */
+    rowActivations: number;
     timeS: number;
+    /** dynamicJ + rowJ + backgroundJ. */
     energyJ: number;
+    /** Read and write bursts, I/O included. */
+    dynamicJ: number;
+    /** Row activations and precharges. */
+    rowJ: number;
+    /** Standby and refresh over the elapsed time (the latency). */
+    backgroundJ: number;
+    /** Average DRAM power over the elapsed time: energyJ / latencyS. */
+    powerW: number;
   };
   compute: { timeS: number; energyJ: number };
   latencyS: number;
@@ -79,188 +96,197 @@ export interface CostReport {
   layers: LayerCost[];
 }
 
-/**
- * Per-layer traffic in flat arrays. One scratch ledger is reused across calls (scoring is
- * synchronous), because allocating typed arrays per network dominated the scoring time.
- */
-class Ledger {
-  weightReads = new Float64Array(0);
-  weightWrites = new Float64Array(0);
-  activationReads = new Float64Array(0);
-  writes = new Float64Array(0);
-  transfers = new Float64Array(0);
-  fused = new Uint8Array(0);
-
-  reset(n: number): this {
-    if (this.writes.length < n) {
-      const size = Math.max(n, 2 * this.writes.length);
-      this.weightReads = new Float64Array(size);
-      this.weightWrites = new Float64Array(size);
-      this.activationReads = new Float64Array(size);
-      this.writes = new Float64Array(size);
-      this.transfers = new Float64Array(size);
-      this.fused = new Uint8Array(size);
-    } else {
-      this.weightReads.fill(0, 0, n);
-      this.weightWrites.fill(0, 0, n);
-      this.activationReads.fill(0, 0, n);
-      this.writes.fill(0, 0, n);
-      this.transfers.fill(0, 0, n);
-      this.fused.fill(0, 0, n);
-    }
-    return this;
-  }
-
-  add(l: number, t: Traffic): void {
-    this.weightReads[l]! += t.weightReads;
-    this.activationReads[l]! += t.activationReads;
-    this.writes[l]! += t.writes;
-    this.transfers[l]! += t.transfers;
-  }
+/** Sums over a run of layers. */
+interface Totals {
+  readBytes: number;
+  writeBytes: number;
+  weightBytes: number;
+  transfers: number;
+  rows: number;
+  dramS: number;
+  dynamicJ: number;
+  rowJ: number;
+  computeS: number;
+  computeJ: number;
+  latencyS: number;
+  macs: number;
 }
 
-const scratch = new Ledger();
+const zero = (): Totals => ({ readBytes: 0, writeBytes: 0, weightBytes: 0, transfers: 0, rows: 0, dramS: 0, dynamicJ: 0, rowJ: 0, computeS: 0, computeJ: 0, latencyS: 0, macs: 0 });
 
-/** What every traffic computation of one estimate shares. */
-interface Context {
-  batch: number;
-  sram: number;
-  /** Bytes per element. */
-  b: number;
-  /** Per-transfer DRAM overhead in byte-equivalents: latency × bandwidth + half a burst. */
-  transferCost: number;
-  training: boolean;
+function addTotals(into: Totals, t: Totals): void {
+  into.readBytes += t.readBytes;
+  into.writeBytes += t.writeBytes;
+  into.weightBytes += t.weightBytes;
+  into.transfers += t.transfers;
+  into.rows += t.rows;
+  into.dramS += t.dramS;
+  into.dynamicJ += t.dynamicJ;
+  into.rowJ += t.rowJ;
+  into.computeS += t.computeS;
+  into.computeJ += t.computeJ;
+  into.latencyS += t.latencyS;
+  into.macs += t.macs;
 }
 
-/**
- * In training, batch norm needs the statistics of the whole batch before it can normalise, so
- * it fuses into its producer only when the batch's tensor fits on chip.
- */
-function batchNormFuses(f: LayerFacts, ctx: Context): boolean {
-  return !ctx.training || f.kind !== 'bn' || ctx.batch * f.outputElements * ctx.b <= ctx.sram;
-}
-
-/** Traffic of one layer run on its own. */
-function standalone(f: LayerFacts, ctx: Context, fuseEpilogues: boolean): Traffic {
-  const { batch, sram, b } = ctx;
-  if (f.isZero) return { weightReads: 0, activationReads: 0, writes: 0, transfers: 0 };
-  if (fuseEpilogues && f.epilogueOf >= 0 && batchNormFuses(f, ctx)) {
-    // Applied to the producer's output tile on chip: only its own parameters are loaded.
-    return { weightReads: f.weights * b, activationReads: 0, writes: 0, transfers: f.weights > 0 ? 1 : 0 };
-  }
-  if (f.window) return windowTraffic(f.window, batch, sram, b, ctx.transferCost);
-  const inputs = f.inputElements.map((e) => e * b);
-  const traffic = streamTraffic(inputs, f.outputElements * b, f.weights * b, batch, sram);
-  // Squeeze-excite pools a sample, then scales it: a second read unless the sample stays on chip.
-  // Training batch norm likewise reads its input once for the statistics, once to normalise.
-  const input = inputs[0] ?? 0;
-  const twoPass =
-    (f.kind === 'se' && input + f.weights * b > sram) || (ctx.training && f.kind === 'bn' && batch * input > sram);
-  if (twoPass) {
-    traffic.activationReads += batch * input;
-    traffic.transfers += 1;
-  }
-  return traffic;
-}
-
-function forwardTraffic(graph: LayerGraph, facts: GraphFacts, fusion: Processor['fusion'], ctx: Context, ledger: Ledger): void {
-  const { batch, sram, b } = ctx;
-  const fusedComposite = new Uint8Array(facts.composites.length);
-  facts.composites.forEach((c, ci) => {
-    const fits = (c.weights + c.bandElements) * b <= sram && (!ctx.training || batch * c.largestBatchNorm * b <= sram);
-    if (fusion !== 'none' && fits) fusedComposite[ci] = 1;
-    if (!fusedComposite[ci]) {
-      for (let l = c.firstLayer; l < c.endLayer; l++) {
-        const f = facts.layers[l]!;
-        ledger.add(l, standalone(f, ctx, fusion !== 'none'));
-        if (fusion !== 'none' && f.epilogueOf >= 0 && batchNormFuses(f, ctx)) ledger.fused[l] = 1;
-      }
-      return;
-    }
-    for (let l = c.firstLayer; l < c.endLayer; l++) {
-      const f = facts.layers[l]!;
-      ledger.fused[l] = 1;
-      if (f.weights > 0) {
-        ledger.weightReads[l]! += f.weights * b;
-        ledger.transfers[l]! += 1;
-      }
-      if (f.escapes && f.outputElements > 0) {
-        ledger.writes[l]! += batch * f.outputElements * b;
-        ledger.transfers[l]! += batch;
-      }
-    }
-    for (const { layer, elements } of c.externalInputs) {
-      const bytes = elements * b;
-      if (bytes > 0) {
-        ledger.activationReads[layer]! += batch * bytes;
-        ledger.transfers[layer]! += batch;
-      }
-    }
-  });
-  if (fusion !== 'greedy') return;
-  // Whole-tensor residency between two fused composites. Execution is batch-major (all samples
-  // through one composite, then the next), so the whole batch's tensors must fit.
-  const resident = (ci: number): boolean => {
-    const c = facts.composites[ci]!;
-    return fusedComposite[ci] === 1 && (c.weights + c.bandElements + batch * c.externalElements) * b <= sram;
+/** A layer's DRAM time and energy, and its latency, from its ledger. */
+function layerFigures(L: LayerLedger, p: Processor): Totals {
+  const d = p.dram;
+  const bursts = L.readBursts + L.writeBursts;
+  const dramS = ((bursts * d.burstBytes) / d.bandwidth + (L.rows * d.rowCycle) / d.banks + L.transfers * d.latency) / (1 - d.refreshFraction);
+  return {
+    readBytes: L.readBytes,
+    writeBytes: L.writeBytes,
+    weightBytes: L.weightBytes,
+    transfers: L.transfers,
+    rows: L.rows,
+    dramS,
+    dynamicJ: d.burstBytes * (L.readBursts * d.readEnergyPerByte + L.writeBursts * d.writeEnergyPerByte),
+    rowJ: L.rows * d.activateEnergy,
+    computeS: L.computeS,
+    computeJ: L.computeJ,
+    latencyS: p.doubleBuffer ? Math.max(L.computeS, dramS) : L.computeS + dramS,
+    macs: L.macs,
   };
-  facts.composites.forEach((c, ci) => {
-    if (c.linkTensor < 0 || !resident(ci) || !resident(ci + 1)) return;
-    const producer = graph.producers[c.linkTensor] as number;
-    const reader = facts.composites[ci + 1]!.externalInputs.find((e) => e.tensor === c.linkTensor);
-    if (!reader || reader.elements === 0) return;
-    ledger.writes[producer]! -= batch * (facts.tensorElements[c.linkTensor] as number) * b;
-    ledger.transfers[producer]! -= batch;
-    ledger.activationReads[reader.layer]! -= batch * reader.elements * b;
-    ledger.transfers[reader.layer]! -= batch;
-  });
 }
 
-/** Geometry of the input-gradient pass: a convolution from the output gradient to the input gradient. */
-function transposed(g: WindowGeometry): WindowGeometry {
-  return { ...g, hi: g.ho, wi: g.wo, ci: g.co, ho: g.hi, wo: g.wi, co: g.ci, stride: 1 };
+/** A composite op costed one way: its layers' ledgers and their sums. */
+interface CompositeResult {
+  ledgers: LayerLedger[];
+  totals: Totals;
 }
 
-function backwardTraffic(graph: LayerGraph, facts: GraphFacts, ctx: Context, ledger: Ledger): void {
-  const { batch, sram, b, transferCost } = ctx;
-  graph.layers.forEach((layer, l) => {
-    const f = facts.layers[l]!;
-    if (f.isZero) return;
-    // The forward pass saves every activation for the backward pass.
-    ledger.writes[l]! = Math.max(ledger.writes[l]!, batch * f.outputElements * b);
-    const out = batch * f.outputElements * b;
-    const inputs = f.inputTotal * batch * b;
-    const weights = f.weights * b;
-    if (f.window) {
-      if (!f.readsNetworkInput) ledger.add(l, windowTraffic(transposed(f.window), batch, sram, b, transferCost));
-      if (weights === 0) return;
-      // Weight gradient: the forward tiling, reading the output gradient instead of writing it and
-      // writing weight gradients where the forward pass loaded weights.
-      const fwd = windowTraffic(f.window, batch, sram, b, transferCost);
-      ledger.add(l, { weightReads: 0, activationReads: fwd.activationReads + out, writes: 0, transfers: fwd.transfers });
-      ledger.weightWrites[l]! += fwd.weightReads;
-    } else {
-      // Elementwise ops and reductions: read the output gradient and the saved input, write the
-      // input gradient; batch norm and squeeze-excite need a second pass for their reductions.
-      const passes = (layer.kind === 'bn' || layer.kind === 'se') && inputs + out > sram ? 2 : 1;
-      ledger.add(l, { weightReads: 0, activationReads: passes * (out + inputs), writes: inputs, transfers: 2 * passes });
-      ledger.weightWrites[l]! += weights;
+/** The number the fusion choices minimise, per the profile's objective (additive over ops). */
+function score(t: Totals, p: Processor): number {
+  return p.mappingObjective === 'energy' ? t.dynamicJ + t.rowJ + p.dram.backgroundPower * t.latencyS : t.dramS;
+}
+
+/** Memo of composite results per processor, then per mode/batch/optimizer, then per op and variant. */
+const memo = new WeakMap<Processor, Map<string, Map<string, CompositeResult>>>();
+
+function contextOf(p: Processor, mode: CostMode, batch: number, optimizer: Optimizer): Context {
+  const training = mode === 'training';
+  const bytes = training ? p.training.bytesPerElement : p.bytesPerElement;
+  const peak = training ? p.training.peakMacsPerSecond : p.compute.peakMacsPerSecond;
+  return {
+    p,
+    training,
+    batch,
+    optimizer,
+    x: { bytes, partialBytes: training ? 4 : p.accumulatorBytes },
+    masterBytes: 4,
+    rates: UTILISATION_CLASSES.map((k) => peak * p.compute.utilisation[k]),
+    macEnergy: training ? p.training.macEnergy : p.compute.macEnergy,
+  };
+}
+
+class Evaluation {
+  private readonly table: Map<string, CompositeResult>;
+
+  constructor(
+    readonly graph: LayerGraph,
+    readonly facts: GraphFacts,
+    readonly ctx: Context,
+  ) {
+    const { p, training, batch, optimizer } = ctx;
+    let perProcessor = memo.get(p);
+    if (!perProcessor) {
+      perProcessor = new Map();
+      memo.set(p, perProcessor);
     }
-    // SGD with momentum: read weight, gradient and momentum; write weight and momentum.
-    if (weights > 0) {
-      ledger.add(l, { weightReads: 3 * weights, activationReads: 0, writes: 0, transfers: 2 });
-      ledger.weightWrites[l]! += 2 * weights;
+    const key = `${training ? 't' : 'i'}|${batch}|${optimizer}`;
+    let table = perProcessor.get(key);
+    if (!table) {
+      table = new Map();
+      perProcessor.set(key, table);
     }
-  });
-  // A tensor read by several layers receives several gradients, summed in DRAM (none for the
-  // network input, whose gradient nobody needs).
-  facts.consumers.forEach((users, t) => {
-    const extra = users.length - 1;
-    const bytes = batch * (facts.tensorElements[t] as number) * b;
-    if (extra > 0 && bytes > 0 && graph.producers[t] !== -1) {
-      ledger.add(users[0] as number, { weightReads: 0, activationReads: extra * bytes, writes: extra * bytes, transfers: 2 * extra });
+    this.table = table;
+  }
+
+  private networkInput(ci: number): boolean {
+    return this.graph.producers[this.graph.composites[ci]!.input] === -1;
+  }
+
+  result(ci: number, variant: Variant): CompositeResult {
+    const c = this.facts.composites[ci]!;
+    const first = this.networkInput(ci);
+    const key = `${variant.fused ? 'F' : 'L'}${variant.inputOnChip ? 1 : 0}${variant.outputOnChip ? 1 : 0}${first ? 'i' : ''}|${c.signature}`;
+    let r = this.table.get(key);
+    if (!r) {
+      const ledgers = costComposite(this.graph, this.facts, ci, this.ctx, variant, first);
+      const totals = zero();
+      for (const L of ledgers) addTotals(totals, layerFigures(L, this.ctx.p));
+      r = { ledgers, totals };
+      if (this.table.size > 100_000) this.table.clear();
+      this.table.set(key, r);
     }
-  });
+    return r;
+  }
+
+  /** The cheaper of running an op layer by layer or fused. */
+  private standalone(ci: number): CompositeResult {
+    const layered = this.result(ci, { fused: false, inputOnChip: false, outputOnChip: false });
+    if (this.ctx.p.fusion === 'none' || fusedRows(this.facts.composites[ci]!, this.ctx) === 0) return layered;
+    const fused = this.result(ci, { fused: true, inputOnChip: false, outputOnChip: false });
+    return score(fused.totals, this.ctx.p) <= score(layered.totals, this.ctx.p) ? fused : layered;
+  }
+
+  /** Per composite op, how it runs. */
+  plan(): CompositeResult[] {
+    const n = this.facts.composites.length;
+    const single = Array.from({ length: n }, (_, ci) => this.standalone(ci));
+    if (this.ctx.p.fusion !== 'depth-first') return single;
+    return this.stacks(single);
+  }
+
+  /** Bytes of weights and of line buffers a composite op's fused run occupies at one row per step. */
+  private footprint(ci: number): [number, number] {
+    const c = this.facts.composites[ci]!;
+    const b = this.ctx.x.bytes;
+    return [c.weights * b, (this.ctx.p.doubleBuffer ? 2 : 1) * c.bandElements * b];
+  }
+
+  /**
+   * Depth-first stacks: best[i] is the least score of ops 0..i-1; the last stack ends at op i-1
+   * and starts at any j whose ops are linked one to the next, all run fused, and fit together.
+   */
+  private stacks(single: CompositeResult[]): CompositeResult[] {
+    const { facts, ctx } = this;
+    const n = single.length;
+    const best = new Array<number>(n + 1).fill(Infinity);
+    const start = new Array<number>(n + 1).fill(0);
+    best[0] = 0;
+    const canFuse = facts.composites.map((c) => fusedRows(c, ctx) > 0);
+    for (let i = 0; i < n; i++) {
+      best[i + 1] = (best[i] as number) + score(single[i]!.totals, ctx.p);
+      start[i + 1] = i;
+      if (!canFuse[i]) continue;
+      let [weights, lines] = this.footprint(i);
+      for (let j = i - 1; j >= 0; j--) {
+        const link = facts.composites[j]!.linkOut;
+        if (!canFuse[j] || link < 0 || facts.composites[j + 1]!.linkIn !== link) break;
+        const [w, a] = this.footprint(j);
+        weights += w;
+        lines += a;
+        if (!fitsOnChip(ctx, weights, lines)) break;
+        let total = best[j] as number;
+        for (let m = j; m <= i; m++) total += score(this.result(m, { fused: true, inputOnChip: m > j, outputOnChip: m < i }).totals, ctx.p);
+        if (total < (best[i + 1] as number)) {
+          best[i + 1] = total;
+          start[i + 1] = j;
+        }
+      }
+    }
+    const plan: CompositeResult[] = new Array(n);
+    for (let end = n; end > 0; ) {
+      const j = start[end] as number;
+      const i = end - 1;
+      if (j === i) plan[i] = single[i]!;
+      else for (let m = j; m <= i; m++) plan[m] = this.result(m, { fused: true, inputOnChip: m > j, outputOnChip: m < i });
+      end = j;
+    }
+    return plan;
+  }
 }
 
 export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptions = {}): CostReport {
@@ -268,63 +294,38 @@ export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptio
   const batch = options.batch ?? 1;
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
   const facts = analyse(graph);
-  const n = graph.layers.length;
-  const ledger = scratch.reset(n);
-  const b = p.bytesPerElement;
-  const { bandwidth, energyPerByte, latency, burstBytes } = p.dram;
-  const ctx: Context = { batch, sram: p.sramBytes, b, transferCost: latency * bandwidth + burstBytes / 2, training: mode === 'training' };
-  forwardTraffic(graph, facts, p.fusion, ctx, ledger);
-  if (ctx.training) backwardTraffic(graph, facts, ctx, ledger);
-
-  const rates = UTILISATION_CLASSES.map((k) => p.compute.peakMacsPerSecond * p.compute.utilisation[k]);
-  const totals = { read: 0, write: 0, weight: 0, transfers: 0, dramS: 0, dramJ: 0, computeS: 0, computeJ: 0, latency: 0, macs: 0 };
+  const ctx = contextOf(p, mode, batch, options.optimizer ?? 'sgd');
+  const plan = new Evaluation(graph, facts, ctx).plan();
+  const totals = zero();
+  for (const r of plan) addTotals(totals, r.totals);
+  const backgroundJ = p.dram.backgroundPower * totals.latencyS;
+  const dramJ = totals.dynamicJ + totals.rowJ + backgroundJ;
   const layers: LayerCost[] = [];
-  for (let l = 0; l < n; l++) {
-    const f = facts.layers[l]!;
-    const layer = graph.layers[l]!;
-    const reads = ledger.weightReads[l]! + ledger.activationReads[l]!;
-    const weightBytes = ledger.weightReads[l]! + ledger.weightWrites[l]!;
-    const writes = ledger.writes[l]! + ledger.weightWrites[l]!;
-    const transfers = ledger.transfers[l]!;
-    // Each transfer pays the access latency and, on average, half a burst of over-fetch.
-    const moved = reads + writes + (transfers * burstBytes) / 2;
-    const dramS = moved / bandwidth + transfers * latency;
-    const dramJ = moved * energyPerByte;
-    const isMac = f.utilisation !== 'elementwise';
-    // Training: forward, input gradient (not for the first layer) and weight gradient.
-    const passes = mode === 'training' ? (isMac ? (f.readsNetworkInput ? 2 : 3) : 2) : 1;
-    const work = batch * f.work * passes;
-    const computeS = work / (rates[f.utilisationIndex] as number);
-    const touched = (batch * (f.inputTotal + f.outputElements) + f.weights) * b * passes;
-    const computeJ = work * p.compute.macEnergy + touched * p.sramEnergyPerByte;
-    const latencyS = Math.max(computeS, dramS);
-    totals.read += reads;
-    totals.write += writes;
-    totals.weight += weightBytes;
-    totals.transfers += transfers;
-    totals.dramS += dramS;
-    totals.dramJ += dramJ;
-    totals.computeS += computeS;
-    totals.computeJ += computeJ;
-    totals.latency += latencyS;
-    if (isMac) totals.macs += batch * layer.macs * passes;
-    if (options.layers) {
-      layers.push({
-        name: layer.name,
-        op: opName(graph, layer),
-        composite: graph.composites[layer.composite]?.notation ?? '',
-        params: layer.params,
-        macs: layer.macs,
-        dramReadBytes: Math.round(reads),
-        dramWriteBytes: Math.round(writes),
-        dramWeightBytes: Math.round(weightBytes),
-        fused: ledger.fused[l] === 1,
-        computeS,
-        dramS,
-        latencyS,
-        energyJ: dramJ + computeJ,
+  if (options.layers) {
+    plan.forEach((r, ci) => {
+      const c = graph.composites[ci]!;
+      r.ledgers.forEach((L, i) => {
+        const layer = graph.layers[c.firstLayer + i]!;
+        const f = layerFigures(L, p);
+        layers.push({
+          name: layer.name,
+          op: opName(graph, layer),
+          composite: c.notation,
+          params: layer.params,
+          macs: layer.macs,
+          dramReadBytes: Math.round(f.readBytes),
+          dramWriteBytes: Math.round(f.writeBytes),
+          dramWeightBytes: Math.round(f.weightBytes),
+          fused: L.fused,
+          folded: L.folded,
+          mappings: L.mappings,
+          computeS: f.computeS,
+          dramS: f.dramS,
+          latencyS: f.latencyS,
+          energyJ: f.dynamicJ + f.rowJ + p.dram.backgroundPower * f.latencyS + f.computeJ,
+        });
       });
-    }
+    });
   }
   return {
     architecture: graph.name,
@@ -335,17 +336,22 @@ export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptio
     macs: graph.macs,
     executedMacs: totals.macs,
     dram: {
-      readBytes: Math.round(totals.read),
-      writeBytes: Math.round(totals.write),
-      weightBytes: Math.round(totals.weight),
-      activationBytes: Math.round(totals.read + totals.write - totals.weight),
+      readBytes: Math.round(totals.readBytes),
+      writeBytes: Math.round(totals.writeBytes),
+      weightBytes: Math.round(totals.weightBytes),
+      activationBytes: Math.round(totals.readBytes + totals.writeBytes - totals.weightBytes),
       transfers: Math.round(totals.transfers),
+      rowActivations: Math.round(totals.rows),
       timeS: totals.dramS,
-      energyJ: totals.dramJ,
+      energyJ: dramJ,
+      dynamicJ: totals.dynamicJ,
+      rowJ: totals.rowJ,
+      backgroundJ,
+      powerW: totals.latencyS > 0 ? dramJ / totals.latencyS : 0,
     },
     compute: { timeS: totals.computeS, energyJ: totals.computeJ },
-    latencyS: totals.latency,
-    energyJ: totals.dramJ + totals.computeJ,
+    latencyS: totals.latencyS,
+    energyJ: dramJ + totals.computeJ,
     layers,
   };
 }

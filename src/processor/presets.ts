@@ -1,12 +1,12 @@
 /**
  * Processor presets. Every number has its source beside it; "assumed" marks a modelling choice
- * where no public figure fits, so users know which numbers to replace with their own.
+ * where no public figure fits, so users know which numbers to replace with their own. The DRAM
+ * of the first three is a device of dram-devices.ts, whose sources come with it.
  */
 import { parseProcessor } from './profile.js';
 import type { Processor, ProcessorData } from './profile.js';
 
 const HOROWITZ = 'Horowitz, ISSCC 2014 (45 nm)';
-const ACCELERGY_DRAM = "Accelergy CACTI plug-in DRAM table (citing Malladi ISCA'12, Chatterjee MICRO'17)";
 
 export const PRESETS: Record<string, ProcessorData> = {
   'mobile-npu': {
@@ -14,7 +14,9 @@ export const PRESETS: Record<string, ProcessorData> = {
     description: 'Mobile SoC NPU, int8, 1 MiB on-chip SRAM, LPDDR4X-4266 x32',
     dtype: 'int8',
     sram: '1MiB',
-    dram: { bandwidth: '11.9GB/s', energy: '8pJ/bit', latency: '100ns', burst: '64B' },
+    doubleBuffer: true,
+    dram: { device: 'lpddr4x-4266-x32', latency: '100ns' },
+    training: { dtype: 'fp16' },
     compute: {
       peak: '2TMAC/s',
       macEnergy: '0.23pJ',
@@ -24,10 +26,9 @@ export const PRESETS: Record<string, ProcessorData> = {
     fusion: 'greedy',
     sources: {
       sram: 'Arm Ethos-N77 product brief: 1-4 MB internal SRAM; the smallest configuration',
-      'dram.bandwidth': 'LPDDR4X-4266 x32: 17.1 GB/s peak; sustained taken as 70% (typical 60-80%)',
-      'dram.energy': `LPDDR4 8 pJ/bit, ${ACCELERGY_DRAM}`,
+      doubleBuffer: "assumed: an NPU's DMA fetches the next tile while the MAC array works on this one",
       'dram.latency': 'assumed: typical loaded LPDDR4 read latency seen by an SoC master',
-      'dram.burst': 'LPDDR4 burst length 16 on two x16 channels = 64 B',
+      training: 'assumed: an int8 NPU that trains at all does so in fp16',
       'compute.peak': 'Arm Ethos-N77: 4 TOP/s = 2 T MAC/s',
       'compute.macEnergy': `8-bit multiply 0.2 pJ + 8-bit add 0.03 pJ, ${HOROWITZ}`,
       'compute.utilisation': 'assumed: depthwise and batch-1 dense leave most of a MAC array idle',
@@ -39,7 +40,8 @@ export const PRESETS: Record<string, ProcessorData> = {
     description: 'Quad Cortex-A72 at 1.5 GHz (Raspberry Pi 4 class), fp32, 1 MiB L2, LPDDR4-3200 x32',
     dtype: 'fp32',
     sram: '1MiB',
-    dram: { bandwidth: '7.68GB/s', energy: '8pJ/bit', latency: '120ns', burst: '64B' },
+    doubleBuffer: true,
+    dram: { device: 'lpddr4-3200-x32', latency: '120ns', burst: '64B' },
     compute: {
       peak: '48GMAC/s',
       macEnergy: '4.6pJ',
@@ -49,10 +51,10 @@ export const PRESETS: Record<string, ProcessorData> = {
     fusion: 'composite',
     sources: {
       sram: 'BCM2711: 1 MiB L2 shared by the four Cortex-A72 cores',
-      'dram.bandwidth': 'LPDDR4-3200 x32: 12.8 GB/s peak; sustained taken as 60%',
-      'dram.energy': `LPDDR4 8 pJ/bit, ${ACCELERGY_DRAM}`,
+      doubleBuffer: 'assumed: out-of-order cores and hardware prefetchers overlap loads with arithmetic',
       'dram.latency': 'assumed: typical DRAM load-to-use latency of an Arm SoC',
-      'dram.burst': 'Cortex-A72 cache line, 64 B',
+      'dram.burst': 'Cortex-A72 cache line, 64 B: the cores move whole lines',
+      training: 'fp32, as it infers (NEON)',
       'compute.peak': '4 cores x 1.5 GHz x 8 fp32 MAC/cycle (two 128-bit NEON FMA pipes)',
       'compute.macEnergy': `fp32 multiply 3.7 pJ + fp32 add 0.9 pJ, ${HOROWITZ}`,
       'compute.utilisation': 'assumed: NEON GEMM-based conv reaches about half of peak, depthwise far less',
@@ -61,10 +63,11 @@ export const PRESETS: Record<string, ProcessorData> = {
   },
   microcontroller: {
     name: 'microcontroller',
-    description: 'Cortex-M7 at 480 MHz (STM32H7 class), int8, 512 KiB SRAM, external 32-bit SDRAM',
+    description: 'Cortex-M7 at 480 MHz (STM32H7 class), int8, 512 KiB SRAM, external 32-bit SDR SDRAM at 100 MHz',
     dtype: 'int8',
     sram: '512KiB',
-    dram: { bandwidth: '200MB/s', energy: '40pJ/bit', latency: '100ns', burst: '32B' },
+    doubleBuffer: false,
+    dram: { device: 'sdr-100-x32', latency: '100ns' },
     compute: {
       peak: '960MMAC/s',
       macEnergy: '0.23pJ',
@@ -74,10 +77,9 @@ export const PRESETS: Record<string, ProcessorData> = {
     fusion: 'composite',
     sources: {
       sram: 'STM32H743: 512 KB AXI SRAM',
-      'dram.bandwidth': 'SDRAM on the FMC, 32-bit at 100 MHz: 400 MB/s peak; sustained taken as 50%',
-      'dram.energy': `LPDDR 40 pJ/bit (stand-in for SDR SDRAM), ${ACCELERGY_DRAM}`,
+      doubleBuffer: 'assumed: the core stalls on SDRAM reads through its cache; CMSIS-NN runs no DMA',
+      training: 'assumed: fp32 on the single-precision FPU, at the int8 rate scaled by bytes',
       'dram.latency': 'assumed: row activate + CAS at 100 MHz',
-      'dram.burst': 'Cortex-M7 cache line, 32 B',
       'compute.peak': '480 MHz x 2 MAC/cycle (SMLAD dual 16-bit MAC, as CMSIS-NN uses it)',
       'compute.macEnergy': `8-bit multiply + add, ${HOROWITZ} (arithmetic only, no core overhead)`,
       'compute.utilisation': 'assumed',
@@ -88,8 +90,11 @@ export const PRESETS: Record<string, ProcessorData> = {
     name: 'eyeriss',
     description: 'Eyeriss-like accelerator: 168 PEs at 200 MHz, 16-bit, 108 KB global buffer, 64-bit link',
     dtype: 'int16',
+    accumulator: 'int16',
     sram: '108KiB',
-    dram: { bandwidth: '720MB/s', energy: '160pJ/B', latency: '100ns', burst: '8B' },
+    weightSram: '75264B',
+    doubleBuffer: false,
+    dram: { device: 'a 64-bit link to DRAM', bandwidth: '720MB/s', energy: '160pJ/B', latency: '100ns', burst: '8B' },
     compute: {
       peak: '33.6GMAC/s',
       macEnergy: '1.6pJ',
@@ -99,8 +104,13 @@ export const PRESETS: Record<string, ProcessorData> = {
     fusion: 'none',
     sources: {
       sram: 'Eyeriss, JSSC 2017: 108 KB global buffer',
+      accumulator: 'Eyeriss, JSSC 2017: 16-bit fixed point throughout; each PE keeps partial sums in a 24 x 16-bit scratch pad',
+      weightSram:
+        "Eyeriss, JSSC 2017: a 224 x 16-bit filter scratch pad in each of the 168 PEs (75,264 B); weights bypass the global buffer, as in Timeloop's eyeriss_like design ('global buffer for inputs & outputs')",
+      doubleBuffer: 'assumed: the global buffer holds one processing pass at a time',
+      training: 'assumed: Eyeriss does not train; fp32 at the 16-bit rate scaled by bytes',
       'dram.bandwidth': 'Eyeriss: 64-bit off-chip link at 90 MHz link clock',
-      'dram.energy': `32-bit DRAM access 640 pJ, ${HOROWITZ}`,
+      'dram.energy': `32-bit DRAM access 640 pJ, ${HOROWITZ}; rows and standby not modelled: the DRAM of the Eyeriss test system is not published`,
       'dram.latency': 'assumed',
       'dram.burst': 'one 64-bit link transfer',
       'compute.peak': 'Eyeriss: 168 PEs, one 16-bit MAC each per cycle, 200 MHz core clock',

@@ -5,21 +5,38 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DRAM_DEVICES, dramDeviceNames } from './dram-devices.js';
 import { parseQuantity } from './units.js';
 import type { Dimension } from './units.js';
 
-export const DTYPES = { int8: 1, int16: 2, fp16: 2, fp32: 4 } as const;
+/** Number formats of data in DRAM and on chip, and their bytes per element. */
+export const DTYPES = { int8: 1, int16: 2, fp16: 2, bf16: 2, fp32: 4 } as const;
 export type Dtype = keyof typeof DTYPES;
+
+/** Formats of partial sums (the accumulators of a reduction split across tiles). */
+export const ACCUMULATORS = { int16: 2, int32: 4, fp16: 2, fp32: 4 } as const;
+export type Accumulator = keyof typeof ACCUMULATORS;
+
+/** Formats a training step may run in (int8 training is not a thing). */
+export const TRAINING_DTYPES = ['fp32', 'fp16', 'bf16'] as const;
+export type TrainingDtype = (typeof TRAINING_DTYPES)[number];
 
 /**
  * How intermediate tensors may stay on chip:
- * - none: every basic op reads its inputs from DRAM and writes its output back;
- * - composite: inside a composite op, intermediates stay on chip when the fused (row-banded)
- *   working set fits; epilogues (batch norm, activation) always fuse into their producer;
- * - greedy: as composite, and a tensor passed to the next op stays on chip when both fit whole.
+ * - none: every layer is mapped on its own and reads its inputs from DRAM, writes its output back
+ *   (batch norms and activations still finish their producer's output tile on chip);
+ * - composite: a composite op whose weights and line buffers fit runs depth-first, row band by
+ *   row band, its intermediates never leaving the chip;
+ * - depth-first: as composite, and consecutive composite ops whose weights and line buffers fit
+ *   together form one depth-first stack (DeFiNES), the tensors between them kept on chip.
+ *   `greedy` is read as depth-first (its name before cost model v2).
  */
-export const FUSION_POLICIES = ['none', 'composite', 'greedy'] as const;
+export const FUSION_POLICIES = ['none', 'composite', 'depth-first'] as const;
 export type FusionPolicy = (typeof FUSION_POLICIES)[number];
+
+/** What a layer's mapping minimises: DRAM time, DRAM energy, or their product. */
+export const MAPPING_OBJECTIVES = ['time', 'energy', 'edp'] as const;
+export type MappingObjective = (typeof MAPPING_OBJECTIVES)[number];
 
 /** Fraction of peak MAC rate each kind of work reaches. */
 export interface Utilisation {
@@ -31,23 +48,64 @@ export interface Utilisation {
   elementwise: number;
 }
 
+/** The DRAM device and its interface: what a byte moved costs in time and energy. */
+export interface DramDevice {
+  /** What the numbers describe, e.g. "LPDDR4X-4266, two x16 channels". */
+  device: string;
+  /** Peak interface bandwidth in B/s: data rate × bus width. */
+  bandwidth: number;
+  /** Bytes of one burst (burst length × bus width): the smallest read or write. */
+  burstBytes: number;
+  /** Bytes of one row (page) across the bus; 0 when rows are not modelled. */
+  pageBytes: number;
+  /** Banks that open rows independently; a row opened in one hides behind transfers of the others. */
+  banks: number;
+  /** Time to close a row and open another in the same bank (tRP + tRCD), in seconds. */
+  rowCycle: number;
+  /** Fraction of the time the device is refreshing and moves no data (tRFC / tREFI). */
+  refreshFraction: number;
+  /** Latency paid once per DRAM transfer (one tile moved), in seconds. */
+  latency: number;
+  /** Energy per byte read or written: burst energy in the device plus I/O, row activation excluded. */
+  readEnergyPerByte: number;
+  writeEnergyPerByte: number;
+  /** Energy of one row activation and its precharge, in joules. */
+  activateEnergy: number;
+  /** Standby and refresh power, paid over the whole elapsed time, in watts. */
+  backgroundPower: number;
+}
+
+export interface TrainingPrecision {
+  dtype: TrainingDtype;
+  bytesPerElement: number;
+  /** MAC rate at the training precision. */
+  peakMacsPerSecond: number;
+  macEnergy: number;
+}
+
 export interface Processor {
   name: string;
   description: string;
   dtype: Dtype;
   bytesPerElement: number;
+  accumulator: Accumulator;
+  accumulatorBytes: number;
   sramBytes: number;
-  dram: {
-    bandwidth: number;
-    energyPerByte: number;
-    latency: number;
-    burstBytes: number;
-  };
+  /**
+   * A separate on-chip store for weights (e.g. the PEs' filter scratch pads): when non-zero,
+   * weights bypass the SRAM and their tiles must fit here. 0: weights share the SRAM.
+   */
+  weightSramBytes: number;
+  /** Half the SRAM prefetches the next tile while the other half computes: compute and DRAM overlap. */
+  doubleBuffer: boolean;
+  mappingObjective: MappingObjective;
+  dram: DramDevice;
   compute: {
     peakMacsPerSecond: number;
     macEnergy: number;
     utilisation: Utilisation;
   };
+  training: TrainingPrecision;
   sramEnergyPerByte: number;
   fusion: FusionPolicy;
   /** Where each number came from, keyed by field. */
@@ -70,18 +128,40 @@ const quantity = (dimension: Dimension, positive = true) =>
 
 const fraction = z.number().gt(0).max(1);
 
+/** DRAM energy: one figure per byte for everything (as before v2), or the device's parts. */
+const DramEnergySchema = z.union([
+  quantity('joulesPerByte'),
+  z
+    .object({
+      read: quantity('joulesPerByte'),
+      write: quantity('joulesPerByte').optional(),
+      activate: quantity('joules', false).default(0),
+      background: quantity('watts', false).default(0),
+    })
+    .strict(),
+]);
+
 export const ProcessorSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().default(''),
     dtype: z.enum(Object.keys(DTYPES) as [Dtype, ...Dtype[]]),
+    accumulator: z.enum(Object.keys(ACCUMULATORS) as [Accumulator, ...Accumulator[]]).optional(),
     sram: quantity('bytes'),
+    weightSram: quantity('bytes', false).default(0),
+    doubleBuffer: z.boolean().default(true),
+    mappingObjective: z.enum(MAPPING_OBJECTIVES).default('time'),
     dram: z
       .object({
+        device: z.string().default(''),
         bandwidth: quantity('bytesPerSecond'),
-        energy: quantity('joulesPerByte'),
+        energy: DramEnergySchema,
         latency: quantity('seconds', false).default(0),
         burst: quantity('bytes').default(64),
+        page: quantity('bytes', false).default(0),
+        banks: z.number().int().positive().default(8),
+        rowCycle: quantity('seconds', false).default(0),
+        refresh: z.object({ time: quantity('seconds', false), interval: quantity('seconds') }).strict().optional(),
       })
       .strict(),
     compute: z
@@ -95,11 +175,28 @@ export const ProcessorSchema = z
           .default({}),
       })
       .strict(),
+    training: z
+      .object({
+        dtype: z.enum(TRAINING_DTYPES).default('fp32'),
+        peak: quantity('macsPerSecond').optional(),
+        macEnergy: quantity('joules', false).optional(),
+      })
+      .strict()
+      .default({ dtype: 'fp32' }),
     sramEnergy: quantity('joulesPerByte', false).default(0),
-    fusion: z.enum(FUSION_POLICIES).default('composite'),
+    fusion: z
+      .enum([...FUSION_POLICIES, 'greedy'])
+      .default('composite')
+      .transform((f): FusionPolicy => (f === 'greedy' ? 'depth-first' : f)),
     sources: z.record(z.string(), z.string()).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((p, ctx) => {
+    const refresh = p.dram.refresh;
+    if (refresh && refresh.time >= refresh.interval) {
+      ctx.addIssue({ code: 'custom', path: ['dram', 'refresh'], message: 'the refresh time must be shorter than the refresh interval' });
+    }
+  });
 
 export type ProcessorData = z.input<typeof ProcessorSchema>;
 
@@ -112,24 +209,82 @@ export class ProcessorError extends Error {
   }
 }
 
+/**
+ * A profile whose DRAM names a device of dram-devices.ts takes the device's parameters and
+ * sources, under whatever the profile writes itself.
+ */
+function withDevice(data: unknown, source: string): unknown {
+  if (typeof data !== 'object' || data === null) return data;
+  const profile = data as { dram?: unknown; sources?: unknown };
+  const dram = profile.dram as { device?: unknown; energy?: unknown } | undefined;
+  if (typeof dram !== 'object' || dram === null || typeof dram.device !== 'string') return data;
+  const preset = DRAM_DEVICES[dram.device.toLowerCase()];
+  if (!preset) {
+    if ('bandwidth' in dram && 'energy' in dram) return data;
+    throw new ProcessorError(
+      `${source}: invalid processor profile\n  dram.device: "${dram.device}" is not a known DRAM device (${dramDeviceNames().join(', ')}); name one, or give the device's bandwidth and energy`,
+    );
+  }
+  const energy =
+    typeof dram.energy === 'object' && dram.energy !== null && typeof preset.dram.energy === 'object'
+      ? { ...preset.dram.energy, ...dram.energy }
+      : (dram.energy ?? preset.dram.energy);
+  const sources = typeof profile.sources === 'object' && profile.sources !== null ? profile.sources : {};
+  return {
+    ...profile,
+    dram: { ...preset.dram, ...dram, device: `${dram.device.toLowerCase()}: ${preset.dram.device}`, energy },
+    sources: { ...preset.sources, ...sources },
+  };
+}
+
 export function parseProcessor(data: unknown, source = 'processor'): Processor {
-  const result = ProcessorSchema.safeParse(data);
+  const result = ProcessorSchema.safeParse(withDevice(data, source));
   if (!result.success) {
     const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ProcessorError(`${source}: invalid processor profile\n${lines.join('\n')}`);
   }
   const p = result.data;
+  const energy = typeof p.dram.energy === 'number' ? { read: p.dram.energy, activate: 0, background: 0 } : p.dram.energy;
+  const bytesPerElement = DTYPES[p.dtype];
+  const accumulator = p.accumulator ?? (p.dtype === 'int8' || p.dtype === 'int16' ? 'int32' : 'fp32');
+  const trainingBytes = DTYPES[p.training.dtype];
   return {
     name: p.name,
     description: p.description,
     dtype: p.dtype,
-    bytesPerElement: DTYPES[p.dtype],
+    bytesPerElement,
+    accumulator,
+    accumulatorBytes: ACCUMULATORS[accumulator],
     sramBytes: p.sram,
-    dram: { bandwidth: p.dram.bandwidth, energyPerByte: p.dram.energy, latency: p.dram.latency, burstBytes: p.dram.burst },
+    weightSramBytes: p.weightSram,
+    doubleBuffer: p.doubleBuffer,
+    mappingObjective: p.mappingObjective,
+    dram: {
+      device: p.dram.device,
+      bandwidth: p.dram.bandwidth,
+      burstBytes: p.dram.burst,
+      pageBytes: p.dram.page,
+      banks: p.dram.banks,
+      rowCycle: p.dram.rowCycle,
+      refreshFraction: p.dram.refresh ? p.dram.refresh.time / p.dram.refresh.interval : 0,
+      latency: p.dram.latency,
+      readEnergyPerByte: energy.read,
+      writeEnergyPerByte: energy.write ?? energy.read,
+      activateEnergy: energy.activate,
+      backgroundPower: energy.background,
+    },
     compute: {
       peakMacsPerSecond: p.compute.peak,
       macEnergy: p.compute.macEnergy,
       utilisation: { ...DEFAULT_UTILISATION, ...p.compute.utilisation },
+    },
+    // Unless the profile says otherwise, the MAC array moves as many bytes per cycle at the
+    // training precision as at the inference one, and a MAC's energy grows with its bytes.
+    training: {
+      dtype: p.training.dtype,
+      bytesPerElement: trainingBytes,
+      peakMacsPerSecond: p.training.peak ?? (p.compute.peak * bytesPerElement) / trainingBytes,
+      macEnergy: p.training.macEnergy ?? (p.compute.macEnergy * trainingBytes) / bytesPerElement,
     },
     sramEnergyPerByte: p.sramEnergy,
     fusion: p.fusion,
@@ -149,7 +304,10 @@ export function loadProcessorFile(file: string): Processor {
 }
 
 /** A copy with some fields changed (the SRAM size, the fusion policy...), for sweeps and tests. */
-export function withProcessor(p: Processor, change: Partial<Pick<Processor, 'sramBytes' | 'fusion' | 'dtype'>>): Processor {
+export function withProcessor(
+  p: Processor,
+  change: Partial<Pick<Processor, 'sramBytes' | 'fusion' | 'dtype' | 'doubleBuffer' | 'mappingObjective'>>,
+): Processor {
   const dtype = change.dtype ?? p.dtype;
   return { ...p, ...change, dtype, bytesPerElement: DTYPES[dtype] };
 }

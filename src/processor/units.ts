@@ -1,6 +1,6 @@
 /**
  * Quantities with units, so that profiles read like datasheets: `1MiB`, `12.8GB/s`, `8pJ/bit`,
- * `100ns`, `2TMAC/s`. Plain numbers are taken in base units (bytes, B/s, J/B, s, MAC/s, J).
+ * `100ns`, `2TMAC/s`, `30mW`. Plain numbers are taken in base units (bytes, B/s, J/B, s, MAC/s, J, W).
  */
 const PREFIX: Record<string, number> = {
   '': 1,
@@ -20,7 +20,7 @@ const PREFIX: Record<string, number> = {
   f: 1e-15,
 };
 
-export type Dimension = 'bytes' | 'bytesPerSecond' | 'joulesPerByte' | 'seconds' | 'macsPerSecond' | 'joules';
+export type Dimension = 'bytes' | 'bytesPerSecond' | 'joulesPerByte' | 'seconds' | 'macsPerSecond' | 'joules' | 'watts';
 
 /** The unit forms each dimension accepts, and the factor from one unit to the base unit. */
 const UNITS: Record<Dimension, Record<string, number>> = {
@@ -30,6 +30,7 @@ const UNITS: Record<Dimension, Record<string, number>> = {
   seconds: { s: 1 },
   macsPerSecond: { 'MAC/s': 1 },
   joules: { J: 1 },
+  watts: { W: 1 },
 };
 
 const PATTERN = /^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(Ki|Mi|Gi|[kKMGTmuµnpf]?)(\S*)\s*$/;

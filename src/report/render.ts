@@ -63,7 +63,7 @@ function processorTable(p: Processor): string {
     ['data type', `${p.dtype} (${p.bytesPerElement} B per element)`, 'dtype'],
     ['on-chip SRAM', formatBytes(p.sramBytes), 'sram'],
     ['DRAM bandwidth', formatSI(p.dram.bandwidth, 'B/s'), 'dram.bandwidth'],
-    ['DRAM energy', formatSI(p.dram.energyPerByte, 'J/B'), 'dram.energy'],
+    ['DRAM energy', formatSI(p.dram.readEnergyPerByte, 'J/B'), 'dram.energy'],
     ['DRAM latency per transfer', formatSI(p.dram.latency, 's'), 'dram.latency'],
     ['DRAM burst', `${p.dram.burstBytes} B`, 'dram.burst'],
     ['peak compute', formatSI(p.compute.peakMacsPerSecond, 'MAC/s'), 'compute.peak'],
