@@ -111,10 +111,10 @@ describe('expected DRAM cost', () => {
     cost.recentre([1, 4, 2, 8]);
     const rng = createRng(3);
     const alpha = space.slots.map((s) => s.choices.map(() => 2 * rng() - 1));
-    const weights = { time: 1 / 2e-6, energy: 1 / 3e-6 };
+    const weights = { time: 1 / 2e-6, energy: 1 / 3e-6, power: 1 / 0.2 };
     const objective = (a: number[][]): number => {
       const e = cost.expected(probabilities(a));
-      return weights.time * e.dramTimeS + weights.energy * e.dramEnergyJ;
+      return weights.time * e.dramTimeS + weights.energy * e.dramEnergyJ + weights.power * e.dramPowerW;
     };
     const grad = cost.gradient(alpha, weights);
     const h = 1e-5;
@@ -157,6 +157,7 @@ describe('dnas on a small task', () => {
       const strategy = new DnasStrategy(space, supernet, processor, createRng(2), {
         lambdaTime: lambda,
         lambdaEnergy: lambda,
+        lambdaPower: 0,
         reference,
         archLearningRate: 0.1,
         warmupEpochs: 1,
@@ -204,6 +205,7 @@ describe('dnas on a small task', () => {
     const strategy = new DnasStrategy(space, counting, processor, createRng(2), {
       lambdaTime: 0.1,
       lambdaEnergy: 0.1,
+      lambdaPower: 0,
       reference,
       archLearningRate: 0.1,
       warmupEpochs: 1,

@@ -49,9 +49,10 @@ describe('presets', () => {
     it(`${name} parses and names a source for every number`, () => {
       const p = presetProcessor(name);
       assert.ok(p);
-      for (const field of ['sram', 'dram.bandwidth', 'dram.energy', 'dram.latency', 'dram.burst', 'compute.peak', 'compute.macEnergy', 'sramEnergy']) {
-        assert.ok(p.sources[field], `${name}: source of ${field}`);
-      }
+      const fields = ['sram', 'doubleBuffer', 'training', 'dram.bandwidth', 'dram.energy', 'dram.latency', 'dram.burst', 'compute.peak', 'compute.macEnergy', 'sramEnergy'];
+      if (p.dram.pageBytes > 0) fields.push('dram.page', 'dram.banks', 'dram.rowCycle', 'dram.refresh');
+      if (p.weightSramBytes > 0) fields.push('weightSram');
+      for (const field of fields) assert.ok(p.sources[field], `${name}: source of ${field}`);
       assert.ok(p.sramBytes > 0 && p.dram.bandwidth > 0 && p.compute.peakMacsPerSecond > 0);
     });
   }
@@ -60,12 +61,20 @@ describe('presets', () => {
     const npu = presetProcessor('mobile-npu')!;
     assert.equal(npu.sramBytes, 1 << 20);
     assert.equal(npu.bytesPerElement, 1);
-    assert.ok(Math.abs(npu.dram.energyPerByte - 64e-12) < 1e-20, 'LPDDR4 8 pJ/bit');
+    assert.equal(npu.accumulatorBytes, 4, 'int8 accumulates in int32');
+    assert.equal(npu.training.dtype, 'fp16');
+    assert.ok(Math.abs(npu.dram.bandwidth - 17.06e9) < 1e6, 'LPDDR4X-4266 x32');
+    assert.equal(npu.dram.pageBytes, 2048);
+    assert.ok(npu.dram.backgroundPower > 0 && npu.dram.activateEnergy > 0);
+    assert.ok(npu.dram.writeEnergyPerByte < npu.dram.readEnergyPerByte, 'LPDDR4 writes cost less than reads (no read I/O drive)');
     const eyeriss = presetProcessor('eyeriss')!;
     assert.equal(eyeriss.sramBytes, 108 * 1024);
+    assert.equal(eyeriss.weightSramBytes, 168 * 224 * 2, '168 PEs, 224 x 16-bit filter scratch pads');
     assert.equal(eyeriss.bytesPerElement, 2);
-    assert.ok(Math.abs(eyeriss.dram.energyPerByte / eyeriss.compute.macEnergy - 100) < 1e-9, 'DRAM ~200x a MAC per 16-bit access');
+    assert.equal(eyeriss.accumulatorBytes, 2);
+    assert.ok(Math.abs(eyeriss.dram.readEnergyPerByte / eyeriss.compute.macEnergy - 100) < 1e-9, 'DRAM ~200x a MAC per 16-bit access');
     assert.equal(presetProcessor('edge-cpu')!.bytesPerElement, 4);
+    assert.equal(presetProcessor('microcontroller')!.dram.pageBytes, 1024);
   });
 });
 
@@ -106,6 +115,33 @@ describe('profile files', () => {
         return true;
       },
     );
+  });
+
+  it('takes a named DRAM device with its sources, under the fields the profile writes', () => {
+    const p = parseProcessor({ ...valid, dram: { device: 'LPDDR4-3200-x32', latency: '80ns', energy: { read: '6pJ/bit' } } });
+    assert.equal(p.dram.bandwidth, 12.8e9);
+    assert.equal(p.dram.latency, 80e-9);
+    assert.ok(Math.abs(p.dram.readEnergyPerByte - 48e-12) < 1e-20);
+    assert.ok(Math.abs(p.dram.writeEnergyPerByte - 5.03 * 8e-12) < 1e-20, 'the device keeps what the profile does not replace');
+    assert.match(p.dram.device, /^lpddr4-3200-x32: /);
+    assert.match(p.sources['dram.bandwidth'] ?? '', /DRAMPower/);
+    assert.throws(() => parseProcessor({ ...valid, dram: { device: 'hbm9' } }, 'chip.yaml'), /^ProcessorError: chip\.yaml: invalid processor profile\n {2}dram\.device: "hbm9" is not a known DRAM device \(lpddr4x-4266-x32, /);
+  });
+
+  it('reads one energy per byte as reads and writes alike, without rows or standby (profiles before v2)', () => {
+    const p = parseProcessor(valid);
+    assert.equal(p.dram.readEnergyPerByte, p.dram.writeEnergyPerByte);
+    assert.equal(p.dram.activateEnergy, 0);
+    assert.equal(p.dram.backgroundPower, 0);
+    assert.equal(p.dram.pageBytes, 0);
+    assert.equal(p.doubleBuffer, true);
+    assert.equal(p.training.dtype, 'fp32');
+    assert.equal(parseProcessor({ ...valid, fusion: 'greedy' }).fusion, 'depth-first');
+  });
+
+  it('refuses a refresh that takes longer than its interval, and an unknown training precision', () => {
+    assert.throws(() => parseProcessor({ ...valid, dram: { ...valid.dram, refresh: { time: '5us', interval: '4us' } } }), /dram\.refresh: the refresh time must be shorter/);
+    assert.throws(() => parseProcessor({ ...valid, training: { dtype: 'int8' } }), /training\.dtype/);
   });
 
   it('says when a file is neither a preset nor readable', () => {

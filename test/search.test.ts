@@ -26,7 +26,7 @@ const processor = presetProcessor('mobile-npu')!;
 const initial = space.fromDigits('333333');
 
 const figures = (over: Partial<CostFigures> = {}): CostFigures => ({
-  params: 1000, macs: 2000, latencyS: 1e-3, energyJ: 2e-6, dramTimeS: 4e-4, dramEnergyJ: 1e-6, dramBytes: 5000, ...over,
+  params: 1000, macs: 2000, latencyS: 1e-3, energyJ: 2e-6, dramTimeS: 4e-4, dramEnergyJ: 1e-6, dramPowerW: 1e-3, dramBytes: 5000, ...over,
 });
 
 const trial = (error: number, dramTimeS: number, dramEnergyJ: number): Trial => ({
@@ -47,12 +47,15 @@ class CountingEvaluator implements Evaluator {
 }
 
 describe('the processor-related loss', () => {
-  const reference = { dramTimeS: 2e-4, dramEnergyJ: 5e-7 };
+  const reference = { dramTimeS: 2e-4, dramEnergyJ: 5e-7, dramPowerW: 4e-3 };
 
-  it('adds the DRAM time and energy, normalised by the initial architecture, weighted by λ', () => {
+  it('adds the DRAM time, energy and power, normalised by the initial architecture, weighted by λ', () => {
     const config: LossConfig = { ...DEFAULT_LOSS, lambdaTime: 0.5, lambdaEnergy: 0.25 };
-    assert.ok(Math.abs(processorLoss(0.1, figures(), reference, config) - (0.1 + 0.5 * 2 + 0.25 * 2)) < 1e-12);
+    assert.ok(Math.abs(processorLoss(0.1, figures(), reference, config) - (0.1 + 0.5 * 2 + 0.25 * 2)) < 1e-12, 'time and energy');
     assert.equal(processorLoss(0.1, figures(), reference, { ...config, lambdaTime: 0, lambdaEnergy: 0 }), 0.1);
+    const withPower = processorLoss(0.1, figures(), reference, { ...config, lambdaPower: 2 });
+    assert.ok(Math.abs(withPower - (0.1 + 0.5 * 2 + 0.25 * 2 + 2 * 0.25)) < 1e-12, `power: ${withPower}`);
+    assert.deepEqual(budgetViolations(figures(), { dramPowerW: 5e-4 }), ['DRAM power 0.001000 above the budget 0.0005']);
   });
 
   it('offers MnasNet\'s soft constraint', () => {

@@ -1,15 +1,32 @@
 /** Human-readable rendering of cost reports and presets for the terminal. */
 import Table from 'cli-table3';
-import type { CostReport } from '../cost/index.js';
+import type { CostReport, Mapping } from '../cost/index.js';
 import { formatBytes, formatSI } from '../processor/index.js';
 import type { Processor } from '../processor/index.js';
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
+const STATIONARY: Record<Mapping['stationary'], string> = {
+  weights: 'WS',
+  'weight gradient': 'WS',
+  output: 'OS',
+  'input gradient': 'OS',
+  input: 'IS',
+  'output gradient': 'IS',
+  everything: 'all',
+};
+
+/** A mapping in a few characters: its stationary operand and its tiles, e.g. `OS n1 k64 c8 p14 q28`. */
+export function formatMapping(m: Mapping): string {
+  const t = m.tile;
+  const pass = m.pass === 'forward' ? '' : m.pass === 'input-gradient' ? 'dI ' : 'dW ';
+  return `${pass}${STATIONARY[m.stationary]} n${t.n}${t.g > 1 ? ` g${t.g}` : ''} k${t.k} c${t.c} p${t.p} q${t.q}`;
+}
+
 export function formatCostReport(report: CostReport, processor: Processor): string {
   const table = new Table({
-    head: ['layer', 'op', 'params', 'MACs', 'DRAM read', 'DRAM write', 'latency', 'bound', 'on chip'],
-    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'left'],
+    head: ['layer', 'op', 'params', 'MACs', 'DRAM read', 'DRAM write', 'latency', 'bound', 'on chip', 'mapping'],
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'left', 'left'],
     style: { head: [], border: [], compact: true },
   });
   for (const layer of report.layers) {
@@ -22,20 +39,23 @@ export function formatCostReport(report: CostReport, processor: Processor): stri
       formatBytes(layer.dramWriteBytes),
       formatSI(layer.latencyS, 's'),
       layer.dramS > layer.computeS ? 'DRAM' : 'compute',
-      layer.fused ? 'fused' : '',
+      layer.folded ? 'folded' : layer.fused ? 'fused' : '',
+      layer.mappings.map(formatMapping).join(', '),
     ]);
   }
   const d = report.dram;
   const lines = [
     table.toString(),
     '',
-    `${report.architecture} on ${processor.name} (${processor.dtype}, ${formatBytes(processor.sramBytes)} SRAM, fusion ${processor.fusion}), ${report.mode}, batch ${report.batch}`,
+    `${report.architecture} on ${processor.name} (${processor.dtype}, ${formatBytes(processor.sramBytes)} SRAM, fusion ${processor.fusion}, ${processor.dram.device || 'DRAM'}), ${report.mode}, batch ${report.batch}`,
     `  params          ${count(report.params)}`,
     `  MACs            ${count(report.macs)} per sample (${count(report.executedMacs)} executed)`,
-    `  DRAM traffic    ${formatBytes(d.readBytes)} read + ${formatBytes(d.writeBytes)} written (weights ${formatBytes(d.weightBytes)}, activations ${formatBytes(d.activationBytes)}) in ${count(d.transfers)} transfers`,
-    `  DRAM time       ${formatSI(d.timeS, 's')}    energy ${formatSI(d.energyJ, 'J')}`,
+    `  DRAM traffic    ${formatBytes(d.readBytes)} read + ${formatBytes(d.writeBytes)} written (weights ${formatBytes(d.weightBytes)}, activations ${formatBytes(d.activationBytes)})`,
+    `  DRAM bus        ${formatBytes(d.busReadBytes)} read + ${formatBytes(d.busWriteBytes)} written in whole bursts, ${count(d.transfers)} transfers, ${count(d.rowActivations)} rows opened`,
+    `  DRAM time       ${formatSI(d.timeS, 's')}`,
+    `  DRAM energy     ${formatSI(d.energyJ, 'J')} (bursts ${formatSI(d.dynamicJ, 'J')}, rows ${formatSI(d.rowJ, 'J')}, standby ${formatSI(d.backgroundJ, 'J')}), average power ${formatSI(d.powerW, 'W')}`,
     `  compute time    ${formatSI(report.compute.timeS, 's')}    energy ${formatSI(report.compute.energyJ, 'J')}`,
-    `  latency         ${formatSI(report.latencyS, 's')} (per-layer roofline)`,
+    `  latency         ${formatSI(report.latencyS, 's')} (per layer: ${processor.doubleBuffer ? 'max of compute and DRAM, double buffered' : 'compute + DRAM'})`,
     `  energy          ${formatSI(report.energyJ, 'J')}`,
   ];
   return lines.join('\n');
@@ -64,6 +84,14 @@ export function costReportJson(report: CostReport): object {
       dramWriteBytes: l.dramWriteBytes,
       dramWeightBytes: l.dramWeightBytes,
       fused: l.fused,
+      folded: l.folded,
+      mappings: l.mappings.map((m) => ({
+        pass: m.pass,
+        tile: m.tile,
+        stationary: m.stationary,
+        footprintBytes: m.footprintBytes,
+        operands: m.operands,
+      })),
       computeS: l.computeS,
       dramS: l.dramS,
       latencyS: l.latencyS,
@@ -74,20 +102,26 @@ export function costReportJson(report: CostReport): object {
 
 export function formatPresets(processors: Processor[]): string {
   const table = new Table({
-    head: ['preset', 'dtype', 'SRAM', 'DRAM bandwidth', 'DRAM energy', 'peak', 'fusion', 'what'],
+    head: ['preset', 'dtype', 'SRAM', 'peak', 'fusion', 'DRAM', 'bandwidth', 'burst', 'page', 'read / write', 'row', 'standby', 'what'],
     style: { head: [], border: [], compact: true },
   });
   for (const p of processors) {
+    const d = p.dram;
     table.push([
       p.name,
       p.dtype,
-      formatBytes(p.sramBytes),
-      formatSI(p.dram.bandwidth, 'B/s'),
-      formatSI(p.dram.readEnergyPerByte, 'J/B'),
+      formatBytes(p.sramBytes) + (p.weightSramBytes > 0 ? ` + ${formatBytes(p.weightSramBytes)} weights` : ''),
       formatSI(p.compute.peakMacsPerSecond, 'MAC/s'),
       p.fusion,
+      d.device.split(':')[0] || '-',
+      formatSI(d.bandwidth, 'B/s'),
+      `${d.burstBytes} B`,
+      d.pageBytes > 0 ? formatBytes(d.pageBytes) : '-',
+      `${((d.readEnergyPerByte / 8) * 1e12).toFixed(1)} / ${((d.writeEnergyPerByte / 8) * 1e12).toFixed(1)} pJ/bit`,
+      d.activateEnergy > 0 ? formatSI(d.activateEnergy, 'J') : '-',
+      d.backgroundPower > 0 ? formatSI(d.backgroundPower, 'W') : '-',
       p.description,
     ]);
   }
-  return table.toString();
+  return `${table.toString()}\nprocnas presets --json gives the source of every number.`;
 }

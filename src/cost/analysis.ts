@@ -55,8 +55,6 @@ export interface LayerFacts {
   escapes: boolean;
   /** True when the op's input is the network input (no input gradient in training). */
   readsNetworkInput: boolean;
-  /** Layers reading the output. */
-  consumers: number;
   isZero: boolean;
 }
 
@@ -76,12 +74,14 @@ export interface CompositeFacts {
   largestBatchNorm: number;
   /** Tensors read from outside, each with the first layer inside that reads it and the elements read. */
   externalInputs: Array<{ tensor: number; layer: number; elements: number }>;
-  /** The chain tensor from the previous composite op, if this one reads it and nothing outside does. */
+  /** The op's input (the previous op's output in the chain lowering makes), when the op has layers and reads it alone; else -1. */
   linkIn: number;
-  /** The composite's output tensor when the next composite op alone reads it, else -1. */
+  /** The op's output, when it has layers and no layer of its own reads it (only the next op can); else -1. */
   linkOut: number;
   /** Everything the composite's cost depends on but the processor and the neighbours' fusion. */
   signature: string;
+  /** A number for the signature: equal signatures, equal ids (memo keys hash faster than strings). */
+  id: number;
 }
 
 export interface GraphFacts {
@@ -92,6 +92,20 @@ export interface GraphFacts {
 }
 
 const cache = new WeakMap<LayerGraph, GraphFacts>();
+
+/** Signature → id. Ids only grow, so a cleared table never gives an old id to a new signature. */
+const ids = new Map<string, number>();
+let nextId = 0;
+
+function idOf(signature: string): number {
+  let id = ids.get(signature);
+  if (id === undefined) {
+    if (ids.size > 200_000) ids.clear();
+    id = nextId++;
+    ids.set(signature, id);
+  }
+  return id;
+}
 
 export function analyse(graph: LayerGraph): GraphFacts {
   let facts = cache.get(graph);
@@ -182,7 +196,6 @@ function computeFacts(graph: LayerGraph): GraphFacts {
       epilogueOf: epilogues[i] as number,
       escapes,
       readsNetworkInput: layer.inputs.some((t) => producers[t] === -1),
-      consumers: users.length,
       isZero: layer.kind === 'zero',
     };
   });
@@ -256,14 +269,12 @@ function compositeFacts(graph: LayerGraph, consumers: number[][], tensorElements
     rowElements += (shape.h / outputRows) * shape.w * shape.c;
     touchedElements += shape.h * shape.w * shape.c;
   }
-  // The chain: lowering feeds each composite op the previous one's output.
-  const previous = graph.composites[index - 1];
-  const linkIn = previous && c.input === previous.output && (consumers[c.input] ?? []).every(inside) && c.firstLayer < c.endLayer ? c.input : -1;
-  const next = graph.composites[index + 1];
-  const linkOut =
-    next && next.input === c.output && c.output !== graph.output && c.firstLayer < c.endLayer && (consumers[c.output] ?? []).every((l) => l >= next.firstLayer && l < next.endLayer)
-      ? c.output
-      : -1;
+  // The chain: lowering feeds each composite op the previous one's output. Decided from the op
+  // alone, so that an op lowered on its own (a block of a search) has the same facts.
+  const hasLayers = c.firstLayer < c.endLayer;
+  const linkIn = hasLayers && (consumers[c.input] ?? []).every(inside) ? c.input : -1;
+  const linkOut = hasLayers && c.output !== c.input && !(consumers[c.output] ?? []).some(inside) ? c.output : -1;
+  const sig = signature(graph, c.firstLayer, c.endLayer, c.input, layerFacts);
   return {
     firstLayer: c.firstLayer,
     endLayer: c.endLayer,
@@ -276,7 +287,8 @@ function compositeFacts(graph: LayerGraph, consumers: number[][], tensorElements
     externalInputs,
     linkIn,
     linkOut,
-    signature: signature(graph, c.firstLayer, c.endLayer, c.input, layerFacts),
+    signature: sig,
+    id: idOf(sig),
   };
 }
 
@@ -292,12 +304,12 @@ export function neededInputRows(g: Geometry): number {
 }
 
 /**
- * The composite op as a string: its input shape, whether it reads the network input or writes
- * the network output, and each layer's kind, geometry and inputs (numbered inside the composite).
+ * The composite op as a string: its input shape, and each layer's kind, geometry, inputs
+ * (numbered inside the composite) and whether its output leaves the op.
  */
 function signature(graph: LayerGraph, first: number, end: number, input: number, facts: LayerFacts[]): string {
   const s = graph.tensors[input]!;
-  const parts: string[] = [`${s.h}x${s.w}x${s.c}`, graph.producers[input] === -1 ? 'i' : '', graph.composites.at(-1)?.endLayer === end ? 'o' : ''];
+  const parts: string[] = [`${s.h}x${s.w}x${s.c}`];
   const local = (t: number): string => {
     const p = graph.producers[t] as number;
     return p >= first && p < end ? String(p - first) : t === input ? 'x' : `e${t}`;
@@ -306,7 +318,7 @@ function signature(graph: LayerGraph, first: number, end: number, input: number,
     const layer = graph.layers[l]!;
     const out = graph.tensors[layer.output]!;
     parts.push(
-      `${layer.kind}:${layer.inputs.map(local).join('+')}>${out.h}x${out.w}x${out.c}:${layer.kernel},${layer.stride},${layer.pad},${layer.dilation},${layer.groups},${layer.bias ? 1 : 0},${layer.squeeze},${layer.params},${facts[l]!.consumers},${facts[l]!.escapes ? 1 : 0}`,
+      `${layer.kind}:${layer.inputs.map(local).join('+')}>${out.h}x${out.w}x${out.c}:${layer.kernel},${layer.stride},${layer.pad},${layer.dilation},${layer.groups},${layer.bias ? 1 : 0},${layer.squeeze},${layer.params},${facts[l]!.escapes ? 1 : 0}`,
     );
   }
   return parts.join(';');

@@ -19,7 +19,7 @@ import type { LayerKind } from '../space/index.js';
 import type { LayerGraph } from '../space/index.js';
 import type { Processor } from '../processor/index.js';
 import type { CompositeFacts, GraphFacts, LayerFacts } from './analysis.js';
-import { contiguous } from './dram.js';
+import { busySeconds, contiguous, exposedLatency } from './dram.js';
 import type { Access } from './dram.js';
 import { mapLayer } from './mapping.js';
 import type { Mapping } from './mapping.js';
@@ -62,6 +62,23 @@ export class LayerLedger {
   /** A batch norm folded into the convolution before it. */
   folded = false;
   mappings: Mapping[] = [];
+
+  /** Adds another ledger of the same layer (a pass costed apart). */
+  merge(o: LayerLedger): void {
+    this.readBytes += o.readBytes;
+    this.readBursts += o.readBursts;
+    this.writeBytes += o.writeBytes;
+    this.writeBursts += o.writeBursts;
+    this.rows += o.rows;
+    this.transfers += o.transfers;
+    this.weightBytes += o.weightBytes;
+    this.computeS += o.computeS;
+    this.computeJ += o.computeJ;
+    this.macs += o.macs;
+    this.fused ||= o.fused;
+    this.folded ||= o.folded;
+    this.mappings.push(...o.mappings);
+  }
 
   read(a: Access, weights = false): void {
     this.readBytes += a.bytes;
@@ -228,10 +245,40 @@ export function costComposite(graph: LayerGraph, facts: GraphFacts, ci: number, 
   if (variant.fused) forwardFused(graph, facts, c, ctx, variant, at);
   else forwardLayers(graph, facts, c, ctx, at);
   if (!ctx.training) return own;
-  if (ctx.p.fusion !== 'none' && backwardFits(c, ctx)) backwardFused(graph, facts, c, ctx, input, networkInput, readsNetworkInput, at);
-  else backwardLayers(graph, facts, c, ctx, readsNetworkInput, at);
+  // The backward pass layer by layer, or fused when it fits and costs less.
+  const fresh = (): LayerLedger[] => own.map(() => new LayerLedger());
+  let backward = fresh();
+  backwardLayers(graph, facts, c, ctx, readsNetworkInput, (l) => backward[l - c.firstLayer]!);
+  if (ctx.p.fusion !== 'none' && backwardFits(c, ctx)) {
+    const fused = fresh();
+    backwardFused(graph, facts, c, ctx, input, networkInput, readsNetworkInput, (l) => fused[l - c.firstLayer]!);
+    if (ledgerScore(fused, ctx.p) <= ledgerScore(backward, ctx.p)) backward = fused;
+  }
+  own.forEach((L, i) => L.merge(backward[i]!));
   for (let l = c.firstLayer; l < c.endLayer; l++) optimiserStep(facts.layers[l]!, ctx, at(l));
   return own;
+}
+
+/** What a choice between two ways of running layers minimises: the profile's objective, over their DRAM accesses. */
+function ledgerScore(ledgers: LayerLedger[], p: Processor): number {
+  const d = p.dram;
+  let score = 0;
+  for (const L of ledgers) {
+    const seconds = busySeconds(d, L.readBursts + L.writeBursts, L.rows) + exposedLatency(d, L.transfers, p.doubleBuffer);
+    switch (p.mappingObjective) {
+      case 'traffic':
+        score += L.readBytes + L.writeBytes;
+        break;
+      case 'energy':
+        score += d.burstBytes * (L.readBursts * d.readEnergyPerByte + L.writeBursts * d.writeEnergyPerByte) + L.rows * d.activateEnergy + d.backgroundPower * seconds;
+        break;
+      case 'time':
+      case 'edp':
+        score += seconds;
+        break;
+    }
+  }
+  return score;
 }
 
 function forwardLayers(graph: LayerGraph, facts: GraphFacts, c: CompositeFacts, ctx: Context, at: (l: number) => LayerLedger): void {

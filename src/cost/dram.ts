@@ -8,7 +8,9 @@
  * - Rows (pages) open and close. Within a run, a new row opens every page; between runs, the
  *   next run opens a new row unless it starts in the row just used. An activation costs energy,
  *   and time that the other banks' transfers hide but for 1/banks of it.
- * - Each transfer (one tile moved) pays the access latency once.
+ * - Each transfer (one tile moved) pays the access latency, unless transfers are prefetched
+ *   (double buffering): then the next tile's latency hides behind this one's work, and only the
+ *   first of a layer is exposed.
  * - Refresh takes the device away for tRFC of every tREFI.
  * Read and write bursts cost different energy; standby and refresh power accrue over the elapsed
  * time of the whole network and are added by the caller (model.ts).
@@ -62,10 +64,19 @@ export function contiguous(device: DramDevice, bytes: number, transfers: number)
   return runs(device, pieces, bytes / pieces, bytes / pieces, transfers, true, 1);
 }
 
-/** Seconds the accesses keep the DRAM busy. */
-export function accessTime(device: DramDevice, a: Access): number {
-  const busy = (a.bursts * device.burstBytes) / device.bandwidth + (a.rows * device.rowCycle) / device.banks + a.transfers * device.latency;
-  return busy / (1 - device.refreshFraction);
+/** Seconds the DRAM is busy moving `bursts` and opening `rows`, refresh included. */
+export function busySeconds(device: DramDevice, bursts: number, rows: number): number {
+  return ((bursts * device.burstBytes) / device.bandwidth + (rows * device.rowCycle) / device.banks) / (1 - device.refreshFraction);
+}
+
+/** Latency exposed by `transfers` transfers: all of them, or the first when they are prefetched. */
+export function exposedLatency(device: DramDevice, transfers: number, prefetched: boolean): number {
+  return (prefetched ? Math.min(1, transfers) : transfers) * device.latency;
+}
+
+/** Seconds the accesses take. */
+export function accessTime(device: DramDevice, a: Access, prefetched: boolean): number {
+  return busySeconds(device, a.bursts, a.rows) + exposedLatency(device, a.transfers, prefetched);
 }
 
 /** Joules of the accesses, row activations included, standby excluded. */

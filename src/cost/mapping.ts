@@ -23,7 +23,7 @@
  * profile's. Results are memoised per processor and loop nest.
  */
 import type { Processor } from '../processor/index.js';
-import { NO_ACCESS, burstsOf, rowsOf } from './dram.js';
+import { NO_ACCESS, accessTime, burstsOf, rowsOf } from './dram.js';
 import type { Access } from './dram.js';
 
 /** Loop classes, as bits of an operand's relevance mask. */
@@ -228,7 +228,8 @@ class MappingSpace {
     const busy = 1 / (1 - d.refreshFraction);
     this.tBurst = (busy * d.burstBytes) / d.bandwidth;
     this.tRow = (busy * d.rowCycle) / d.banks;
-    this.tTransfer = busy * d.latency;
+    // Prefetched transfers hide their latency behind the previous tile's work.
+    this.tTransfer = p.doubleBuffer ? 0 : d.latency;
     this.eRead = d.burstBytes * d.readEnergyPerByte;
     this.eWrite = d.burstBytes * d.writeEnergyPerByte;
     this.eRow = d.activateEnergy;
@@ -357,16 +358,18 @@ class MappingSpace {
   }
 
   private seconds(a: Access): number {
-    return a.bursts * this.tBurst + a.rows * this.tRow + a.transfers * this.tTransfer;
+    return accessTime(this.p.dram, a, this.p.doubleBuffer);
   }
 
   private joules(a: Access, write: boolean): number {
     return a.bursts * (write ? this.eWrite : this.eRead) + a.rows * this.eRow;
   }
 
-  private score(timeS: number, energyJ: number): number {
+  private score(timeS: number, energyJ: number, bytes: number): number {
     const { p, nest } = this;
     switch (p.mappingObjective) {
+      case 'traffic':
+        return bytes;
       case 'time':
         return timeS;
       case 'energy':
@@ -380,6 +383,7 @@ class MappingSpace {
 
   private readonly sweepTime = new Float64Array(3);
   private readonly sweepEnergy = new Float64Array(3);
+  private readonly sweepBytes = new Float64Array(3);
   private readonly tripsScratch = [0, 0, 0, 0, 0];
 
   /** The best loop order of one tile: its score and the order's index. */
@@ -388,17 +392,21 @@ class MappingSpace {
     const trips = this.tripsInto(t, this.tripsScratch);
     const time = this.sweepTime;
     const energy = this.sweepEnergy;
+    const bytes = this.sweepBytes;
     let spillTime = 0;
     let spillEnergy = 0;
+    let spillBytes = 0;
     for (let i = 0; i < 3; i++) {
       const o = n.operands[i] as Operand;
       this.sweepInto(i, t, pi, qi, o.bytes, this.scratch);
       time[i] = this.scratchSeconds();
       energy[i] = this.scratchJoules(o.accumulated !== undefined);
+      bytes[i] = this.scratch[0] as number;
       if (o.accumulated) {
         this.sweepInto(i, t, pi, qi, o.accumulated.partialBytes, this.scratch);
         spillTime = 2 * this.scratchSeconds();
         spillEnergy = this.scratchJoules(true) + this.scratchJoules(false);
+        spillBytes = 2 * (this.scratch[0] as number);
       }
     }
     let bestScore = Infinity;
@@ -407,18 +415,21 @@ class MappingSpace {
       const order = CLASS_ORDERS[index] as readonly [number, number, number];
       let timeS = 0;
       let energyJ = 0;
+      let moved = 0;
       for (let i = 0; i < 3; i++) {
         const o = n.operands[i] as Operand;
         const m = refetches(order, trips, o.relevance);
         if (o.accumulated) {
           timeS += (time[i] as number) + (m - 1) * spillTime;
           energyJ += (energy[i] as number) + (m - 1) * spillEnergy;
+          moved += (bytes[i] as number) + (m - 1) * spillBytes;
         } else {
           timeS += m * (time[i] as number);
           energyJ += m * (energy[i] as number);
+          moved += m * (bytes[i] as number);
         }
       }
-      const score = this.score(timeS, energyJ);
+      const score = this.score(timeS, energyJ, moved);
       if (score < bestScore) {
         bestScore = score;
         bestOrder = index;
@@ -474,6 +485,24 @@ class MappingSpace {
   }
 }
 
+/** Loop classes by name, outermost first: `['k', 'c', 'x']` keeps the weights, `['k', 'x', 'c']` the output. */
+export type LoopOrder = readonly ['k' | 'c' | 'x', 'k' | 'c' | 'x', 'k' | 'c' | 'x'];
+
+/**
+ * One given mapping of a loop nest (its tiles among the search's candidates), whether or not
+ * it fits: to compare a mapping of one's own with the search's.
+ */
+export function evaluateMapping(nest: LoopNest, p: Processor, tile: Tile, order: LoopOrder): Mapping {
+  const space = new MappingSpace(nest, p);
+  const pi = space.ps.indexOf(tile.p);
+  const qi = space.qs.indexOf(tile.q);
+  if (pi < 0 || qi < 0) throw new RangeError(`tile rows ${tile.p} or columns ${tile.q} is not among the candidates (${space.ps.join(', ')}; ${space.qs.join(', ')})`);
+  const classes = { k: LOOP_K, c: LOOP_C, x: LOOP_X };
+  const index = CLASS_ORDERS.findIndex((o) => o.every((cls, i) => cls === classes[order[i] as 'k' | 'c' | 'x']));
+  if (index < 0) throw new RangeError(`${order.join(', ')} is not an order of the three loop classes`);
+  return space.describe(tile, pi, qi, index);
+}
+
 /** The best mapping of a loop nest on the processor's SRAM. */
 export function searchMapping(nest: LoopNest, p: Processor): Mapping {
   const space = new MappingSpace(nest, p);
@@ -526,7 +555,27 @@ export function searchMapping(nest: LoopNest, p: Processor): Mapping {
   return space.describe(chosen.tile, chosen.pi, chosen.qi, chosen.order);
 }
 
-const memo = new WeakMap<Processor, Map<string, Mapping>>();
+/**
+ * Mappings by what they depend on in a processor (its SRAM, weight store, double buffering,
+ * objective and DRAM device): processors that differ elsewhere (fusion, compute) share them.
+ */
+const memo = new Map<string, Map<string, Mapping>>();
+const tables = new WeakMap<Processor, Map<string, Mapping>>();
+
+function tableOf(p: Processor): Map<string, Mapping> {
+  let table = tables.get(p);
+  if (!table) {
+    const fingerprint = JSON.stringify([p.sramBytes, p.weightSramBytes, p.doubleBuffer, p.mappingObjective, p.dram]);
+    table = memo.get(fingerprint);
+    if (!table) {
+      if (memo.size > 1000) memo.clear();
+      table = new Map();
+      memo.set(fingerprint, table);
+    }
+    tables.set(p, table);
+  }
+  return table;
+}
 
 /** A stable key of everything a mapping depends on besides the processor. */
 export function nestKey(nest: LoopNest): string {
@@ -536,11 +585,7 @@ export function nestKey(nest: LoopNest): string {
 
 /** searchMapping, memoised per processor and loop nest (networks repeat few layer shapes). */
 export function mapLayer(nest: LoopNest, p: Processor): Mapping {
-  let table = memo.get(p);
-  if (!table) {
-    table = new Map();
-    memo.set(p, table);
-  }
+  const table = tableOf(p);
   const key = nestKey(nest);
   let mapping = table.get(key);
   if (!mapping) {

@@ -23,6 +23,7 @@ import { UTILISATION_CLASSES, analyse } from './analysis.js';
 import type { GraphFacts } from './analysis.js';
 import { LayerLedger, costComposite, fitsOnChip, fusedRows } from './composite.js';
 import type { Context, Optimizer, Variant } from './composite.js';
+import { busySeconds, exposedLatency } from './dram.js';
 import type { Mapping } from './mapping.js';
 
 export type CostMode = 'inference' | 'training';
@@ -75,8 +76,11 @@ export interface CostReport {
     writeBytes: number;
     weightBytes: number;
     activationBytes: number;
+    /** Bytes on the bus: whole bursts, so strided tiles move more than they ask for. */
+    busReadBytes: number;
+    busWriteBytes: number;
     transfers: number;
-    /** Rows (pages) opened. */
+    /** Rows (pages) opened, an expected number (strided runs cross row boundaries by chance). */
     rowActivations: number;
     timeS: number;
     /** dynamicJ + rowJ + backgroundJ. */
@@ -100,6 +104,8 @@ export interface CostReport {
 interface Totals {
   readBytes: number;
   writeBytes: number;
+  busReadBytes: number;
+  busWriteBytes: number;
   weightBytes: number;
   transfers: number;
   rows: number;
@@ -112,11 +118,13 @@ interface Totals {
   macs: number;
 }
 
-const zero = (): Totals => ({ readBytes: 0, writeBytes: 0, weightBytes: 0, transfers: 0, rows: 0, dramS: 0, dynamicJ: 0, rowJ: 0, computeS: 0, computeJ: 0, latencyS: 0, macs: 0 });
+const zero = (): Totals => ({ readBytes: 0, writeBytes: 0, busReadBytes: 0, busWriteBytes: 0, weightBytes: 0, transfers: 0, rows: 0, dramS: 0, dynamicJ: 0, rowJ: 0, computeS: 0, computeJ: 0, latencyS: 0, macs: 0 });
 
 function addTotals(into: Totals, t: Totals): void {
   into.readBytes += t.readBytes;
   into.writeBytes += t.writeBytes;
+  into.busReadBytes += t.busReadBytes;
+  into.busWriteBytes += t.busWriteBytes;
   into.weightBytes += t.weightBytes;
   into.transfers += t.transfers;
   into.rows += t.rows;
@@ -132,11 +140,12 @@ function addTotals(into: Totals, t: Totals): void {
 /** A layer's DRAM time and energy, and its latency, from its ledger. */
 function layerFigures(L: LayerLedger, p: Processor): Totals {
   const d = p.dram;
-  const bursts = L.readBursts + L.writeBursts;
-  const dramS = ((bursts * d.burstBytes) / d.bandwidth + (L.rows * d.rowCycle) / d.banks + L.transfers * d.latency) / (1 - d.refreshFraction);
+  const dramS = busySeconds(d, L.readBursts + L.writeBursts, L.rows) + exposedLatency(d, L.transfers, p.doubleBuffer);
   return {
     readBytes: L.readBytes,
     writeBytes: L.writeBytes,
+    busReadBytes: L.readBursts * d.burstBytes,
+    busWriteBytes: L.writeBursts * d.burstBytes,
     weightBytes: L.weightBytes,
     transfers: L.transfers,
     rows: L.rows,
@@ -158,11 +167,42 @@ interface CompositeResult {
 
 /** The number the fusion choices minimise, per the profile's objective (additive over ops). */
 function score(t: Totals, p: Processor): number {
-  return p.mappingObjective === 'energy' ? t.dynamicJ + t.rowJ + p.dram.backgroundPower * t.latencyS : t.dramS;
+  switch (p.mappingObjective) {
+    case 'energy':
+      return t.dynamicJ + t.rowJ + p.dram.backgroundPower * t.latencyS;
+    case 'traffic':
+      return t.readBytes + t.writeBytes;
+    case 'time':
+    case 'edp':
+      return t.dramS;
+  }
 }
 
-/** Memo of composite results per processor, then per mode/batch/optimizer, then per op and variant. */
-const memo = new WeakMap<Processor, Map<string, Map<string, CompositeResult>>>();
+/** What the plan of a chain needs of one op under one context, worked out once. */
+interface OpInfo {
+  /** The op run on its own: layer by layer, or fused when that scores less. */
+  single: CompositeResult;
+  singleScore: number;
+  /** Whether it can run fused, and what that occupies: weights, and line buffers at one row per step. */
+  canFuse: boolean;
+  weightBytes: number;
+  lineBytes: number;
+  /** Whether its input and its output can stay on chip as the link to the neighbouring op. */
+  linkIn: boolean;
+  linkOut: boolean;
+  /** Scores inside a depth-first stack: as its first op, a middle one, its last (depth-first only). */
+  head: number;
+  middle: number;
+  tail: number;
+}
+
+/** Per processor, then per mode/batch/optimizer: composite results by op and variant, and op infos. */
+interface Tables {
+  results: Map<number, CompositeResult>;
+  infos: Map<number, OpInfo>;
+}
+
+const memo = new WeakMap<Processor, Map<string, Tables>>();
 
 function contextOf(p: Processor, mode: CostMode, batch: number, optimizer: Optimizer): Context {
   const training = mode === 'training';
@@ -180,14 +220,25 @@ function contextOf(p: Processor, mode: CostMode, batch: number, optimizer: Optim
   };
 }
 
-class Evaluation {
-  private readonly table: Map<string, CompositeResult>;
+/** One composite op to cost: the graph that holds it (a whole network, or the op alone) and whether it reads the network input. */
+export interface OpRef {
+  graph: LayerGraph;
+  facts: GraphFacts;
+  index: number;
+  networkInput: boolean;
+}
 
-  constructor(
-    readonly graph: LayerGraph,
-    readonly facts: GraphFacts,
-    readonly ctx: Context,
-  ) {
+/** The composite ops of a lowered network, in order. */
+export function opsOf(graph: LayerGraph): OpRef[] {
+  const facts = analyse(graph);
+  return graph.composites.map((c, index) => ({ graph, facts, index, networkInput: graph.producers[c.input] === -1 }));
+}
+
+/** Costs a chain of composite ops under one context, memoising each op's results by signature. */
+class Evaluation {
+  private readonly tables: Tables;
+
+  constructor(readonly ctx: Context) {
     const { p, training, batch, optimizer } = ctx;
     let perProcessor = memo.get(p);
     if (!perProcessor) {
@@ -195,82 +246,97 @@ class Evaluation {
       memo.set(p, perProcessor);
     }
     const key = `${training ? 't' : 'i'}|${batch}|${optimizer}`;
-    let table = perProcessor.get(key);
-    if (!table) {
-      table = new Map();
-      perProcessor.set(key, table);
+    let tables = perProcessor.get(key);
+    if (!tables) {
+      tables = { results: new Map(), infos: new Map() };
+      perProcessor.set(key, tables);
     }
-    this.table = table;
+    this.tables = tables;
   }
 
-  private networkInput(ci: number): boolean {
-    return this.graph.producers[this.graph.composites[ci]!.input] === -1;
-  }
-
-  result(ci: number, variant: Variant): CompositeResult {
-    const c = this.facts.composites[ci]!;
-    const first = this.networkInput(ci);
-    const key = `${variant.fused ? 'F' : 'L'}${variant.inputOnChip ? 1 : 0}${variant.outputOnChip ? 1 : 0}${first ? 'i' : ''}|${c.signature}`;
-    let r = this.table.get(key);
+  result(op: OpRef, variant: Variant): CompositeResult {
+    const c = op.facts.composites[op.index]!;
+    const key = c.id * 16 + (variant.fused ? 8 : 0) + (variant.inputOnChip ? 4 : 0) + (variant.outputOnChip ? 2 : 0) + (op.networkInput ? 1 : 0);
+    const { results } = this.tables;
+    let r = results.get(key);
     if (!r) {
-      const ledgers = costComposite(this.graph, this.facts, ci, this.ctx, variant, first);
+      const ledgers = costComposite(op.graph, op.facts, op.index, this.ctx, variant, op.networkInput);
       const totals = zero();
       for (const L of ledgers) addTotals(totals, layerFigures(L, this.ctx.p));
       r = { ledgers, totals };
-      if (this.table.size > 100_000) this.table.clear();
-      this.table.set(key, r);
+      if (results.size > 100_000) results.clear();
+      results.set(key, r);
     }
     return r;
   }
 
-  /** The cheaper of running an op layer by layer or fused. */
-  private standalone(ci: number): CompositeResult {
-    const layered = this.result(ci, { fused: false, inputOnChip: false, outputOnChip: false });
-    if (this.ctx.p.fusion === 'none' || fusedRows(this.facts.composites[ci]!, this.ctx) === 0) return layered;
-    const fused = this.result(ci, { fused: true, inputOnChip: false, outputOnChip: false });
-    return score(fused.totals, this.ctx.p) <= score(layered.totals, this.ctx.p) ? fused : layered;
+  private info(op: OpRef): OpInfo {
+    const c = op.facts.composites[op.index]!;
+    const key = c.id * 2 + (op.networkInput ? 1 : 0);
+    const { infos } = this.tables;
+    let info = infos.get(key);
+    if (!info) {
+      const { ctx } = this;
+      const { p } = ctx;
+      const fusion = p.fusion !== 'none' && fusedRows(c, ctx) > 0;
+      const layered = this.result(op, { fused: false, inputOnChip: false, outputOnChip: false });
+      const alone = fusion ? this.result(op, { fused: true, inputOnChip: false, outputOnChip: false }) : layered;
+      const single = score(alone.totals, p) <= score(layered.totals, p) ? alone : layered;
+      const stacked = (first: boolean, last: boolean): number =>
+        fusion && p.fusion === 'depth-first' ? score(this.result(op, { fused: true, inputOnChip: !first, outputOnChip: !last }).totals, p) : Infinity;
+      info = {
+        single,
+        singleScore: score(single.totals, p),
+        canFuse: fusion,
+        weightBytes: c.weights * ctx.x.bytes,
+        lineBytes: (p.doubleBuffer ? 2 : 1) * c.bandElements * ctx.x.bytes,
+        linkIn: c.linkIn >= 0,
+        linkOut: c.linkOut >= 0,
+        head: stacked(true, false),
+        middle: stacked(false, false),
+        tail: stacked(false, true),
+      };
+      if (infos.size > 100_000) infos.clear();
+      infos.set(key, info);
+    }
+    return info;
   }
 
   /** Per composite op, how it runs. */
-  plan(): CompositeResult[] {
-    const n = this.facts.composites.length;
-    const single = Array.from({ length: n }, (_, ci) => this.standalone(ci));
-    if (this.ctx.p.fusion !== 'depth-first') return single;
-    return this.stacks(single);
-  }
-
-  /** Bytes of weights and of line buffers a composite op's fused run occupies at one row per step. */
-  private footprint(ci: number): [number, number] {
-    const c = this.facts.composites[ci]!;
-    const b = this.ctx.x.bytes;
-    return [c.weights * b, (this.ctx.p.doubleBuffer ? 2 : 1) * c.bandElements * b];
+  plan(ops: OpRef[]): CompositeResult[] {
+    const infos = ops.map((op) => this.info(op));
+    if (this.ctx.p.fusion !== 'depth-first') return infos.map((i) => i.single);
+    return this.stacks(ops, infos);
   }
 
   /**
    * Depth-first stacks: best[i] is the least score of ops 0..i-1; the last stack ends at op i-1
    * and starts at any j whose ops are linked one to the next, all run fused, and fit together.
+   * A stack j..i scores its first op with its output on chip, its middle ops with both, its last
+   * with its input on chip.
    */
-  private stacks(single: CompositeResult[]): CompositeResult[] {
-    const { facts, ctx } = this;
-    const n = single.length;
-    const best = new Array<number>(n + 1).fill(Infinity);
-    const start = new Array<number>(n + 1).fill(0);
+  private stacks(ops: OpRef[], infos: OpInfo[]): CompositeResult[] {
+    const { ctx } = this;
+    const n = ops.length;
+    const best = new Float64Array(n + 1).fill(Infinity);
+    const start = new Int32Array(n + 1);
     best[0] = 0;
-    const canFuse = facts.composites.map((c) => fusedRows(c, ctx) > 0);
+    const middle = new Float64Array(n + 1);
+    for (let m = 0; m < n; m++) middle[m + 1] = (middle[m] as number) + infos[m]!.middle;
     for (let i = 0; i < n; i++) {
-      best[i + 1] = (best[i] as number) + score(single[i]!.totals, ctx.p);
+      const last = infos[i]!;
+      best[i + 1] = (best[i] as number) + last.singleScore;
       start[i + 1] = i;
-      if (!canFuse[i]) continue;
-      let [weights, lines] = this.footprint(i);
+      if (!last.canFuse) continue;
+      let weights = last.weightBytes;
+      let lines = last.lineBytes;
       for (let j = i - 1; j >= 0; j--) {
-        const link = facts.composites[j]!.linkOut;
-        if (!canFuse[j] || link < 0 || facts.composites[j + 1]!.linkIn !== link) break;
-        const [w, a] = this.footprint(j);
-        weights += w;
-        lines += a;
+        const first = infos[j]!;
+        if (!first.canFuse || !first.linkOut || !infos[j + 1]!.linkIn) break;
+        weights += first.weightBytes;
+        lines += first.lineBytes;
         if (!fitsOnChip(ctx, weights, lines)) break;
-        let total = best[j] as number;
-        for (let m = j; m <= i; m++) total += score(this.result(m, { fused: true, inputOnChip: m > j, outputOnChip: m < i }).totals, ctx.p);
+        const total = (best[j] as number) + first.head + ((middle[i] as number) - (middle[j + 1] as number)) + last.tail;
         if (total < (best[i + 1] as number)) {
           best[i + 1] = total;
           start[i + 1] = j;
@@ -281,31 +347,36 @@ class Evaluation {
     for (let end = n; end > 0; ) {
       const j = start[end] as number;
       const i = end - 1;
-      if (j === i) plan[i] = single[i]!;
-      else for (let m = j; m <= i; m++) plan[m] = this.result(m, { fused: true, inputOnChip: m > j, outputOnChip: m < i });
+      if (j === i) plan[i] = infos[i]!.single;
+      else for (let m = j; m <= i; m++) plan[m] = this.result(ops[m]!, { fused: true, inputOnChip: m > j, outputOnChip: m < i });
       end = j;
     }
     return plan;
   }
 }
 
-export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptions = {}): CostReport {
+function checkBatch(batch: number): void {
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
+}
+
+/** Costs a chain of composite ops; per-layer figures only when `layers` names their graph's layers. */
+export function costOps(ops: OpRef[], p: Processor, options: CostOptions, names?: { name: string; params: number; macs: number }): CostReport {
   const mode = options.mode ?? 'inference';
   const batch = options.batch ?? 1;
-  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
-  const facts = analyse(graph);
+  checkBatch(batch);
   const ctx = contextOf(p, mode, batch, options.optimizer ?? 'sgd');
-  const plan = new Evaluation(graph, facts, ctx).plan();
+  const plan = new Evaluation(ctx).plan(ops);
   const totals = zero();
   for (const r of plan) addTotals(totals, r.totals);
   const backgroundJ = p.dram.backgroundPower * totals.latencyS;
   const dramJ = totals.dynamicJ + totals.rowJ + backgroundJ;
   const layers: LayerCost[] = [];
   if (options.layers) {
-    plan.forEach((r, ci) => {
-      const c = graph.composites[ci]!;
-      r.ledgers.forEach((L, i) => {
-        const layer = graph.layers[c.firstLayer + i]!;
+    plan.forEach((r, i) => {
+      const { graph, index } = ops[i]!;
+      const c = graph.composites[index]!;
+      r.ledgers.forEach((L, k) => {
+        const layer = graph.layers[c.firstLayer + k]!;
         const f = layerFigures(L, p);
         layers.push({
           name: layer.name,
@@ -327,21 +398,24 @@ export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptio
       });
     });
   }
+  const network = names ?? { name: ops[0]?.graph.name ?? '', params: 0, macs: 0 };
   return {
-    architecture: graph.name,
+    architecture: network.name,
     processor: p.name,
     mode,
     batch,
-    params: graph.params,
-    macs: graph.macs,
+    params: network.params,
+    macs: network.macs,
     executedMacs: totals.macs,
     dram: {
       readBytes: Math.round(totals.readBytes),
       writeBytes: Math.round(totals.writeBytes),
       weightBytes: Math.round(totals.weightBytes),
       activationBytes: Math.round(totals.readBytes + totals.writeBytes - totals.weightBytes),
+      busReadBytes: Math.round(totals.busReadBytes),
+      busWriteBytes: Math.round(totals.busWriteBytes),
       transfers: Math.round(totals.transfers),
-      rowActivations: Math.round(totals.rows),
+      rowActivations: totals.rows,
       timeS: totals.dramS,
       energyJ: dramJ,
       dynamicJ: totals.dynamicJ,
@@ -354,4 +428,10 @@ export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptio
     energyJ: dramJ + totals.computeJ,
     layers,
   };
+}
+
+/** The cost of a lowered network, with its per-layer breakdown when `options.layers` is set. */
+export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptions = {}): CostReport {
+  checkBatch(options.batch ?? 1);
+  return costOps(opsOf(graph), p, options, { name: graph.name, params: graph.params, macs: graph.macs });
 }

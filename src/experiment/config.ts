@@ -66,6 +66,8 @@ export const SearchConfigSchema = z
         kind: z.enum(['additive', 'mnasnet']).default('additive'),
         lambdaTime: z.number().nonnegative().default(0.1),
         lambdaEnergy: z.number().nonnegative().default(0.1),
+        /** Weight of the average DRAM power (the patent names DRAM time and power). */
+        lambdaPower: z.number().nonnegative().default(0),
         targetS: z.number().positive().optional(),
         exponent: z.number().default(-0.07),
         mnasnetMetric: z.enum(['dram', 'latency']).default('dram'),
@@ -73,6 +75,7 @@ export const SearchConfigSchema = z
           .object({
             dramTimeS: z.number().positive().optional(),
             dramEnergyJ: z.number().positive().optional(),
+            dramPowerW: z.number().positive().optional(),
             latencyS: z.number().positive().optional(),
             params: positiveInt.optional(),
             macs: positiveInt.optional(),
@@ -81,7 +84,7 @@ export const SearchConfigSchema = z
           .default({}),
       })
       .strict()
-      .default({ kind: 'additive', lambdaTime: 0.1, lambdaEnergy: 0.1, exponent: -0.07, mnasnetMetric: 'dram', budgets: {} }),
+      .default({ kind: 'additive', lambdaTime: 0.1, lambdaEnergy: 0.1, lambdaPower: 0, exponent: -0.07, mnasnetMetric: 'dram', budgets: {} }),
     stop: z
       .object({
         budget: duration.optional(),

@@ -61,13 +61,14 @@ export async function createDnas(
   const strategy = new DnasStrategy(space, supernet, processor, createRng(config.seed + 1), {
     lambdaTime: config.loss.lambdaTime,
     lambdaEnergy: config.loss.lambdaEnergy,
+    lambdaPower: config.loss.lambdaPower,
     reference,
     archLearningRate: config.dnas.archLr,
     warmupEpochs: config.dnas.warmupEpochs,
     epochsPerIteration: config.dnas.epochsPerIteration,
     archEvery: config.dnas.archEvery,
     timeUp: hooks.timeUp,
-    costOptions: { mode: config.cost.mode, batch: config.cost.batch },
+    costOptions: { mode: config.cost.mode, batch: config.cost.batch, optimizer: config.training.optimizer },
     onEpoch: hooks.onEpoch,
     onStep: async (step) => {
       if (performance.now() - lastYield < YIELD_EVERY_MS) return;

@@ -14,7 +14,7 @@ import { TrainingEvaluator } from '../search/evaluators/training.js';
 import { Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, runSearch } from '../search/index.js';
 import { costFigures, referenceOf } from '../search/index.js';
 import type { Evaluator, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
-import { estimateCost } from '../cost/index.js';
+import { estimateArchitectureCost } from '../cost/index.js';
 import { exportGraphModel, exportOnnx, writeGraphModel } from '../export/index.js';
 import { MobileSpace, Nb201Space, architectureToData, lower, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
@@ -137,7 +137,8 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         ...(queue ? { runner: queue } : {}),
       });
     }
-    const costOptions = { mode: config.cost.mode, batch: config.cost.batch };
+    // A training step is costed with the optimiser the candidates train with (its state moves too).
+    const costOptions = { mode: config.cost.mode, batch: config.cost.batch, optimizer: config.training.optimizer };
     const stop = stopConditions(config);
     const prior = resume ? store.trials() : [];
     const elapsedBeforeS = store.getMeta<number>('elapsedS') ?? 0;
@@ -148,7 +149,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     let dnas: DnasWiring | undefined;
     try {
       if (config.strategy === 'dnas') {
-        const reference = referenceOf(costFigures(estimateCost(lower(initial), processor, costOptions)));
+        const reference = referenceOf(costFigures(estimateArchitectureCost(initial, processor, costOptions)));
         dnas = await createDnas(config, initial, processor, reference, {
           onEpoch: (epoch) => {
             store.addSupernetEpoch(epoch);
@@ -167,8 +168,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         initial,
         loss: { ...config.loss },
         stop,
-        costMode: costOptions.mode,
-        costBatch: costOptions.batch,
+        cost: costOptions,
         prior,
         elapsedBeforeS,
         onTrial: (trial, best, replayed) => {

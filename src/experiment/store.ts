@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS trials (
   energy_j REAL NOT NULL,
   dram_time_s REAL NOT NULL,
   dram_energy_j REAL NOT NULL,
+  dram_power_w REAL,
   dram_bytes INTEGER NOT NULL,
   evaluation_s REAL NOT NULL,
   seed INTEGER NOT NULL,
@@ -40,8 +41,10 @@ CREATE TABLE IF NOT EXISTS supernet_epochs (
   path TEXT NOT NULL,
   expected_dram_time_s REAL NOT NULL,
   expected_dram_energy_j REAL NOT NULL,
+  expected_dram_power_w REAL,
   dram_time_s REAL NOT NULL,
   dram_energy_j REAL NOT NULL,
+  dram_power_w REAL,
   supernet_error REAL NOT NULL,
   train_loss REAL,
   validation_loss REAL,
@@ -63,6 +66,8 @@ interface TrialRow {
   energy_j: number;
   dram_time_s: number;
   dram_energy_j: number;
+  /** NULL in stores written before the DRAM power was costed. */
+  dram_power_w: number | null;
   dram_bytes: number;
   evaluation_s: number;
 }
@@ -80,6 +85,16 @@ export class ExperimentStore {
     // WAL: a crash of the process (kill -9) keeps every committed trial.
     this.db.pragma('journal_mode = WAL');
     this.db.exec(SCHEMA);
+    // Stores written before the DRAM power was a cost figure lack its columns.
+    this.addColumn('trials', 'dram_power_w REAL');
+    this.addColumn('supernet_epochs', 'expected_dram_power_w REAL');
+    this.addColumn('supernet_epochs', 'dram_power_w REAL');
+  }
+
+  private addColumn(table: string, column: string): void {
+    const name = column.split(' ')[0];
+    const columns = this.db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === name)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
   }
 
   setMeta(key: string, value: unknown): void {
@@ -97,9 +112,9 @@ export class ExperimentStore {
     this.db
       .prepare(
         `INSERT INTO trials (idx, key, notation, architecture, status, error, loss, reason, params, macs, latency_s, energy_j,
-           dram_time_s, dram_energy_j, dram_bytes, evaluation_s, seed, finished_at)
+           dram_time_s, dram_energy_j, dram_power_w, dram_bytes, evaluation_s, seed, finished_at)
          VALUES (@idx, @key, @notation, @architecture, @status, @error, @loss, @reason, @params, @macs, @latency_s, @energy_j,
-           @dram_time_s, @dram_energy_j, @dram_bytes, @evaluation_s, @seed, @finished_at)`,
+           @dram_time_s, @dram_energy_j, @dram_power_w, @dram_bytes, @evaluation_s, @seed, @finished_at)`,
       )
       .run({
         idx: trial.index,
@@ -116,6 +131,7 @@ export class ExperimentStore {
         energy_j: trial.cost.energyJ,
         dram_time_s: trial.cost.dramTimeS,
         dram_energy_j: trial.cost.dramEnergyJ,
+        dram_power_w: finite(trial.cost.dramPowerW),
         dram_bytes: Math.round(trial.cost.dramBytes),
         evaluation_s: trial.evaluationS,
         seed,
@@ -127,23 +143,23 @@ export class ExperimentStore {
   addSupernetEpoch(e: SupernetEpoch): void {
     this.db
       .prepare(
-        `INSERT OR REPLACE INTO supernet_epochs (epoch, notation, path, expected_dram_time_s, expected_dram_energy_j, dram_time_s, dram_energy_j,
-           supernet_error, train_loss, validation_loss, entropy, probabilities)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO supernet_epochs (epoch, notation, path, expected_dram_time_s, expected_dram_energy_j, expected_dram_power_w,
+           dram_time_s, dram_energy_j, dram_power_w, supernet_error, train_loss, validation_loss, entropy, probabilities)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(e.epoch, notationOf(e.architecture), JSON.stringify(e.path), e.expected.dramTimeS, e.expected.dramEnergyJ, e.exact.dramTimeS, e.exact.dramEnergyJ,
-        e.supernetError, finite(e.trainLoss), finite(e.validationLoss), e.entropy, JSON.stringify(e.probabilities));
+      .run(e.epoch, notationOf(e.architecture), JSON.stringify(e.path), e.expected.dramTimeS, e.expected.dramEnergyJ, finite(e.expected.dramPowerW),
+        e.exact.dramTimeS, e.exact.dramEnergyJ, finite(e.exact.dramPowerW), e.supernetError, finite(e.trainLoss), finite(e.validationLoss), e.entropy, JSON.stringify(e.probabilities));
   }
 
   /** The stored supernet epochs, in order (empty unless the strategy is dnas). */
   supernetEpochs(): SupernetEpochRow[] {
-    const rows = this.db.prepare('SELECT * FROM supernet_epochs ORDER BY epoch').all() as Array<Record<string, number | string>>;
+    const rows = this.db.prepare('SELECT * FROM supernet_epochs ORDER BY epoch').all() as Array<Record<string, number | string | null>>;
     return rows.map((r) => ({
       epoch: r.epoch as number,
       notation: r.notation as string,
       path: JSON.parse(r.path as string) as number[],
-      expected: { dramTimeS: r.expected_dram_time_s as number, dramEnergyJ: r.expected_dram_energy_j as number },
-      exact: { dramTimeS: r.dram_time_s as number, dramEnergyJ: r.dram_energy_j as number },
+      expected: { dramTimeS: r.expected_dram_time_s as number, dramEnergyJ: r.expected_dram_energy_j as number, dramPowerW: (r.expected_dram_power_w as number | null) ?? Number.NaN },
+      exact: { dramTimeS: r.dram_time_s as number, dramEnergyJ: r.dram_energy_j as number, dramPowerW: (r.dram_power_w as number | null) ?? Number.NaN },
       supernetError: r.supernet_error as number,
       trainLoss: (r.train_loss as number | null) ?? Number.NaN,
       validationLoss: (r.validation_loss as number | null) ?? Number.NaN,
@@ -168,6 +184,8 @@ export class ExperimentStore {
           energyJ: r.energy_j,
           dramTimeS: r.dram_time_s,
           dramEnergyJ: r.dram_energy_j,
+          // An older store: the average over its latency, as the cost model computes it.
+          dramPowerW: r.dram_power_w ?? (r.latency_s > 0 ? r.dram_energy_j / r.latency_s : 0),
           dramBytes: r.dram_bytes,
         },
         evaluationS: r.evaluation_s,

@@ -4,11 +4,11 @@
  * of the first three is a device of dram-devices.ts, whose sources come with it.
  */
 import { parseProcessor } from './profile.js';
-import type { Processor, ProcessorData } from './profile.js';
+import type { Processor, ProfileData } from './profile.js';
 
 const HOROWITZ = 'Horowitz, ISSCC 2014 (45 nm)';
 
-export const PRESETS: Record<string, ProcessorData> = {
+export const PRESETS: Record<string, ProfileData> = {
   'mobile-npu': {
     name: 'mobile-npu',
     description: 'Mobile SoC NPU, int8, 1 MiB on-chip SRAM, LPDDR4X-4266 x32',

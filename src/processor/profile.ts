@@ -34,8 +34,8 @@ export type TrainingDtype = (typeof TRAINING_DTYPES)[number];
 export const FUSION_POLICIES = ['none', 'composite', 'depth-first'] as const;
 export type FusionPolicy = (typeof FUSION_POLICIES)[number];
 
-/** What a layer's mapping minimises: DRAM time, DRAM energy, or their product. */
-export const MAPPING_OBJECTIVES = ['time', 'energy', 'edp'] as const;
+/** What a layer's mapping minimises: DRAM time, DRAM energy, their product, or the bytes moved. */
+export const MAPPING_OBJECTIVES = ['time', 'energy', 'edp', 'traffic'] as const;
 export type MappingObjective = (typeof MAPPING_OBJECTIVES)[number];
 
 /** Fraction of peak MAC rate each kind of work reaches. */
@@ -199,6 +199,9 @@ export const ProcessorSchema = z
   });
 
 export type ProcessorData = z.input<typeof ProcessorSchema>;
+
+/** A profile as written: its DRAM may name a device of dram-devices.ts and leave the device's fields out. */
+export type ProfileData = Omit<ProcessorData, 'dram'> & { dram: Partial<ProcessorData['dram']> };
 
 const DEFAULT_UTILISATION: Utilisation = { conv: 0.7, pointwise: 0.7, depthwise: 0.25, dense: 0.3, elementwise: 0.05 };
 

@@ -32,6 +32,7 @@ function comparison(initial: Trial, best: Trial): string {
     ['loss', loss(initial), loss(best), change(initial.loss, best.loss)],
     ['DRAM time', formatSI(initial.cost.dramTimeS, 's'), formatSI(best.cost.dramTimeS, 's'), change(initial.cost.dramTimeS, best.cost.dramTimeS)],
     ['DRAM energy', formatSI(initial.cost.dramEnergyJ, 'J'), formatSI(best.cost.dramEnergyJ, 'J'), change(initial.cost.dramEnergyJ, best.cost.dramEnergyJ)],
+    ['DRAM power', formatSI(initial.cost.dramPowerW, 'W'), formatSI(best.cost.dramPowerW, 'W'), change(initial.cost.dramPowerW, best.cost.dramPowerW)],
     ['DRAM traffic', formatBytes(initial.cost.dramBytes), formatBytes(best.cost.dramBytes), change(initial.cost.dramBytes, best.cost.dramBytes)],
     ['latency (roofline)', formatSI(initial.cost.latencyS, 's'), formatSI(best.cost.latencyS, 's'), change(initial.cost.latencyS, best.cost.latencyS)],
     ['parameters', initial.cost.params.toLocaleString('en-US'), best.cost.params.toLocaleString('en-US'), change(initial.cost.params, best.cost.params)],

@@ -13,16 +13,18 @@
  * It equals the cost model exactly at the centre and at every path one slot away from it, and
  * everywhere when the cost is additive (fusion none/composite, inference).
  */
-import { estimateCost } from '../cost/index.js';
+import { estimateArchitectureCost } from '../cost/index.js';
 import type { CostOptions } from '../cost/index.js';
 import type { Processor } from '../processor/index.js';
-import { lower } from '../space/index.js';
 import type { Path, SupernetSpace } from '../space/index.js';
 
 export interface DramFigures {
   dramTimeS: number;
   dramEnergyJ: number;
+  dramPowerW: number;
 }
+
+const NONE: DramFigures = { dramTimeS: 0, dramEnergyJ: 0, dramPowerW: 0 };
 
 /** Softmax of each slot's logits. */
 export function probabilities(alpha: number[][]): number[][] {
@@ -36,7 +38,7 @@ export function probabilities(alpha: number[][]): number[][] {
 
 export class ExpectedCost {
   private centre: Path = [];
-  private base: DramFigures = { dramTimeS: 0, dramEnergyJ: 0 };
+  private base: DramFigures = NONE;
   /** Per slot and choice: the change from the centre's cost. */
   private delta: DramFigures[][] = [];
 
@@ -48,8 +50,8 @@ export class ExpectedCost {
 
   /** The exact cost-model figures of a path. */
   exact(path: Path): DramFigures {
-    const report = estimateCost(lower(this.space.architecture(path)), this.processor, this.options);
-    return { dramTimeS: report.dram.timeS, dramEnergyJ: report.dram.energyJ };
+    const report = estimateArchitectureCost(this.space.architecture(path), this.processor, this.options);
+    return { dramTimeS: report.dram.timeS, dramEnergyJ: report.dram.energyJ, dramPowerW: report.dram.powerW };
   }
 
   /** Re-costs every choice in the context of a new centre path (cheap: one cost-model call per choice). */
@@ -59,37 +61,41 @@ export class ExpectedCost {
     this.base = this.exact(centre);
     this.delta = this.space.slots.map((slot, s) =>
       slot.choices.map((_, j) => {
-        if (j === centre[s]) return { dramTimeS: 0, dramEnergyJ: 0 };
+        if (j === centre[s]) return NONE;
         const moved = this.exact(centre.map((c, i) => (i === s ? j : c)));
-        return { dramTimeS: moved.dramTimeS - this.base.dramTimeS, dramEnergyJ: moved.dramEnergyJ - this.base.dramEnergyJ };
+        return {
+          dramTimeS: moved.dramTimeS - this.base.dramTimeS,
+          dramEnergyJ: moved.dramEnergyJ - this.base.dramEnergyJ,
+          dramPowerW: moved.dramPowerW - this.base.dramPowerW,
+        };
       }),
     );
   }
 
-  /** E[DRAM time] and E[DRAM energy] under the slot probabilities. */
+  /** E[DRAM time], E[DRAM energy] and (to first order around the centre) E[DRAM power] under the slot probabilities. */
   expected(p: number[][]): DramFigures {
     this.ready();
-    let dramTimeS = this.base.dramTimeS;
-    let dramEnergyJ = this.base.dramEnergyJ;
+    let { dramTimeS, dramEnergyJ, dramPowerW } = this.base;
     p.forEach((ps, s) =>
       ps.forEach((pj, j) => {
         const d = this.delta[s]?.[j] as DramFigures;
         dramTimeS += pj * d.dramTimeS;
         dramEnergyJ += pj * d.dramEnergyJ;
+        dramPowerW += pj * d.dramPowerW;
       }),
     );
-    return { dramTimeS, dramEnergyJ };
+    return { dramTimeS, dramEnergyJ, dramPowerW };
   }
 
   /**
    * ∂/∂α of w_time · E[T] + w_energy · E[E]. With p = softmax(α): ∂E/∂α_j = p_j (c_j − Σ_k p_k c_k).
    */
-  gradient(alpha: number[][], weights: { time: number; energy: number }): number[][] {
+  gradient(alpha: number[][], weights: { time: number; energy: number; power: number }): number[][] {
     this.ready();
     return probabilities(alpha).map((ps, s) => {
       const c = ps.map((_, j) => {
         const d = this.delta[s]?.[j] as DramFigures;
-        return weights.time * d.dramTimeS + weights.energy * d.dramEnergyJ;
+        return weights.time * d.dramTimeS + weights.energy * d.dramEnergyJ + weights.power * d.dramPowerW;
       });
       const mean = ps.reduce((sum, pj, j) => sum + pj * (c[j] as number), 0);
       return ps.map((pj, j) => pj * ((c[j] as number) - mean));

@@ -3,10 +3,10 @@
  * the loss combines them, the strategy is told; until a stop condition holds. The best trial is
  * the one with the lowest loss; the Pareto front is kept alongside.
  */
-import { estimateCost } from '../cost/index.js';
-import type { CostMode } from '../cost/index.js';
+import { estimateArchitectureCost } from '../cost/index.js';
+import type { CostOptions } from '../cost/index.js';
 import type { Processor } from '../processor/index.js';
-import { ArchitectureError, lower } from '../space/index.js';
+import { ArchitectureError } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
 import { budgetViolations, processorLoss, referenceOf } from './loss.js';
 import type { LossConfig, Reference } from './loss.js';
@@ -25,8 +25,8 @@ export interface SearchOptions {
   loss: LossConfig;
   stop: StopConditions;
   /** Whose DRAM cost counts: deployment (inference) or the training step. */
-  costMode?: CostMode;
-  costBatch?: number;
+  /** How candidates are costed: inference or a training step, its batch and optimiser. */
+  cost?: CostOptions;
   /** Called for every trial; `replayed` when it came from `prior` rather than the evaluator. */
   onTrial?: (trial: Trial, best: Trial, replayed: boolean) => void;
   /**
@@ -55,8 +55,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const started = performance.now();
   const clock = (): number => (o.elapsedBeforeS ?? 0) + (performance.now() - started) / 1000;
   const prior = new Map((o.prior ?? []).map((t) => [t.key, t]));
-  const costOptions = { mode: o.costMode ?? 'inference', batch: o.costBatch ?? 1 };
-  const reference = referenceOf(costFigures(estimateCost(lower(o.initial), o.processor, costOptions)));
+  const costOptions = o.cost ?? {};
+  const reference = referenceOf(costFigures(estimateArchitectureCost(o.initial, o.processor, costOptions)));
   const trials: Trial[] = [];
   const byKey = new Map<string, Trial>();
   let best: Trial | undefined;
@@ -75,7 +75,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       return trial;
     }
     const t0 = performance.now();
-    const trial: Trial = { index: trials.length, key, architecture, status: 'done', loss: Number.POSITIVE_INFINITY, cost: costFigures(estimateCost(lower(architecture), o.processor, costOptions)), evaluationS: 0 };
+    const trial: Trial = { index: trials.length, key, architecture, status: 'done', loss: Number.POSITIVE_INFINITY, cost: costFigures(estimateArchitectureCost(architecture, o.processor, costOptions)), evaluationS: 0 };
     byKey.set(key, trial);
     trials.push(trial);
     const violations = budgetViolations(trial.cost, o.loss.budgets);

@@ -1,8 +1,9 @@
 /**
  * The processor-related loss: prediction error plus the processor's DRAM cost.
  *
- * - additive (default): error + λ_time · T_dram / T_ref + λ_energy · E_dram / E_ref, with the
- *   references taken from the initial architecture so that λ is unitless;
+ * - additive (default): error + λ_time · T_dram / T_ref + λ_energy · E_dram / E_ref
+ *   + λ_power · P_dram / P_ref (the average DRAM power: the patent names time and power), with
+ *   the references taken from the initial architecture so that λ is unitless;
  * - mnasnet: MnasNet's soft constraint, as a loss: 1 - (1 - error) · (T / T_target)^w, where
  *   T is the DRAM time (or, with `mnasnetMetric: 'latency'`, the roofline latency);
  * - budgets: hard limits; a candidate above any is rejected (infinite loss) before training.
@@ -12,6 +13,7 @@ import type { CostFigures } from './types.js';
 export interface Budgets {
   dramTimeS?: number;
   dramEnergyJ?: number;
+  dramPowerW?: number;
   latencyS?: number;
   params?: number;
   macs?: number;
@@ -21,6 +23,7 @@ export interface LossConfig {
   kind: 'additive' | 'mnasnet';
   lambdaTime: number;
   lambdaEnergy: number;
+  lambdaPower: number;
   /** mnasnet: the target time in seconds, the exponent w (MnasNet: -0.07) and what T measures. */
   targetS?: number;
   exponent: number;
@@ -32,19 +35,21 @@ export const DEFAULT_LOSS: LossConfig = {
   kind: 'additive',
   lambdaTime: 0.1,
   lambdaEnergy: 0.1,
+  lambdaPower: 0,
   exponent: -0.07,
   mnasnetMetric: 'dram',
   budgets: {},
 };
 
-/** The initial architecture's DRAM time and energy: the units of the additive terms. */
+/** The initial architecture's DRAM time, energy and power: the units of the additive terms. */
 export interface Reference {
   dramTimeS: number;
   dramEnergyJ: number;
+  dramPowerW: number;
 }
 
 export function referenceOf(cost: CostFigures): Reference {
-  return { dramTimeS: cost.dramTimeS, dramEnergyJ: cost.dramEnergyJ };
+  return { dramTimeS: cost.dramTimeS, dramEnergyJ: cost.dramEnergyJ, dramPowerW: cost.dramPowerW };
 }
 
 /** The budgets a candidate breaks, as readable reasons (empty when it fits them all). */
@@ -52,6 +57,7 @@ export function budgetViolations(cost: CostFigures, budgets: Budgets): string[] 
   const checks: Array<[keyof Budgets, number, string]> = [
     ['dramTimeS', cost.dramTimeS, 'DRAM time'],
     ['dramEnergyJ', cost.dramEnergyJ, 'DRAM energy'],
+    ['dramPowerW', cost.dramPowerW, 'DRAM power'],
     ['latencyS', cost.latencyS, 'latency'],
     ['params', cost.params, 'params'],
     ['macs', cost.macs, 'MACs'],
@@ -73,6 +79,7 @@ export function processorLoss(error: number, cost: CostFigures, reference: Refer
   return (
     error +
     config.lambdaTime * (cost.dramTimeS / reference.dramTimeS) +
-    config.lambdaEnergy * (cost.dramEnergyJ / reference.dramEnergyJ)
+    config.lambdaEnergy * (cost.dramEnergyJ / reference.dramEnergyJ) +
+    (config.lambdaPower > 0 ? config.lambdaPower * (cost.dramPowerW / reference.dramPowerW) : 0)
   );
 }

@@ -12,6 +12,8 @@ export interface CostFigures {
   energyJ: number;
   dramTimeS: number;
   dramEnergyJ: number;
+  /** Average DRAM power over the elapsed time. */
+  dramPowerW: number;
   dramBytes: number;
 }
 
@@ -23,6 +25,7 @@ export function costFigures(cost: CostReport): CostFigures {
     energyJ: cost.energyJ,
     dramTimeS: cost.dram.timeS,
     dramEnergyJ: cost.dram.energyJ,
+    dramPowerW: cost.dram.powerW,
     dramBytes: cost.dram.readBytes + cost.dram.writeBytes,
   };
 }

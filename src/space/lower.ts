@@ -16,7 +16,7 @@ import { ArchitectureError } from './errors.js';
 import type { LayerGraph, Part, Shape } from './graph.js';
 import { printBlock } from './notation.js';
 
-function entryRepeat(entry: Entry): number {
+export function entryRepeat(entry: Entry): number {
   return entry.kind === 'block' ? entry.args.repeat : entry.repeat;
 }
 
@@ -38,11 +38,7 @@ export function lower(architecture: Architecture): LayerGraph {
 
 function lowerUnchecked(architecture: Architecture): LayerGraph {
   const b = new GraphBuilder();
-  let x = b.input(architecture.input);
-  const run = entryRunner(b, architecture.act, architecture.classes);
-  x = run(x, architecture.stem, 'stem', -1, 'stem', 'stem.');
-  architecture.stages.forEach((stage, s) => (x = run(x, stage, 'stage', s, `stages[${s}]`, `s${s}.b`)));
-  x = run(x, architecture.head, 'head', -1, 'head', 'head.');
+  const x = buildBlocks(b, b.input(architecture.input), architectureBlocks(architecture), architecture.act, architecture.classes);
 
   const out = b.shape(x);
   if (out.h !== 1 || out.w !== 1 || out.c !== architecture.classes) {
@@ -56,30 +52,70 @@ function lowerUnchecked(architecture: Architecture): LayerGraph {
   return graphOf(b, architecture.name, architecture.input, architecture.classes, x);
 }
 
-/** Lays out entries one block after another; returns the last tensor. */
-function entryRunner(b: GraphBuilder, act: Architecture['act'], classes: number) {
+/** One block of an architecture: its entry reduced to that block (one repeat, its own stride), and where it sits. */
+export interface BlockRef {
+  entry: Entry;
+  name: string;
+  notation: string;
+  part: Part;
+  stage: number;
+  block: number;
+  /** Where in the architecture file it came from, for errors. */
+  path: string;
+}
+
+/** The j-th block an entry makes, as an entry of one block: the first takes the entry's stride, the others stride 1. */
+export function blockEntry(entry: Entry, j: number): Entry {
+  return entry.kind === 'graph' ? { ...entry, repeat: 1 } : { kind: 'block', args: { ...entry.args, repeat: 1, stride: j === 0 ? entry.args.stride : 1 } };
+}
+
+/** The blocks an entry list makes, by the block-construction rules. */
+function blocksOf(entries: Entry[], part: Part, stage: number, pathPrefix: string, namePrefix: string): BlockRef[] {
+  const blocks: BlockRef[] = [];
+  entries.forEach((entry, i) => {
+    const repeat = entryRepeat(entry);
+    for (let j = 0; j < repeat; j++) {
+      blocks.push({
+        entry: blockEntry(entry, j),
+        name: `${namePrefix}${blocks.length}`,
+        notation: blockNotation(entry, j),
+        part,
+        stage,
+        block: blocks.length,
+        path: `${pathPrefix}[${i}]${repeat > 1 ? ` (block ${j + 1} of ${repeat})` : ''}`,
+      });
+    }
+  });
+  return blocks;
+}
+
+/** Every block of an architecture, stem to head, in the order lowering lays them out. */
+export function architectureBlocks(architecture: Architecture): BlockRef[] {
+  return [
+    ...blocksOf(architecture.stem, 'stem', -1, 'stem', 'stem.'),
+    ...architecture.stages.flatMap((stage, s) => blocksOf(stage, 'stage', s, `stages[${s}]`, `s${s}.b`)),
+    ...blocksOf(architecture.head, 'head', -1, 'head', 'head.'),
+  ];
+}
+
+/** Lays out blocks one after another; returns the last tensor. */
+function buildBlocks(b: GraphBuilder, x: number, blocks: BlockRef[], act: Architecture['act'], classes: number): number {
   const ctx: BlockContext = { act, classes };
-  return (x: number, entries: Entry[], part: Part, stage: number, pathPrefix: string, namePrefix: string): number => {
-    let block = 0;
-    entries.forEach((entry, i) => {
-      for (let j = 0; j < entryRepeat(entry); j++, block++) {
-        const meta = {
-          name: `${namePrefix}${block}`,
-          notation: blockNotation(entry, j),
-          part,
-          stage,
-          block,
-          path: `${pathPrefix}[${i}]${entryRepeat(entry) > 1 ? ` (block ${j + 1} of ${entryRepeat(entry)})` : ''}`,
-        };
-        x = b.composite(meta, x, (input) => {
-          if (entry.kind === 'graph') return buildCustom(b, input, entry.graph, act);
-          const args = { ...entry.args, repeat: 1, stride: j === 0 ? entry.args.stride : 1 };
-          return COMPOSITES[args.type](b, input, args, ctx);
-        });
-      }
-    });
-    return x;
-  };
+  for (const block of blocks) {
+    const { entry } = block;
+    x = b.composite(block, x, (input) => (entry.kind === 'graph' ? buildCustom(b, input, entry.graph, act) : COMPOSITES[entry.args.type](b, input, entry.args, ctx)));
+  }
+  return x;
+}
+
+/**
+ * One block lowered on its own from an input shape: a graph of one composite op, whose input is
+ * the graph's input. No classifier check. For costing architectures block by block.
+ */
+export function lowerBlock(block: BlockRef, input: Shape, act: Architecture['act'], classes: number): LayerGraph {
+  const b = new GraphBuilder();
+  const x = buildBlocks(b, b.input(input), [block], act, classes);
+  return graphOf(b, block.name, input, classes, x);
 }
 
 function graphOf(b: GraphBuilder, name: string, input: Shape, classes: number, output: number): LayerGraph {
@@ -99,6 +135,6 @@ function graphOf(b: GraphBuilder, name: string, input: Shape, classes: number, o
  */
 export function lowerPart(piece: { entries: Entry[]; input: Shape; act: Architecture['act']; classes: number; part: Part; stage: number; namePrefix: string }): LayerGraph {
   const b = new GraphBuilder();
-  const x = entryRunner(b, piece.act, piece.classes)(b.input(piece.input), piece.entries, piece.part, piece.stage, piece.namePrefix, piece.namePrefix);
+  const x = buildBlocks(b, b.input(piece.input), blocksOf(piece.entries, piece.part, piece.stage, piece.namePrefix, piece.namePrefix), piece.act, piece.classes);
   return graphOf(b, piece.namePrefix, piece.input, piece.classes, x);
 }

@@ -19,6 +19,7 @@ interface SearchFlags {
   strategy?: 'local' | 'evolution' | 'random' | 'dnas';
   lambdaTime?: number;
   lambdaEnergy?: number;
+  lambdaPower?: number;
   budget?: number;
   maxEvals?: number;
   patience?: number;
@@ -51,6 +52,7 @@ export function registerSearch(program: Command): void {
     .addOption(new Option('-s, --strategy <name>', 'search strategy (config key: strategy)').choices(['local', 'evolution', 'random', 'dnas']))
     .option('--lambda-time <x>', 'weight of DRAM time in the loss (config key: loss.lambdaTime)', nonNegativeNumber)
     .option('--lambda-energy <x>', 'weight of DRAM energy in the loss (config key: loss.lambdaEnergy)', nonNegativeNumber)
+    .option('--lambda-power <x>', 'weight of average DRAM power in the loss (config key: loss.lambdaPower)', nonNegativeNumber)
     .option('--budget <time>', 'wall-clock budget, e.g. 10m (config key: stop.budget)', duration)
     .option('--max-evals <n>', 'stop after this many evaluations (config key: stop.maxEvals)', positiveInt)
     .option('--patience <k>', 'stop after k iterations without improvement (config key: stop.patience)', positiveInt)
@@ -71,7 +73,7 @@ export function registerSearch(program: Command): void {
         strategy: flags.strategy,
         seed: flags.seed,
         workers: flags.workers,
-        loss: { lambdaTime: flags.lambdaTime, lambdaEnergy: flags.lambdaEnergy },
+        loss: { lambdaTime: flags.lambdaTime, lambdaEnergy: flags.lambdaEnergy, lambdaPower: flags.lambdaPower },
         stop: { budget: flags.budget, maxEvals: flags.maxEvals, patience: flags.patience },
         evaluator: flags.table ? { kind: 'nb201-table', table: flags.table } : undefined,
         queue: flags.queue ? { redis: flags.queue } : undefined,

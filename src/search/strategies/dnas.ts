@@ -19,6 +19,7 @@
  * Each iteration is one supernet epoch; its argmax path is "the next architecture", which the
  * search loop evaluates like any other candidate (trained from scratch by the evaluator).
  */
+import type { CostOptions } from '../../cost/index.js';
 import type { Processor } from '../../processor/index.js';
 import type { Architecture, Path, Random, SupernetSpace } from '../../space/index.js';
 import { ExpectedCost, probabilities } from '../expected-cost.js';
@@ -40,7 +41,8 @@ export interface SupernetTrainer {
 export interface DnasOptions {
   lambdaTime: number;
   lambdaEnergy: number;
-  /** The units of the cost terms (the initial architecture's DRAM time and energy). */
+  lambdaPower: number;
+  /** The units of the cost terms (the initial architecture's DRAM time, energy and power). */
   reference: Reference;
   /** Adam step size on α. */
   archLearningRate: number;
@@ -52,7 +54,7 @@ export interface DnasOptions {
   archEvery: number;
   /** True once the search's time is up: the epoch ends early and its argmax is proposed. */
   timeUp?: () => boolean;
-  costOptions?: { mode?: 'inference' | 'training'; batch?: number };
+  costOptions?: CostOptions;
   /** After each iteration's epochs: the derived architecture and how the supernet sees it. */
   onEpoch?: (epoch: SupernetEpoch) => void;
   /** Between steps, so that a long epoch can yield to progress output. */
@@ -121,9 +123,9 @@ export class DnasStrategy implements Strategy {
   }
 
   /** Weights of the cost terms in the loss, per second and per joule. */
-  costWeights(): { time: number; energy: number } {
-    const { lambdaTime, lambdaEnergy, reference } = this.options;
-    return { time: lambdaTime / reference.dramTimeS, energy: lambdaEnergy / reference.dramEnergyJ };
+  costWeights(): { time: number; energy: number; power: number } {
+    const { lambdaTime, lambdaEnergy, lambdaPower, reference } = this.options;
+    return { time: lambdaTime / reference.dramTimeS, energy: lambdaEnergy / reference.dramEnergyJ, power: lambdaPower > 0 ? lambdaPower / reference.dramPowerW : 0 };
   }
 
   /**
