@@ -31,13 +31,17 @@ describe('procnas cost', () => {
     };
     assert.equal(report.params, 3_504_872);
     for (const key of ['macs', 'latencyS', 'energyJ']) assert.equal(typeof report[key], 'number', key);
-    for (const key of ['readBytes', 'writeBytes']) assert.ok(Number.isInteger(report.dram[key]), key);
-    for (const key of ['timeS', 'energyJ']) assert.equal(typeof report.dram[key], 'number', key);
+    for (const key of ['readBytes', 'writeBytes', 'busReadBytes', 'busWriteBytes', 'transfers']) assert.ok(Number.isInteger(report.dram[key]), key);
+    for (const key of ['timeS', 'energyJ', 'dynamicJ', 'rowJ', 'backgroundJ', 'powerW', 'rowActivations']) assert.equal(typeof report.dram[key], 'number', key);
     for (const key of ['timeS', 'energyJ']) assert.equal(typeof report.compute[key], 'number', key);
     assert.equal(report.layers.length, 151);
-    for (const key of ['name', 'op', 'params', 'macs', 'dramReadBytes', 'dramWriteBytes', 'latencyS']) {
+    for (const key of ['name', 'op', 'params', 'macs', 'dramReadBytes', 'dramWriteBytes', 'latencyS', 'fused', 'folded', 'mappings']) {
       assert.ok(key in (report.layers[0] ?? {}), key);
     }
+    // A layer mapped on its own names its tiles, its stationary operand and each operand's traffic.
+    const mapped = report.layers.find((l) => (l.mappings as unknown[]).length > 0) as { mappings: Array<Record<string, unknown>> } | undefined;
+    assert.ok(mapped, 'some layer is mapped on its own');
+    assert.deepEqual(Object.keys(mapped.mappings[0]!).sort(), ['footprintBytes', 'operands', 'pass', 'stationary', 'tile']);
     assert.equal(report.layers.reduce((a, l) => a + (l.params as number), 0), 3_504_872);
   });
 
@@ -45,9 +49,12 @@ describe('procnas cost', () => {
     const run = procnas('cost', 'resnet18', '-p', 'edge-cpu', '--mode', 'training', '--batch', '4');
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /stem\.0\.conv\s*│\s*conv7x7/);
-    assert.match(run.stdout, /resnet18 on edge-cpu \(fp32, 1\.00 MiB SRAM, fusion composite\), training, batch 4/);
+    assert.match(run.stdout, /resnet18 on edge-cpu \(fp32, 1\.00 MiB SRAM, fusion composite, lpddr4-3200-x32: LPDDR4-3200, two x16 channels\), training, batch 4/);
     assert.match(run.stdout, /params\s+11,689,512/);
-    assert.match(run.stdout, /DRAM time .* energy/);
+    assert.match(run.stdout, /DRAM time\s+\d/);
+    assert.match(run.stdout, /DRAM energy .*\(bursts .*, rows .*, standby .*\), average power .*W/);
+    // Each mapped layer shows its mapping per pass: forward, input gradient, weight gradient.
+    assert.match(run.stdout, /s1\.b0\.conv1 .*(WS|OS|IS|all) n\d+ k\d+ c\d+ p\d+ q\d+, dI (WS|OS|IS|all) .*, dW (WS|OS|IS|all) /);
   });
 
   it('takes architecture and processor files, and overrides input and classes', () => {
@@ -219,8 +226,12 @@ describe('procnas presets', () => {
     const table = procnas('presets');
     assert.equal(table.code, 0);
     for (const name of ['mobile-npu', 'edge-cpu', 'microcontroller', 'eyeriss']) assert.match(table.stdout, new RegExp(name));
-    const json = JSON.parse(procnas('presets', '--json').stdout) as Array<{ name: string; sources: Record<string, string> }>;
+    // The DRAM devices with their parameters: LPDDR4X-4266's 32 B bursts and 2 KiB pages, its energies per bit.
+    assert.match(table.stdout, /mobile-npu .*lpddr4x-4266-x32 .*17\.1 GB\/s .*32 B .*2\.00 KiB .*7\.0 \/ 4\.5 pJ\/bit .*1\.20 nJ .*86\.5 mW/);
+    const json = JSON.parse(procnas('presets', '--json').stdout) as Array<{ name: string; dram: { pageBytes: number }; sources: Record<string, string> }>;
     assert.equal(json.length, 4);
-    assert.match(json[0]?.sources['dram.energy'] ?? '', /8 pJ\/bit/);
+    assert.equal(json[0]?.dram.pageBytes, 2048);
+    assert.match(json[0]?.sources['dram.energy'] ?? '', /DRAMPower/);
+    assert.match(json[0]?.sources['dram.rowCycle'] ?? '', /tRCD/);
   });
 });

@@ -51,7 +51,7 @@ export function formatCostReport(report: CostReport, processor: Processor): stri
     `  params          ${count(report.params)}`,
     `  MACs            ${count(report.macs)} per sample (${count(report.executedMacs)} executed)`,
     `  DRAM traffic    ${formatBytes(d.readBytes)} read + ${formatBytes(d.writeBytes)} written (weights ${formatBytes(d.weightBytes)}, activations ${formatBytes(d.activationBytes)})`,
-    `  DRAM bus        ${formatBytes(d.busReadBytes)} read + ${formatBytes(d.busWriteBytes)} written in whole bursts, ${count(d.transfers)} transfers, ${count(d.rowActivations)} rows opened`,
+    `  DRAM bus        ${formatBytes(d.busReadBytes)} read + ${formatBytes(d.busWriteBytes)} written in whole bursts, ${count(d.transfers)} transfers, ${count(Math.round(d.rowActivations))} rows opened`,
     `  DRAM time       ${formatSI(d.timeS, 's')}`,
     `  DRAM energy     ${formatSI(d.energyJ, 'J')} (bursts ${formatSI(d.dynamicJ, 'J')}, rows ${formatSI(d.rowJ, 'J')}, standby ${formatSI(d.backgroundJ, 'J')}), average power ${formatSI(d.powerW, 'W')}`,
     `  compute time    ${formatSI(report.compute.timeS, 's')}    energy ${formatSI(report.compute.energyJ, 'J')}`,

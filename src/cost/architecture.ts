@@ -32,6 +32,11 @@ function entryKey(entry: Entry): string {
   return key;
 }
 
+/** Forgets the lowered blocks (for benchmarks that measure the cold path). */
+export function forgetBlocks(): void {
+  pieces.clear();
+}
+
 function piece(entry: Entry, j: number, input: Shape, architecture: Architecture): Piece {
   const { act, classes } = architecture;
   const key = `${entryKey(entry)}|${j === 0 ? 1 : 0}|${act}|${classes}|${input.h}x${input.w}x${input.c}`;

@@ -1,3 +1,13 @@
 export * from './model.js';
 export { estimateArchitectureCost } from './architecture.js';
 export type { Mapping, OperandTraffic, Pass, Tile } from './mapping.js';
+import { forgetBlocks } from './architecture.js';
+import { forgetMappings } from './mapping.js';
+import { forgetComposites } from './model.js';
+
+/** Forgets every memo of the cost model: the next estimate pays lowering blocks and mapping layers again (for benchmarks). */
+export function forgetCostMemos(): void {
+  forgetBlocks();
+  forgetMappings();
+  forgetComposites();
+}

@@ -561,11 +561,13 @@ export function searchMapping(nest: LoopNest, p: Processor): Mapping {
  */
 const memo = new Map<string, Map<string, Mapping>>();
 const tables = new WeakMap<Processor, Map<string, Mapping>>();
+const fingerprints = new WeakMap<Processor, string>();
 
 function tableOf(p: Processor): Map<string, Mapping> {
   let table = tables.get(p);
-  if (!table) {
+  if (!table || !memo.has(fingerprints.get(p) as string)) {
     const fingerprint = JSON.stringify([p.sramBytes, p.weightSramBytes, p.doubleBuffer, p.mappingObjective, p.dram]);
+    fingerprints.set(p, fingerprint);
     table = memo.get(fingerprint);
     if (!table) {
       if (memo.size > 1000) memo.clear();
@@ -581,6 +583,11 @@ function tableOf(p: Processor): Map<string, Mapping> {
 export function nestKey(nest: LoopNest): string {
   const o = nest.operands.map((x) => `${x.name}:${x.relevance}:${x.bytes}:${x.accumulated?.partialBytes ?? 0}:${x.window ?? ''}`).join(',');
   return `${nest.pass}|${nest.n},${nest.g},${nest.k},${nest.c},${nest.p},${nest.q}|${nest.kernelArea},${nest.kernel},${nest.stride},${nest.pad},${nest.rows},${nest.cols}|${nest.computeS}|${o}`;
+}
+
+/** Forgets every memoised mapping (for benchmarks that measure the cold path). */
+export function forgetMappings(): void {
+  memo.clear();
 }
 
 /** searchMapping, memoised per processor and loop nest (networks repeat few layer shapes). */

@@ -202,7 +202,12 @@ interface Tables {
   infos: Map<number, OpInfo>;
 }
 
-const memo = new WeakMap<Processor, Map<string, Tables>>();
+let memo = new WeakMap<Processor, Map<string, Tables>>();
+
+/** Forgets the costed composite ops (for benchmarks that measure the cold path). */
+export function forgetComposites(): void {
+  memo = new WeakMap();
+}
 
 function contextOf(p: Processor, mode: CostMode, batch: number, optimizer: Optimizer): Context {
   const training = mode === 'training';
