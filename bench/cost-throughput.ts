@@ -26,6 +26,7 @@ import { estimateArchitectureCost, estimateCost, forgetCostMemos } from '../src/
 import type { CostOptions, CostReport } from '../src/cost/index.js';
 import { createRng } from '../src/data/index.js';
 import { DEFAULT_INITIAL } from '../src/experiment/config.js';
+import { spearman } from '../src/export/index.js';
 import { presetNames, presetProcessor, withProcessor } from '../src/processor/index.js';
 import type { Processor } from '../src/processor/index.js';
 import { MobileSpace, builtinArchitecture, lower, parseArchitecture } from '../src/space/index.js';
@@ -97,33 +98,6 @@ if (!peer || peer.status !== 0) {
   console.log(`\npeer: PyTorch ${result.torch}, MobileNetV2 shapes and MACs on the meta device: ${result.propagatePerSecond.toFixed(1)}/s propagating, ${result.buildPropagatePerSecond.toFixed(1)}/s building and propagating`);
   console.log(`  same counts: params ${result.params} vs ours ${graph.params}; conv+linear MACs ${result.macs} vs ours ${graph.macs}`);
   console.log(`  ratio, procnas architecture → full DRAM cost (mobile-npu) / PyTorch build+propagate: warm ${(ours.warm / result.buildPropagatePerSecond).toFixed(0)}x, cold ${(ours.cold / result.buildPropagatePerSecond).toFixed(2)}x`);
-}
-
-/** Spearman's rank correlation (ties share their mean rank). */
-function spearman(xs: number[], ys: number[]): number {
-  const rank = (v: number[]): number[] => {
-    const order = v.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
-    const ranks = new Array<number>(v.length);
-    for (let i = 0; i < order.length; ) {
-      let j = i;
-      while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
-      for (let k = i; k <= j; k++) ranks[order[k]![1]] = (i + j) / 2;
-      i = j + 1;
-    }
-    return ranks;
-  };
-  const [a, b] = [rank(xs), rank(ys)];
-  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-  const [ma, mb] = [mean(a), mean(b)];
-  let num = 0;
-  let da = 0;
-  let db = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - ma) * (b[i]! - mb);
-    da += (a[i]! - ma) ** 2;
-    db += (b[i]! - mb) ** 2;
-  }
-  return num / Math.sqrt(da * db);
 }
 
 const count = Number(values.networks);

@@ -89,6 +89,24 @@ describe('experiments survive a crash', () => {
     assert.equal(nothing.code, 2);
     assert.match(nothing.stderr, /no experiment to resume/);
   });
+
+  it('opens a store written before the DRAM power was costed: the column is added, old trials get energy over latency', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'procnas-old-store-')), 'experiment.sqlite');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE trials (idx INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, notation TEXT NOT NULL, architecture TEXT NOT NULL,
+      status TEXT NOT NULL, error REAL, loss REAL, reason TEXT, params INTEGER NOT NULL, macs INTEGER NOT NULL, latency_s REAL NOT NULL,
+      energy_j REAL NOT NULL, dram_time_s REAL NOT NULL, dram_energy_j REAL NOT NULL, dram_bytes INTEGER NOT NULL, evaluation_s REAL NOT NULL,
+      seed INTEGER NOT NULL, finished_at TEXT NOT NULL)`);
+    const architecture = JSON.stringify({ name: 'old', input: '8x8x1', classes: 2, stages: [['cn_k3_c8']], head: ['gap', 'fc'] });
+    db.prepare(`INSERT INTO trials VALUES (0, 'k', 'cn_k3_c8', ?, 'done', 0.1, 0.3, NULL, 100, 200, 0.002, 1e-6, 0.001, 4e-7, 1000, 1.5, 0, '2026-01-01')`).run(architecture);
+    db.close();
+    const store = new ExperimentStore(file);
+    const [trial] = store.trials();
+    assert.equal(trial?.cost.dramPowerW, 4e-7 / 0.002);
+    store.close();
+    const columns = (new Database(file).prepare('PRAGMA table_info(trials)').all() as Array<{ name: string }>).map((c) => c.name);
+    assert.ok(columns.includes('dram_power_w'), columns.join(', '));
+  });
 });
 
 describe('search configuration', () => {

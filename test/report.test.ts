@@ -175,6 +175,11 @@ describe('procnas report', () => {
     const [br, bg, bb] = marker.best as [number, number, number];
     assert.ok(bg > 100 && br < 60 && bb < 90, `best marker pixel ${marker.best}`);
 
+    // The processor with its DRAM device and the sources of its numbers.
+    const processor = (await page.textContent('table.processor')) ?? '';
+    assert.match(processor, /DRAM device\s*lpddr4x-4266-x32: LPDDR4X-4266/);
+    assert.match(processor, /DRAM energy\s*read .*, write .*, row 1\.20 nJ, standby 86\.5 mW\s*proxy: no LPDDR4X-4266 currents/);
+
     // The best architecture: its notation, and a box per stage (with stem and head) and per block.
     assert.equal(await page.textContent('#best-notation'), notationOf(input.best.architecture));
     assert.equal(await page.locator('#diagram .stage').count(), stages);

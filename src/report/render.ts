@@ -58,15 +58,20 @@ function facts(rows: Array<[string, string]>): string {
 
 function processorTable(p: Processor): string {
   const u = p.compute.utilisation;
+  const d = p.dram;
   const rows: Array<[string, string, string]> = [
     ['name', p.name, ''],
     ['description', p.description, ''],
-    ['data type', `${p.dtype} (${p.bytesPerElement} B per element)`, 'dtype'],
-    ['on-chip SRAM', formatBytes(p.sramBytes), 'sram'],
-    ['DRAM bandwidth', formatSI(p.dram.bandwidth, 'B/s'), 'dram.bandwidth'],
-    ['DRAM energy', formatSI(p.dram.readEnergyPerByte, 'J/B'), 'dram.energy'],
-    ['DRAM latency per transfer', formatSI(p.dram.latency, 's'), 'dram.latency'],
-    ['DRAM burst', `${p.dram.burstBytes} B`, 'dram.burst'],
+    ['data type', `${p.dtype} (${p.bytesPerElement} B per element), partial sums ${p.accumulator}`, 'dtype'],
+    ['on-chip SRAM', `${formatBytes(p.sramBytes)}${p.doubleBuffer ? ', double buffered' : ''}`, 'sram'],
+    ...(p.weightSramBytes > 0 ? [['weight store', formatBytes(p.weightSramBytes), 'weightSram'] as [string, string, string]] : []),
+    ['DRAM device', d.device, ''],
+    ['DRAM bandwidth (peak)', formatSI(d.bandwidth, 'B/s'), 'dram.bandwidth'],
+    ['DRAM burst', `${d.burstBytes} B`, 'dram.burst'],
+    ['DRAM rows', d.pageBytes > 0 ? `${formatBytes(d.pageBytes)} pages, ${d.banks} banks, ${formatSI(d.rowCycle, 's')} to change rows` : 'not modelled', 'dram.page'],
+    ['DRAM energy', `read ${formatSI(d.readEnergyPerByte, 'J/B')}, write ${formatSI(d.writeEnergyPerByte, 'J/B')}, row ${formatSI(d.activateEnergy, 'J')}, standby ${formatSI(d.backgroundPower, 'W')}`, 'dram.energy'],
+    ['DRAM latency per transfer', formatSI(d.latency, 's'), 'dram.latency'],
+    ['training precision', `${p.training.dtype}, ${formatSI(p.training.peakMacsPerSecond, 'MAC/s')}`, 'training'],
     ['peak compute', formatSI(p.compute.peakMacsPerSecond, 'MAC/s'), 'compute.peak'],
     ['energy per MAC', formatSI(p.compute.macEnergy, 'J'), 'compute.macEnergy'],
     ['utilisation', `conv ${u.conv}, pointwise ${u.pointwise}, depthwise ${u.depthwise}, dense ${u.dense}, elementwise ${u.elementwise}`, 'compute.utilisation'],
