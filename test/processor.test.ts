@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   ProcessorError,
+  dramDeviceNames,
   parseProcessor,
   parseQuantity,
   presetNames,
@@ -125,8 +126,20 @@ describe('profile files', () => {
     assert.ok(Math.abs(p.dram.writeEnergyPerByte - 5.03 * 8e-12) < 1e-20, 'the device keeps what the profile does not replace');
     assert.match(p.dram.device, /^lpddr4-3200-x32: /);
     assert.match(p.sources['dram.bandwidth'] ?? '', /DRAMPower/);
-    assert.throws(() => parseProcessor({ ...valid, dram: { device: 'hbm9' } }, 'chip.yaml'), /^ProcessorError: chip\.yaml: invalid processor profile\n {2}dram\.device: "hbm9" is not a known DRAM device \(lpddr4x-4266-x32, /);
+    assert.throws(() => parseProcessor({ ...valid, dram: { device: 'hbm9' } }, 'chip.yaml'), /^ProcessorError: chip\.yaml: invalid processor profile\n {2}dram\.device: "hbm9" is not a known DRAM device \(lpddr4x-4266-x32, lpddr4-3200-x32, ddr4-2400-x64, sdr-100-x32\); name one, or give the device's bandwidth and energy$/);
   });
+
+  for (const device of dramDeviceNames()) {
+    it(`DRAM device ${device} gives every DRAM field, each with its source`, () => {
+      const p = parseProcessor({ ...valid, dram: { device } });
+      for (const field of ['bandwidth', 'burst', 'page', 'banks', 'rowCycle', 'refresh', 'energy']) assert.ok(p.sources[`dram.${field}`], `${device}: source of dram.${field}`);
+      assert.ok(p.dram.pageBytes > 0 && p.dram.rowCycle > 0 && p.dram.refreshFraction > 0 && p.dram.refreshFraction < 0.15, device);
+      assert.ok(p.dram.activateEnergy > 0 && p.dram.backgroundPower > 0, device);
+      // Datasheet energies land in the range the literature gives per bit (4 to 50 pJ/bit).
+      const perBit = p.dram.readEnergyPerByte / 8;
+      assert.ok(perBit > 4e-12 && perBit < 50e-12, `${device}: ${perBit}`);
+    });
+  }
 
   it('reads one energy per byte as reads and writes alike, without rows or standby (profiles before v2)', () => {
     const p = parseProcessor(valid);

@@ -20,6 +20,7 @@ export interface DramDevicePreset {
 
 const DRAMPOWER_LPDDR4 = 'Micron 6Gb LPDDR4-3200 memspec (tukl-msd/DRAMPower memspecs/MICRON_6Gb_LPDDR4-3200_32bit_A.json, one x16 channel)';
 const DRAMSYS_4266 = 'DRAMSys memspec JEDEC_1Gbx16_LPDDR4-4266.json (tukl-msd/DRAMSys)';
+const GEM5_DDR4 = 'gem5 DDR4_2400_8x8 (src/python/gem5/components/memory/dram_interfaces/ddr4.py: Micron MT40A1G8, 8 Gbit)';
 const MT48LC = 'Micron MT48LC4M32B2 128Mb x32 SDR SDRAM datasheet (the SDRAM of ST\'s STM32H750B-DK; STM32CubeH7 BSP), revision L, -6A';
 
 export const DRAM_DEVICES: Record<string, DramDevicePreset> = {
@@ -68,6 +69,30 @@ export const DRAM_DEVICES: Record<string, DramDevicePreset> = {
       'dram.energy':
         `${DRAMPOWER_LPDDR4}, TN-41-01 method: read 1.35 nJ core + 0.82 nJ I/O per 32 B burst, write 0.99 + 0.30 nJ, ` +
         'activation+precharge 1.20 nJ (VDD1 0.14 + VDD2 1.06), background per channel 37.05 mW active standby + 0.8 mW VDDQ + 5.7 mW refresh, two channels',
+    },
+  },
+  'ddr4-2400-x64': {
+    dram: {
+      device: 'DDR4-2400, one x64 rank of eight x8 chips',
+      bandwidth: '19.2GB/s',
+      burst: '64B',
+      page: '8KiB',
+      banks: 16,
+      rowCycle: '28.32ns',
+      refresh: { time: '350ns', interval: '7.8us' },
+      energy: { read: '5.75pJ/bit', write: '5.00pJ/bit', activate: '3.44nJ', background: '562mW' },
+    },
+    sources: {
+      'dram.bandwidth': `2400 MT/s x 64 bit (${GEM5_DDR4}: tCK 0.833 ns)`,
+      'dram.burst': `BL8 x 64 bit (${GEM5_DDR4})`,
+      'dram.page': `1 KiB row buffer per chip x 8 chips (${GEM5_DDR4})`,
+      'dram.banks': `16 banks in 4 bank groups (${GEM5_DDR4})`,
+      'dram.rowCycle': `tRCD 14.16 + tRP 14.16 ns (${GEM5_DDR4})`,
+      'dram.refresh': `tRFC 350 ns, tREFI 7.8 us (${GEM5_DDR4})`,
+      'dram.energy':
+        `${GEM5_DDR4} currents (the same in DRAMsim3's DDR4_8Gb_x8_2400.ini), TN-41-01 method, x8 chips: ` +
+        'read 1.2 V x (IDD4R 135 - IDD3N 43 mA) x 3.332 ns = 2.94 nJ per 64 B burst, write (IDD4W 123 mA) 2.56 nJ (I/O not included: not found), ' +
+        'activation+precharge 3.44 nJ, background 412.8 mW active standby + 60 mW VPP + refresh 1.2 V x (IDD5 250 - 43 mA) x 350 ns / 7.8 us = 89.2 mW',
     },
   },
   'sdr-100-x32': {
