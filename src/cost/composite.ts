@@ -163,7 +163,7 @@ function batchNormFits(ctx: Context, elements: number): boolean {
 }
 
 /** A batch norm or activation applied on chip to its producer's output tile. */
-export function isEpilogue(f: LayerFacts, ctx: Context): boolean {
+function isEpilogue(f: LayerFacts, ctx: Context): boolean {
   return f.epilogueOf >= 0 && (f.kind !== 'bn' || batchNormFits(ctx, f.outputElements));
 }
 
@@ -208,7 +208,7 @@ function banded(ctx: Context, bytes: number, transfers: number): Access {
 }
 
 /** Bytes of weights a layer loads: at inference a folded batch norm only adds a bias to its convolution. */
-function weightBytes(graph: LayerGraph, facts: GraphFacts, l: number, ctx: Context): number {
+function loadedWeightBytes(graph: LayerGraph, facts: GraphFacts, l: number, ctx: Context): number {
   const f = facts.layers[l]!;
   if (folded(graph, facts, l, ctx)) {
     const producer = graph.layers[f.epilogueOf]!;
@@ -293,7 +293,7 @@ function forwardLayers(graph: LayerGraph, facts: GraphFacts, c: CompositeFacts, 
     if (isEpilogue(f, ctx)) {
       L.fused = true;
       L.folded = folded(graph, facts, l, ctx);
-      const w = weightBytes(graph, facts, l, ctx);
+      const w = loadedWeightBytes(graph, facts, l, ctx);
       if (w > 0) L.read(contiguous(ctx.p.dram, w, 1), true);
       // Training keeps every activation for the backward pass.
       if (ctx.training && out > 0) L.write(stream(ctx, out, 1));
@@ -329,7 +329,7 @@ function forwardFused(graph: LayerGraph, facts: GraphFacts, c: CompositeFacts, c
     L.fused = true;
     L.folded = folded(graph, facts, l, ctx);
     L.work(ctx, f, forwardPasses(f, ctx));
-    const w = weightBytes(graph, facts, l, ctx);
+    const w = loadedWeightBytes(graph, facts, l, ctx);
     if (w > 0) L.read(contiguous(ctx.p.dram, w, 1), true);
     const out = batch * f.outputElements * b;
     const linked = variant.outputOnChip && graph.layers[l]!.output === c.linkOut;

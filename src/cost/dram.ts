@@ -78,8 +78,3 @@ export function exposedLatency(device: DramDevice, transfers: number, prefetched
 export function accessTime(device: DramDevice, a: Access, prefetched: boolean): number {
   return busySeconds(device, a.bursts, a.rows) + exposedLatency(device, a.transfers, prefetched);
 }
-
-/** Joules of the accesses, row activations included, standby excluded. */
-export function accessEnergy(device: DramDevice, a: Access, write: boolean): number {
-  return a.bursts * device.burstBytes * (write ? device.writeEnergyPerByte : device.readEnergyPerByte) + a.rows * device.activateEnergy;
-}

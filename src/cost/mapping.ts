@@ -47,15 +47,22 @@ export interface Operand {
 
 export type Pass = 'forward' | 'input-gradient' | 'weight-gradient';
 
-export interface LoopNest {
-  pass: Pass;
-  /** Loop extents; k and c per group. p and q are the rows and columns the X loops run over. */
+/** A size along each loop: batch, groups, output and input channels per group, output rows and columns. */
+export interface Extents {
   n: number;
   g: number;
   k: number;
   c: number;
   p: number;
   q: number;
+}
+
+/** A tile: how much of each loop the SRAM holds at once. */
+export type Tile = Extents;
+
+/** A layer's loop nest: its extents (p and q are the rows and columns the X loops run over), operands and window. */
+export interface LoopNest extends Extents {
+  pass: Pass;
   /** Elements of a weight-shaped operand per (k, c) pair: the kernel's area. */
   kernelArea: number;
   /** The window (effective kernel extent with dilation), its stride and padding, and the extents of the windowed operand. */
@@ -68,17 +75,6 @@ export interface LoopNest {
   /** Compute time of the pass, for the energy and energy-delay objectives. */
   computeS: number;
 }
-
-export interface Tile {
-  n: number;
-  g: number;
-  k: number;
-  c: number;
-  p: number;
-  q: number;
-}
-
-export type Stationary = 'weights' | 'output' | 'input' | 'everything';
 
 export interface OperandTraffic {
   name: OperandName;
@@ -580,7 +576,7 @@ function tableOf(p: Processor): Map<string, Mapping> {
 }
 
 /** A stable key of everything a mapping depends on besides the processor. */
-export function nestKey(nest: LoopNest): string {
+function nestKey(nest: LoopNest): string {
   const o = nest.operands.map((x) => `${x.name}:${x.relevance}:${x.bytes}:${x.accumulated?.partialBytes ?? 0}:${x.window ?? ''}`).join(',');
   return `${nest.pass}|${nest.n},${nest.g},${nest.k},${nest.c},${nest.p},${nest.q}|${nest.kernelArea},${nest.kernel},${nest.stride},${nest.pad},${nest.rows},${nest.cols}|${nest.computeS}|${o}`;
 }

@@ -234,7 +234,7 @@ export interface OpRef {
 }
 
 /** The composite ops of a lowered network, in order. */
-export function opsOf(graph: LayerGraph): OpRef[] {
+function opsOf(graph: LayerGraph): OpRef[] {
   const facts = analyse(graph);
   return graph.composites.map((c, index) => ({ graph, facts, index, networkInput: graph.producers[c.input] === -1 }));
 }
