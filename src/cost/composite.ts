@@ -293,8 +293,9 @@ function forwardLayers(graph: LayerGraph, facts: GraphFacts, c: CompositeFacts, 
     if (isEpilogue(f, ctx)) {
       L.fused = true;
       L.folded = folded(graph, facts, l, ctx);
+      // Its parameters come with its producer's weights, in the same transfer.
       const w = loadedWeightBytes(graph, facts, l, ctx);
-      if (w > 0) L.read(contiguous(ctx.p.dram, w, 1), true);
+      if (w > 0) L.read(contiguous(ctx.p.dram, w, 0), true);
       // Training keeps every activation for the backward pass.
       if (ctx.training && out > 0) L.write(stream(ctx, out, 1));
       continue;
@@ -329,8 +330,9 @@ function forwardFused(graph: LayerGraph, facts: GraphFacts, c: CompositeFacts, c
     L.fused = true;
     L.folded = folded(graph, facts, l, ctx);
     L.work(ctx, f, forwardPasses(f, ctx));
+    // A fused op loads all its weights in one transfer; an epilogue's come with its producer's.
     const w = loadedWeightBytes(graph, facts, l, ctx);
-    if (w > 0) L.read(contiguous(ctx.p.dram, w, 1), true);
+    if (w > 0) L.read(contiguous(ctx.p.dram, w, f.epilogueOf >= 0 ? 0 : 1), true);
     const out = batch * f.outputElements * b;
     const linked = variant.outputOnChip && graph.layers[l]!.output === c.linkOut;
     // Training keeps every activation for the backward pass; inference writes what leaves the op.

@@ -21,7 +21,7 @@ interface CostFlags {
 export function registerCost(program: Command): void {
   program
     .command('cost')
-    .description('Analytical cost of an architecture on a processor: params, MACs, DRAM traffic, time, energy, latency')
+    .description("Analytical cost of an architecture on a processor: params, MACs, each layer's mapping, DRAM traffic, time, energy and power, latency")
     .argument('<arch>', ARCH_HELP)
     .option('-p, --processor <preset|file>', `a preset (${presetNames().join(', ')}) or a profile file`, 'mobile-npu')
     .addOption(new Option('-m, --mode <mode>', 'deployment (inference) or one training step').choices(['inference', 'training']).default('inference'))
