@@ -232,6 +232,24 @@ describe('the mapping of one layer', () => {
     assert.equal(ws.operands[1]!.readBytes, 32 * 32 * 9);
   });
 
+  it("minimises the profile's objective: DRAM time, DRAM energy (standby included), their product, or bytes", () => {
+    const nest = { ...convNest({ ci: 64, co: 128, hi: 56, ho: 56, k: 3 }), computeS: 2e-4 };
+    const base = withProcessor(presetProcessor('mobile-npu')!, { sramBytes: 32 * 1024 });
+    const objectives = ['time', 'energy', 'edp', 'traffic'] as const;
+    const chosen = objectives.map((mappingObjective) => searchMapping(nest, withProcessor(base, { mappingObjective })));
+    const energy = (m: (typeof chosen)[number]) => m.energyJ + base.dram.backgroundPower * Math.max(m.timeS, nest.computeS);
+    const scores = {
+      time: (m: (typeof chosen)[number]) => m.timeS,
+      energy,
+      edp: (m: (typeof chosen)[number]) => energy(m) * Math.max(m.timeS, nest.computeS),
+      traffic: (m: (typeof chosen)[number]) => m.reads.bytes + m.writes.bytes,
+    };
+    objectives.forEach((objective, i) => {
+      for (const other of chosen) assert.ok(scores[objective](chosen[i]!) <= scores[objective](other) * (1 + 1e-12), `${objective}: ${scores[objective](chosen[i]!)} > ${scores[objective](other)}`);
+    });
+    assert.notDeepEqual(chosen[0]!.tile, chosen[3]!.tile, 'time and traffic choose different tiles here');
+  });
+
   it('memoises per processor and loop nest', () => {
     const p = chip('64KiB', 'none');
     const nest = convNest({ ci: 64, co: 64, hi: 28, ho: 28, k: 3 });

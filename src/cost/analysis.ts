@@ -53,8 +53,6 @@ export interface LayerFacts {
   epilogueOf: number;
   /** True when the output leaves the layer's composite op (or is the network output). */
   escapes: boolean;
-  /** True when the op's input is the network input (no input gradient in training). */
-  readsNetworkInput: boolean;
   isZero: boolean;
 }
 
@@ -195,7 +193,6 @@ function computeFacts(graph: LayerGraph): GraphFacts {
       work,
       epilogueOf: epilogues[i] as number,
       escapes,
-      readsNetworkInput: layer.inputs.some((t) => producers[t] === -1),
       isZero: layer.kind === 'zero',
     };
   });

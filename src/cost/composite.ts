@@ -225,6 +225,16 @@ function folded(graph: LayerGraph, facts: GraphFacts, l: number, ctx: Context): 
   return kind === 'conv' || kind === 'dense';
 }
 
+/**
+ * The compute time of one pass of a mapped layer, which only the energy and energy-delay
+ * objectives weigh (standby power over the elapsed time); 0 otherwise, so that mappings are
+ * shared by processors that differ only in their compute.
+ */
+function passCompute(ctx: Context, f: LayerFacts): number {
+  const objective = ctx.p.mappingObjective;
+  return objective === 'energy' || objective === 'edp' ? (ctx.batch * f.work) / (ctx.rates[f.utilisationIndex] as number) : 0;
+}
+
 /** Forward work passes of a layer: none for an epilogue, which the output path applies, but a training batch norm's statistics. */
 function forwardPasses(f: LayerFacts, ctx: Context): number {
   if (f.isZero) return 0;
@@ -302,7 +312,7 @@ function forwardLayers(graph: LayerGraph, facts: GraphFacts, c: CompositeFacts, 
     }
     if (f.geometry) {
       const g = f.geometry;
-      L.pass(mapLayer(forwardNest(g, batch, ctx.x, L.computeS), ctx.p));
+      L.pass(mapLayer(forwardNest(g, batch, ctx.x, passCompute(ctx, f)), ctx.p));
       if (g.bias > 0) L.read(contiguous(ctx.p.dram, g.bias * b, 1), true);
       continue;
     }
@@ -361,13 +371,13 @@ function backwardLayers(graph: LayerGraph, facts: GraphFacts, c: CompositeFacts,
         const passes = f.weights > 0 ? 1 : 0;
         if (!first) {
           L.work(ctx, f, 1);
-          L.pass(mapLayer(inputGradientNest(g, batch, ctx.x, (batch * f.work) / (ctx.rates[f.utilisationIndex] as number)), ctx.p));
+          L.pass(mapLayer(inputGradientNest(g, batch, ctx.x, passCompute(ctx, f)), ctx.p));
           // Max pooling routes each gradient to its window's maximum, found again in the saved input.
           if (f.kind === 'maxpool') L.read(stream(ctx, batch * f.inputTotal * b, 3));
         }
         if (passes > 0) {
           L.work(ctx, f, 1);
-          L.pass(mapLayer(weightGradientNest(g, batch, ctx.x, (batch * f.work) / (ctx.rates[f.utilisationIndex] as number)), ctx.p));
+          L.pass(mapLayer(weightGradientNest(g, batch, ctx.x, passCompute(ctx, f)), ctx.p));
           if (g.bias > 0) L.write(contiguous(ctx.p.dram, g.bias * b, 1), true);
         }
         break;
