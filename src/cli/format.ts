@@ -85,6 +85,11 @@ export function costReportJson(report: CostReport): object {
       dramWeightBytes: l.dramWeightBytes,
       fused: l.fused,
       folded: l.folded,
+      utilisation: l.utilisation,
+      launches: l.launches,
+      dramBusBytes: l.dramBusBytes,
+      dramRowActivations: l.dramRowActivations,
+      dramTransfers: l.dramTransfers,
       mappings: l.mappings.map((m) => ({
         pass: m.pass,
         tile: m.tile,

@@ -57,6 +57,8 @@ export class LayerLedger {
   computeJ = 0;
   /** MACs executed (batch and passes included). */
   macs = 0;
+  /** Kernels launched (passes that compute; an epilogue launches none). */
+  launches = 0;
   /** Kept on chip by fusion (an epilogue, or inside a fused composite op). */
   fused = false;
   /** A batch norm folded into the convolution before it. */
@@ -75,6 +77,7 @@ export class LayerLedger {
     this.computeS += o.computeS;
     this.computeJ += o.computeJ;
     this.macs += o.macs;
+    this.launches += o.launches;
     this.fused ||= o.fused;
     this.folded ||= o.folded;
     this.mappings.push(...o.mappings);
@@ -109,7 +112,9 @@ export class LayerLedger {
     const work = ctx.batch * f.work * passes;
     const seconds = work / (ctx.rates[f.utilisationIndex] as number);
     const touched = (ctx.batch * (f.inputTotal + f.outputElements) + f.weights) * ctx.x.bytes * passes;
-    this.computeS += seconds;
+    // Each pass is a kernel of its own, which costs the processor a fixed time to launch.
+    this.launches += passes;
+    this.computeS += seconds + passes * ctx.p.compute.layerOverhead;
     this.computeJ += work * ctx.macEnergy + touched * ctx.p.sramEnergyPerByte;
     if (f.utilisation !== 'elementwise') this.macs += ctx.batch * f.work * passes;
   }

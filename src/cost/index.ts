@@ -1,6 +1,8 @@
 export * from './model.js';
 export { estimateArchitectureCost } from './architecture.js';
 export type { Mapping, OperandTraffic, Pass, Tile } from './mapping.js';
+export { UTILISATION_CLASSES } from './analysis.js';
+export type { UtilisationClass } from './analysis.js';
 import { forgetBlocks } from './architecture.js';
 import { forgetMappings } from './mapping.js';
 import { forgetComposites } from './model.js';

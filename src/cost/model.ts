@@ -20,7 +20,7 @@ import type { LayerGraph } from '../space/index.js';
 import { opName } from '../space/index.js';
 import type { Processor } from '../processor/index.js';
 import { UTILISATION_CLASSES, analyse } from './analysis.js';
-import type { GraphFacts } from './analysis.js';
+import type { GraphFacts, UtilisationClass } from './analysis.js';
 import { LayerLedger, costComposite, fitsOnChip, fusedRows } from './composite.js';
 import type { Context, Optimizer, Variant } from './composite.js';
 import { busySeconds, exposedLatency } from './dram.js';
@@ -54,6 +54,14 @@ export interface LayerCost {
   folded: boolean;
   /** The mapping of each pass of a layer mapped on its own (forward; in training also the gradients). */
   mappings: Mapping[];
+  /** The kind of work its compute time is rated at (the profile's utilisation class). */
+  utilisation: UtilisationClass;
+  /** Kernels launched (each pays the profile's layer overhead). */
+  launches: number;
+  /** What its DRAM time is made of: bytes on the bus, rows opened (an expected number), transfers. */
+  dramBusBytes: number;
+  dramRowActivations: number;
+  dramTransfers: number;
   computeS: number;
   dramS: number;
   latencyS: number;
@@ -378,7 +386,8 @@ export function costOps(ops: OpRef[], p: Processor, options: CostOptions, names?
   const layers: LayerCost[] = [];
   if (options.layers) {
     plan.forEach((r, i) => {
-      const { graph, index } = ops[i]!;
+      const op = ops[i]!;
+      const { graph, index } = op;
       const c = graph.composites[index]!;
       r.ledgers.forEach((L, k) => {
         const layer = graph.layers[c.firstLayer + k]!;
@@ -395,6 +404,11 @@ export function costOps(ops: OpRef[], p: Processor, options: CostOptions, names?
           fused: L.fused,
           folded: L.folded,
           mappings: L.mappings,
+          utilisation: op.facts.layers[c.firstLayer + k]!.utilisation,
+          launches: L.launches,
+          dramBusBytes: Math.round(f.busReadBytes + f.busWriteBytes),
+          dramRowActivations: f.rows,
+          dramTransfers: f.transfers,
           computeS: f.computeS,
           dramS: f.dramS,
           latencyS: f.latencyS,

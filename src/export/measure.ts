@@ -88,3 +88,30 @@ export function spearman(a: number[], b: number[]): number {
   }
   return num / Math.sqrt(da * db);
 }
+
+/** Kendall's rank correlation τ-b of two paired samples (ties neither concordant nor discordant). */
+export function kendall(a: number[], b: number[]): number {
+  let concordant = 0;
+  let discordant = 0;
+  let tiesA = 0;
+  let tiesB = 0;
+  for (let i = 0; i < a.length; i++) {
+    for (let j = i + 1; j < a.length; j++) {
+      const da = Math.sign(a[i]! - a[j]!);
+      const db = Math.sign(b[i]! - b[j]!);
+      if (da === 0 && db === 0) continue;
+      if (da === 0) tiesA++;
+      else if (db === 0) tiesB++;
+      else if (da === db) concordant++;
+      else discordant++;
+    }
+  }
+  return (concordant - discordant) / Math.sqrt((concordant + discordant + tiesA) * (concordant + discordant + tiesB));
+}
+
+/** Median absolute percentage error of predictions against measurements (0.1: 10 %). */
+export function medianAbsolutePercentageError(predicted: number[], measured: number[]): number {
+  const errors = predicted.map((p, i) => Math.abs(p - measured[i]!) / measured[i]!).sort((x, y) => x - y);
+  const mid = Math.floor(errors.length / 2);
+  return errors.length % 2 ? errors[mid]! : (errors[mid - 1]! + errors[mid]!) / 2;
+}

@@ -62,6 +62,9 @@ export interface DramDevice {
   banks: number;
   /** Time to close a row and open another in the same bank (tRP + tRCD), in seconds. */
   rowCycle: number;
+  /** tRFC and tREFI (0 and 0: refresh not modelled). */
+  refreshTime: number;
+  refreshInterval: number;
   /** Fraction of the time the device is refreshing and moves no data (tRFC / tREFI). */
   refreshFraction: number;
   /** Latency paid once per DRAM transfer (one tile moved), in seconds. */
@@ -81,6 +84,24 @@ export interface TrainingPrecision {
   /** MAC rate at the training precision. */
   peakMacsPerSecond: number;
   macEnergy: number;
+}
+
+/** Where a calibrated profile's fitted numbers came from, and how well they fit (calibrate/). */
+export interface Calibration {
+  /** The measurements file. */
+  from: string;
+  measurements: number;
+  /** The fields the fit moved. */
+  fitted: string[];
+  fit: {
+    spearman: number;
+    kendall: number;
+    /** Median absolute percentage error (0.1: 10 %). */
+    mdape: number;
+    /** The same, of predictions by fits that did not see the measurement. */
+    heldOut: { folds: string; spearman: number; kendall: number; mdape: number };
+  };
+  residuals: Array<{ architecture: string; measuredS: number; predictedS: number }>;
 }
 
 export interface Processor {
@@ -104,12 +125,16 @@ export interface Processor {
     peakMacsPerSecond: number;
     macEnergy: number;
     utilisation: Utilisation;
+    /** Seconds the processor spends launching each layer's kernel, whatever its size (a runtime's dispatch). */
+    layerOverhead: number;
   };
   training: TrainingPrecision;
   sramEnergyPerByte: number;
   fusion: FusionPolicy;
   /** Where each number came from, keyed by field. */
   sources: Record<string, string>;
+  /** Set when the profile was calibrated to measurements. */
+  calibration?: Calibration;
 }
 
 const quantity = (dimension: Dimension, positive = true) =>
@@ -141,6 +166,18 @@ const DramEnergySchema = z.union([
     .strict(),
 ]);
 
+const rankFit = { spearman: z.number().min(-1).max(1), kendall: z.number().min(-1).max(1), mdape: z.number().nonnegative() };
+
+const CalibrationSchema = z
+  .object({
+    from: z.string(),
+    measurements: z.number().int().positive(),
+    fitted: z.array(z.string()),
+    fit: z.object({ ...rankFit, heldOut: z.object({ folds: z.string(), ...rankFit }).strict() }).strict(),
+    residuals: z.array(z.object({ architecture: z.string(), measuredS: z.number().positive(), predictedS: z.number().positive() }).strict()),
+  })
+  .strict();
+
 export const ProcessorSchema = z
   .object({
     name: z.string().min(1),
@@ -168,6 +205,7 @@ export const ProcessorSchema = z
       .object({
         peak: quantity('macsPerSecond'),
         macEnergy: quantity('joules', false).default(0),
+        layerOverhead: quantity('seconds', false).default(0),
         utilisation: z
           .object({ conv: fraction, pointwise: fraction, depthwise: fraction, dense: fraction, elementwise: fraction })
           .strict()
@@ -189,6 +227,7 @@ export const ProcessorSchema = z
       .default('composite')
       .transform((f): FusionPolicy => (f === 'greedy' ? 'depth-first' : f)),
     sources: z.record(z.string(), z.string()).default({}),
+    calibration: CalibrationSchema.optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -269,6 +308,8 @@ export function parseProcessor(data: unknown, source = 'processor'): Processor {
       pageBytes: p.dram.page,
       banks: p.dram.banks,
       rowCycle: p.dram.rowCycle,
+      refreshTime: p.dram.refresh?.time ?? 0,
+      refreshInterval: p.dram.refresh?.interval ?? 0,
       refreshFraction: p.dram.refresh ? p.dram.refresh.time / p.dram.refresh.interval : 0,
       latency: p.dram.latency,
       readEnergyPerByte: energy.read,
@@ -280,6 +321,7 @@ export function parseProcessor(data: unknown, source = 'processor'): Processor {
       peakMacsPerSecond: p.compute.peak,
       macEnergy: p.compute.macEnergy,
       utilisation: { ...DEFAULT_UTILISATION, ...p.compute.utilisation },
+      layerOverhead: p.compute.layerOverhead,
     },
     // Unless the profile says otherwise, the MAC array moves as many bytes per cycle at the
     // training precision as at the inference one, and a MAC's energy grows with its bytes.
@@ -292,6 +334,47 @@ export function parseProcessor(data: unknown, source = 'processor'): Processor {
     sramEnergyPerByte: p.sramEnergy,
     fusion: p.fusion,
     sources: p.sources,
+    ...(p.calibration ? { calibration: p.calibration } : {}),
+  };
+}
+
+/**
+ * A profile as a file holds it, every field written out in base units (bytes, B/s, J/B, s,
+ * MAC/s, J, W): parseProcessor gives back the same processor.
+ */
+export function profileData(p: Processor): ProcessorData {
+  const d = p.dram;
+  return {
+    name: p.name,
+    description: p.description,
+    dtype: p.dtype,
+    accumulator: p.accumulator,
+    sram: p.sramBytes,
+    weightSram: p.weightSramBytes,
+    doubleBuffer: p.doubleBuffer,
+    mappingObjective: p.mappingObjective,
+    dram: {
+      device: d.device,
+      bandwidth: d.bandwidth,
+      burst: d.burstBytes,
+      page: d.pageBytes,
+      banks: d.banks,
+      rowCycle: d.rowCycle,
+      ...(d.refreshInterval > 0 ? { refresh: { time: d.refreshTime, interval: d.refreshInterval } } : {}),
+      latency: d.latency,
+      energy: { read: d.readEnergyPerByte, write: d.writeEnergyPerByte, activate: d.activateEnergy, background: d.backgroundPower },
+    },
+    compute: {
+      peak: p.compute.peakMacsPerSecond,
+      macEnergy: p.compute.macEnergy,
+      utilisation: { ...p.compute.utilisation },
+      layerOverhead: p.compute.layerOverhead,
+    },
+    training: { dtype: p.training.dtype, peak: p.training.peakMacsPerSecond, macEnergy: p.training.macEnergy },
+    sramEnergy: p.sramEnergyPerByte,
+    fusion: p.fusion,
+    sources: { ...p.sources },
+    ...(p.calibration ? { calibration: p.calibration } : {}),
   };
 }
 

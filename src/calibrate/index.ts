@@ -1,0 +1,3 @@
+export * from './calibrate.js';
+export * from './fit.js';
+export * from './measurements.js';
