@@ -9,34 +9,30 @@
  *                           + exposed transfers · latency)
  *
  * with combine = max under double buffering, + without. The free parameters are the sustained
- * DRAM bandwidth, the per-transfer latency, the utilisation of each kind of work and the layer
- * overhead; fusion and double buffering are discrete and tried each. The fit minimises a robust
- * (Huber) loss on log latency with a weak pull towards the profile's own values (so that what the
- * data says nothing about stays put), by Levenberg–Marquardt over bounded transforms: a
- * utilisation stays in (0, 1], times stay positive. A parameter the data cannot move (e.g. the
- * bandwidth when every network is compute-bound) is held at its old value and said so.
+ * DRAM bandwidth, the per-transfer latency, the rate of each kind of work (peak × utilisation:
+ * the profile's peak may be too low for the device, so the fit moves rates, and calibrate.ts
+ * turns them back into utilisations no higher than 1 of a peak no lower than the fastest rate)
+ * and the layer overhead; fusion and double buffering are discrete and tried each. The fit
+ * minimises a robust (Huber) loss on log latency with a weak pull towards the profile's own
+ * values, by Levenberg–Marquardt over log transforms (times and rates stay positive). A
+ * parameter the data cannot move (e.g. the bandwidth when every network is compute-bound) is held
+ * at its old value and said so.
  */
 import type { CostReport } from '../cost/index.js';
 import { UTILISATION_CLASSES } from '../cost/index.js';
 import type { Processor } from '../processor/index.js';
 
-/** The free parameters, in the order of the fit's vector. */
-export const PARAMETERS = [
-  'dram.bandwidth',
-  'dram.latency',
-  'compute.utilisation.conv',
-  'compute.utilisation.pointwise',
-  'compute.utilisation.depthwise',
-  'compute.utilisation.dense',
-  'compute.utilisation.elementwise',
-  'compute.layerOverhead',
-] as const;
+/** The free parameters, in the order of the fit's vector; rates in MAC/s (elements/s for elementwise work). */
+export const PARAMETERS = ['dram.bandwidth', 'dram.latency', 'rate.conv', 'rate.pointwise', 'rate.depthwise', 'rate.dense', 'rate.elementwise', 'compute.layerOverhead'] as const;
 export type Parameter = (typeof PARAMETERS)[number];
+
+/** Index of the first rate in the parameter vector (the five rates follow in UTILISATION_CLASSES order). */
+const RATE = 2;
 
 /** What a network's latency is made of, per layer, under one profile. */
 export interface Features {
   cls: Int8Array;
-  /** Compute seconds at the profile's utilisation, launches excluded. */
+  /** Compute seconds at the profile's rates, launches excluded. */
   work: Float64Array;
   launches: Float64Array;
   bus: Float64Array;
@@ -68,16 +64,17 @@ export function featuresOf(report: CostReport, p: Processor): Features {
 /** The parameters of a profile, as a vector. */
 export function parametersOf(p: Processor): number[] {
   const u = p.compute.utilisation;
-  return [p.dram.bandwidth, p.dram.latency, u.conv, u.pointwise, u.depthwise, u.dense, u.elementwise, p.compute.layerOverhead];
+  const peak = p.compute.peakMacsPerSecond;
+  return [p.dram.bandwidth, p.dram.latency, ...[u.conv, u.pointwise, u.depthwise, u.dense, u.elementwise].map((x) => peak * x), p.compute.layerOverhead];
 }
 
 /** Predicted latencies of networks (their features) with parameters θ on a profile's fixed device and settings. */
 export function predict(features: Features[], theta: number[], base: Processor): Float64Array {
   const [bandwidth, latency, ...rest] = theta as [number, number, ...number[]];
   const overhead = rest[5] as number;
-  const u0 = parametersOf(base).slice(2, 7);
-  // Compute seconds scale with the ratio of old to new utilisation, per class.
-  const scale = u0.map((u, c) => u / (rest[c] as number));
+  const rates0 = parametersOf(base).slice(2, 7);
+  // Compute seconds scale with the ratio of old to new rate, per class.
+  const scale = rates0.map((r, c) => r / (rest[c] as number));
   const d = base.dram;
   const perRow = d.rowCycle / d.banks;
   const busy = 1 / (1 - d.refreshFraction);
@@ -101,8 +98,8 @@ export function predict(features: Features[], theta: number[], base: Processor):
  * would give the fit no slope to follow).
  */
 const TRANSFORMS: Array<{ to: (x: number) => number; from: (z: number) => number; lo: number; hi: number; start: number }> = PARAMETERS.map((name) =>
-  name.startsWith('compute.utilisation')
-    ? { to: (u: number) => Math.log(u / (1 - Math.min(u, 1 - 1e-9))), from: (z: number) => 1 / (1 + Math.exp(-z)), lo: -14, hi: 14, start: 0.5 }
+  name.startsWith('rate.')
+    ? { to: Math.log, from: Math.exp, lo: Math.log(1e5), hi: Math.log(1e17), start: 1e10 }
     : name === 'dram.bandwidth'
       ? { to: Math.log, from: Math.exp, lo: Math.log(1e5), hi: Math.log(1e13), start: 1e9 }
       : { to: (t: number) => Math.log(Math.max(t, 1e-12)), from: Math.exp, lo: Math.log(1e-12), hi: Math.log(1e-2), start: name === 'dram.latency' ? 1e-7 : 1e-6 },
@@ -132,6 +129,11 @@ function solve(a: number[][], b: number[]): number[] {
 }
 
 export interface FitOptions {
+  /**
+   * The rates of all kinds of work move together, by one factor (the profile's ratios between
+   * them kept): two parameters fewer for few measurements that do not tell the kinds apart.
+   */
+  sharedRates?: boolean;
   /** Huber threshold on log latency (0.1: 10 %). */
   huber?: number;
   /** Weight of the pull towards the profile's own values, per parameter, in the transformed space. */
@@ -143,6 +145,8 @@ export interface Fit {
   theta: number[];
   /** Which parameters moved (the others are held at the profile's values). */
   free: boolean[];
+  /** The rates moved together (by the factor of the first). */
+  sharedRates: boolean;
   /** Robust loss at the solution (without the prior). */
   loss: number;
   predicted: Float64Array;
@@ -160,9 +164,13 @@ export function fitParameters(features: Features[], measured: number[], base: Pr
   const prior = theta0.map((x) => (x > 0 ? strength : 0));
   const start = clampZ(toZ(theta0.map((x, j) => (x > 0 ? x : TRANSFORMS[j]!.start))));
   const logMeasured = measured.map(Math.log);
-  const freeIndex = free.map((f, j) => (f ? j : -1)).filter((j) => j >= 0);
+  const shared = options.sharedRates ?? false;
+  // Shared rates: the first rate's variable carries them all; the others follow it.
+  const varied = free.map((f, j) => f && !(shared && j > RATE && j < RATE + 5));
+  const freeIndex = varied.map((f, j) => (f ? j : -1)).filter((j) => j >= 0);
+  const expand = (z: number[]): number[] => (shared ? z.map((v, j) => (j > RATE && j < RATE + 5 ? (z0[j] as number) + (z[RATE] as number) - (z0[RATE] as number) : v)) : z);
   const residuals = (z: number[]): number[] => {
-    const p = predict(features, fromZ(z), base);
+    const p = predict(features, fromZ(expand(z)), base);
     return logMeasured.map((m, i) => Math.log(Math.max(p[i] as number, 1e-15)) - m);
   };
   const weightsOf = (r: number[]): number[] => r.map((x) => (Math.abs(x) <= huber ? 1 : huber / Math.abs(x)));
@@ -171,13 +179,6 @@ export function fitParameters(features: Features[], measured: number[], base: Pr
   let z = free.map((f, j) => (f ? (start[j] as number) : (z0[j] as number)));
   let r = residuals(z);
   let value = objective(z, r);
-  // A start away from the profile's values may fit worse than the values themselves.
-  const r0 = residuals(z0);
-  if (objective(z0, r0) < value) {
-    z = [...z0];
-    r = r0;
-    value = objective(z0, r0);
-  }
   let mu = 1e-2;
   const iterations = options.iterations ?? 60;
   for (let it = 0; it < iterations && freeIndex.length > 0; it++) {
@@ -216,21 +217,24 @@ export function fitParameters(features: Features[], measured: number[], base: Pr
     }
     if (!improved) break;
   }
-  const theta = fromZ(z).map((x, j) => (free[j] ? x : (theta0[j] as number)));
-  return { theta, free, loss: robust(r), predicted: predict(features, theta, base) };
+  const followed = shared ? free.map((f, j) => f || (j > RATE && j < RATE + 5 && (free[RATE] as boolean))) : free;
+  const theta = fromZ(expand(z)).map((x, j) => (followed[j] ? x : (theta0[j] as number)));
+  return { theta, free: followed, sharedRates: shared, loss: robust(r), predicted: predict(features, theta, base) };
 }
 
 /**
  * How much each parameter can move the predictions: the largest change of a log latency per unit
  * of the parameter's transformed variable. Below `threshold` the data cannot identify it.
  */
-export function sensitivities(features: Features[], base: Processor, theta: number[]): number[] {
+export function sensitivities(features: Features[], base: Processor, theta: number[], sharedRates = false): number[] {
   const z = clampZ(toZ(theta));
   const at = predict(features, theta, base).map(Math.log);
   return PARAMETERS.map((_, j) => {
     const h = 1e-4;
     const moved = [...z];
-    moved[j] = (moved[j] as number) + h;
+    // With shared rates, the first rate stands for all of them.
+    const together = sharedRates && j === RATE ? [RATE, RATE + 1, RATE + 2, RATE + 3, RATE + 4] : [j];
+    for (const k of together) moved[k] = (moved[k] as number) + h;
     const p = predict(features, fromZ(moved), base);
     let most = 0;
     for (let i = 0; i < p.length; i++) most = Math.max(most, Math.abs((Math.log(p[i] as number) - (at[i] as number)) / h));
