@@ -7,6 +7,8 @@ import { EngineError } from '../engine/backend.js';
 import { ExportError } from '../export/index.js';
 import { ProcessorError } from '../processor/index.js';
 import { ArchitectureError } from '../space/index.js';
+import { CalibrationError } from '../calibrate/index.js';
+import { registerCalibrate } from './commands/calibrate.js';
 import { registerCost } from './commands/cost.js';
 import { registerExport } from './commands/export.js';
 import { registerMeasure } from './commands/measure.js';
@@ -22,6 +24,7 @@ const program = new Command()
   .showHelpAfterError();
 registerCost(program);
 registerPresets(program);
+registerCalibrate(program);
 registerSearch(program);
 registerTrain(program);
 registerExport(program);
@@ -29,7 +32,7 @@ registerMeasure(program);
 registerReport(program);
 registerWorker(program);
 
-const KNOWN_ERRORS = [ArchitectureError, ProcessorError, DatasetError, ConfigError, ExportError, EngineError, RangeError];
+const KNOWN_ERRORS = [ArchitectureError, ProcessorError, DatasetError, ConfigError, ExportError, EngineError, CalibrationError, RangeError];
 
 /**
  * Bad input: one line, status 2. Anything else is a bug: one line (the stack with PROCNAS_DEBUG

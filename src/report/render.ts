@@ -72,6 +72,15 @@ function processorTable(p: Processor): string {
     ['DRAM energy', `read ${formatSI(d.readEnergyPerByte, 'J/B')}, write ${formatSI(d.writeEnergyPerByte, 'J/B')}, row ${formatSI(d.activateEnergy, 'J')}, standby ${formatSI(d.backgroundPower, 'W')}`, 'dram.energy'],
     ['DRAM latency per transfer', formatSI(d.latency, 's'), 'dram.latency'],
     ['training precision', `${p.training.dtype}, ${formatSI(p.training.peakMacsPerSecond, 'MAC/s')}`, 'training'],
+    ...(p.calibration
+      ? [
+          [
+            'calibrated',
+            `from ${p.calibration.from}, ${p.calibration.measurements} measurements (fitted: ${p.calibration.fitted.join(', ')}); on measurements each fit did not see (${p.calibration.fit.heldOut.folds}): Spearman ${p.calibration.fit.heldOut.spearman.toFixed(3)}, median error ${(100 * p.calibration.fit.heldOut.mdape).toFixed(1)}%`,
+            '',
+          ] as [string, string, string],
+        ]
+      : []),
     ['peak compute', formatSI(p.compute.peakMacsPerSecond, 'MAC/s'), 'compute.peak'],
     ['energy per MAC', formatSI(p.compute.macEnergy, 'J'), 'compute.macEnergy'],
     ['utilisation', `conv ${u.conv}, pointwise ${u.pointwise}, depthwise ${u.depthwise}, dense ${u.dense}, elementwise ${u.elementwise}`, 'compute.utilisation'],

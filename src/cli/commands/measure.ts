@@ -7,6 +7,7 @@ import { lower, resolveArchitecture } from '../../space/index.js';
 import { positiveInt } from '../args.js';
 import { ARCH_HELP } from './cost.js';
 import { untrainedOnnx } from './export.js';
+import { batchArchitectures, measureMany, writeMeasurementsCsv } from '../measure-many.js';
 
 function readModel(file: string): Uint8Array {
   try {
@@ -17,6 +18,8 @@ function readModel(file: string): Uint8Array {
 }
 
 interface MeasureFlags {
+  batchFile?: string;
+  csv?: string;
   runs: number;
   warmup: number;
   batch: number;
@@ -29,14 +32,29 @@ export function registerMeasure(program: Command): void {
   program
     .command('measure')
     .description('Median latency of a model on this machine with onnxruntime, next to the cost model\'s prediction')
-    .argument('<arch|model.onnx>', `an ONNX file, or ${ARCH_HELP}`)
+    .argument('[arch|model.onnx]', `an ONNX file, or ${ARCH_HELP}`)
+    .option('--batch-file <archs.txt|dir>', 'measure many architectures: a file listing one a line (relative to it), or a folder of .yaml/.json files')
+    .option('--csv <out.csv>', 'with --batch-file: write the latencies as a calibration CSV (for procnas calibrate --measurements)')
     .option('--runs <n>', 'timed runs', positiveInt, 30)
     .option('--warmup <n>', 'untimed runs first', positiveInt, 5)
     .option('-b, --batch <n>', 'batch size', positiveInt, 1)
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt, 1)
     .option('-p, --processor <preset|file>', 'processor whose predicted latency to show (for an architecture)', 'edge-cpu')
     .option('--json', 'print one JSON object')
-    .action(async (ref: string, flags: MeasureFlags) => {
+    .action(async (ref: string | undefined, flags: MeasureFlags) => {
+      if (flags.batchFile) {
+        if (ref !== undefined) throw new ExportError('measure: give an architecture or --batch-file, not both');
+        const architectures = batchArchitectures(flags.batchFile);
+        const rows = await measureMany(architectures, { runs: flags.runs, warmup: flags.warmup, batch: flags.batch, threads: flags.threads, ...(flags.csv ? { csv: flags.csv } : {}) }, (done, row) => {
+          if (!flags.json) console.log(`${String(done).padStart(4)}/${architectures.length}  ${formatSI(row.latencyS, 's').padStart(9)}  ${row.name}`);
+        });
+        if (flags.csv) writeMeasurementsCsv(flags.csv, rows);
+        if (flags.json) console.log(JSON.stringify({ measurements: rows, csv: flags.csv ?? null }, null, 2));
+        else if (flags.csv) console.log(`wrote ${flags.csv}`);
+        return;
+      }
+      if (flags.csv) throw new ExportError('measure: --csv goes with --batch-file');
+      if (ref === undefined) throw new ExportError('measure: give an architecture or an ONNX file, or --batch-file');
       const isOnnx = ref.endsWith('.onnx');
       const architecture = isOnnx ? undefined : resolveArchitecture(ref);
       const model = architecture ? await untrainedOnnx(architecture) : readModel(ref);
