@@ -11,7 +11,10 @@ import { estimateCost } from '../src/cost/index.js';
 import { createRng } from '../src/data/index.js';
 import { loadProcessorFile, parseProcessor, presetProcessor, profileData } from '../src/processor/index.js';
 import type { Processor } from '../src/processor/index.js';
-import { MobileSpace, architectureToData, builtinArchitecture, lower } from '../src/space/index.js';
+import { renderReport } from '../src/report/index.js';
+import { costFigures } from '../src/search/index.js';
+import type { Trial } from '../src/search/index.js';
+import { MobileSpace, architectureToData, builtinArchitecture, lower, parseArchitecture } from '../src/space/index.js';
 import type { Architecture } from '../src/space/index.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -106,6 +109,19 @@ describe('calibrating a profile', () => {
     assert.deepEqual(back, result.processor);
     assert.equal(back.calibration?.measurements, 8);
     assert.equal(back.calibration?.residuals.length, 8);
+    // A search's report says the profile was calibrated, from what, and how well.
+    const trial = (index: number, stages: unknown[], error: number): Trial => {
+      const architecture = parseArchitecture({ name: 'r', input: '16x16x3', classes: 4, stem: ['cn_k3_c8'], stages, head: ['gap', 'fc'] });
+      const cost = costFigures(estimateCost(lower(architecture), back));
+      return { index, key: String(index), architecture, status: 'done', error, loss: error, cost, evaluationS: 0 };
+    };
+    const [initial, best] = [trial(0, [['ir_k3_s2_e4_c16']], 0.2), trial(1, [['ir_k3_s2_e2_c16']], 0.1)];
+    const html = renderReport({ title: 'calibrated', processor: back, cost: { mode: 'inference', batch: 1 }, trials: [initial, best], initial, best, facts: [] });
+    const heldOut = back.calibration!.fit.heldOut;
+    assert.ok(
+      html.includes(`from eight.csv, 8 measurements (fitted: `) && html.includes(`Spearman ${heldOut.spearman.toFixed(3)}, median error ${(100 * heldOut.mdape).toFixed(1)}%`),
+      'the processor table shows the calibration',
+    );
   });
 });
 
