@@ -62,8 +62,17 @@ export async function measureMany(
   return rows;
 }
 
+/** Writes a file a command produces; a path it cannot write is bad input, said in one line. */
+export function writeOutput(file: string, text: string, what: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (error) {
+    throw new CalibrationError(`${file}: cannot write the ${what}: ${(error as Error).message}`);
+  }
+}
+
 /** A calibration CSV of measured rows. */
 export function writeMeasurementsCsv(file: string, rows: MeasuredRow[]): void {
   const quote = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  writeFileSync(file, `architecture,latency_ms,batch\n${rows.map((r) => `${quote(r.name)},${(r.latencyS * 1000).toPrecision(6)},${r.batch}`).join('\n')}\n`);
+  writeOutput(file, `architecture,latency_ms,batch\n${rows.map((r) => `${quote(r.name)},${(r.latencyS * 1000).toPrecision(6)},${r.batch}`).join('\n')}\n`, 'measurements');
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
@@ -7,7 +7,7 @@ import type { CalibrationResult, ParameterChange } from '../../calibrate/index.j
 import { formatSI, profileData, resolveProcessor } from '../../processor/index.js';
 import { architectureToData } from '../../space/index.js';
 import { positiveInt } from '../args.js';
-import { measureMany, writeMeasurementsCsv } from '../measure-many.js';
+import { measureMany, writeMeasurementsCsv, writeOutput } from '../measure-many.js';
 
 interface CalibrateFlags {
   processor: string;
@@ -62,10 +62,14 @@ export function registerCalibrate(program: Command): void {
         csv = join(dirname(out), `${basename(out).replace(/\.(ya?ml|json)$/, '')}-measurements.csv`);
         // Each network as a file beside the CSV, so that the CSV can be calibrated from again.
         const folder = join(dirname(out), `${basename(out).replace(/\.(ya?ml|json)$/, '')}-networks`);
-        mkdirSync(folder, { recursive: true });
+        try {
+          mkdirSync(folder, { recursive: true });
+        } catch (error) {
+          throw new CalibrationError(`${folder}: cannot make the folder of the host's networks: ${(error as Error).message}`);
+        }
         const networks = hostNetworks().map((n) => {
           const file = join(folder, `${n.name}.json`);
-          writeFileSync(file, `${JSON.stringify(architectureToData(n.architecture), null, 2)}\n`);
+          writeOutput(file, `${JSON.stringify(architectureToData(n.architecture), null, 2)}\n`, 'network');
           return { ...n, file };
         });
         const rows = await measureMany(networks, { runs: flags.runs, warmup: 3, batch: 1, threads: flags.threads, csv }, (done, row) => {
@@ -78,7 +82,7 @@ export function registerCalibrate(program: Command): void {
       out ??= join(dirname(source), `${base.name}-calibrated.yaml`);
       const result = calibrate(measurements, base, source);
       const processor = { ...result.processor, name: flags.host ? 'host' : `${base.name}-calibrated`, description: `${base.description || base.name}, calibrated from ${source}` };
-      writeFileSync(out, `# procnas calibrate: ${processor.description}\n${stringify(profileData(processor))}`);
+      writeOutput(out, `# procnas calibrate: ${processor.description}\n${stringify(profileData(processor))}`, 'calibrated profile');
       if (flags.json) {
         console.log(JSON.stringify({ out, processor: processor.name, measurements: measurements.length, changes: result.changes, fit: result.fit, energy: result.energy ?? null, warnings: result.warnings }, null, 2));
         return;
