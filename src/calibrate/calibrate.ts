@@ -212,11 +212,11 @@ export function calibrate(rows: Measurement[], base: Processor, source: string):
     sources,
     calibration: { from: source, measurements: n, fitted: changes.filter((c) => c.fitted).map((c) => c.name), fit, residuals: rowsOut.map((r) => ({ architecture: r.name, measuredS: r.measuredS, predictedS: r.predictedS })) },
   };
-  const withEnergy = rows.map((r, i) => [r, i] as const).filter(([r]) => r.energyJ !== undefined);
+  const withEnergy = rows.filter((r) => r.energyJ !== undefined);
   let energy: CalibrationResult['energy'];
   if (withEnergy.length >= 2) {
-    const predictedJ = withEnergy.map(([r]) => estimateCost(lower(r.architecture), processor, { batch: r.batch }).energyJ);
-    const measuredJ = withEnergy.map(([r]) => r.energyJ as number);
+    const predictedJ = withEnergy.map((r) => estimateCost(lower(r.architecture), processor, { batch: r.batch }).energyJ);
+    const measuredJ = withEnergy.map((r) => r.energyJ as number);
     energy = { spearman: spearman(predictedJ, measuredJ), mdape: medianAbsolutePercentageError(predictedJ, measuredJ) };
   }
   return { processor, changes, rows: rowsOut, fit, ...(energy ? { energy } : {}), warnings };
