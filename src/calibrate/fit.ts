@@ -147,8 +147,6 @@ export interface Fit {
   free: boolean[];
   /** The rates moved together (by the factor of the first). */
   sharedRates: boolean;
-  /** Robust loss at the solution (without the prior). */
-  loss: number;
   predicted: Float64Array;
 }
 
@@ -219,7 +217,7 @@ export function fitParameters(features: Features[], measured: number[], base: Pr
   }
   const followed = shared ? free.map((f, j) => f || (j > RATE && j < RATE + 5 && (free[RATE] as boolean))) : free;
   const theta = fromZ(expand(z)).map((x, j) => (followed[j] ? x : (theta0[j] as number)));
-  return { theta, free: followed, sharedRates: shared, loss: robust(r), predicted: predict(features, theta, base) };
+  return { theta, free: followed, sharedRates: shared, predicted: predict(features, theta, base) };
 }
 
 /**
