@@ -47,7 +47,7 @@ class CountingEvaluator implements Evaluator {
 }
 
 describe('the processor-related loss', () => {
-  const reference = { dramTimeS: 2e-4, dramEnergyJ: 5e-7, dramPowerW: 4e-3 };
+  const reference = { dramTimeS: 2e-4, dramEnergyJ: 5e-7, dramPowerW: 4e-3, latencyS: 5e-4 };
 
   it('adds the DRAM time, energy and power, normalised by the initial architecture, weighted by λ', () => {
     const config: LossConfig = { ...DEFAULT_LOSS, lambdaTime: 0.5, lambdaEnergy: 0.25 };
@@ -61,7 +61,12 @@ describe('the processor-related loss', () => {
   it('offers MnasNet\'s soft constraint', () => {
     const config: LossConfig = { ...DEFAULT_LOSS, kind: 'mnasnet', targetS: 2e-4, exponent: -0.07 };
     const expected = 1 - 0.9 * 2 ** -0.07;
-    assert.ok(Math.abs(processorLoss(0.1, figures(), reference, config) - expected) < 1e-12);
+    assert.ok(Math.abs(processorLoss(0.1, figures(), reference, config) - expected) < 1e-12, 'DRAM time against its target');
+    // Without a target, the initial's value of the same measure: an architecture as fast as the initial scores its error.
+    const latency: LossConfig = { ...DEFAULT_LOSS, kind: 'mnasnet', exponent: -0.07, mnasnetMetric: 'latency' };
+    assert.ok(Math.abs(processorLoss(0.25, figures({ latencyS: 5e-4 }), reference, latency) - 0.25) < 1e-12, 'latency against the initial latency');
+    const dram: LossConfig = { ...DEFAULT_LOSS, kind: 'mnasnet', exponent: -0.07 };
+    assert.ok(Math.abs(processorLoss(0.25, figures({ dramTimeS: 2e-4 }), reference, dram) - 0.25) < 1e-12, 'DRAM time against the initial DRAM time');
   });
 
   it('rejects candidates above a hard budget', () => {
@@ -158,9 +163,10 @@ describe('the search loop', () => {
 
   it('local search moves only to a neighbour that lowers the loss', async () => {
     const strategy = new LocalSearch(space, initial, createRng(2));
-    const result = await runSearch({ space, strategy, evaluator: table, processor, initial, loss, stop: { maxIterations: 3 } });
-    // Iteration 1 evaluates the initial architecture, 2 its 24 neighbours, 3 the new neighbours
-    // of the best of them: 24 less the initial and the 3 that changed the same edge (seen).
+    const result = await runSearch({ space, strategy, evaluator: table, processor, initial, loss, stop: { maxIterations: 2 } });
+    // The initial architecture is evaluated before any iteration; iteration 1 evaluates its 24
+    // neighbours, 2 the new neighbours of the best of them: 24 less the initial and the 3 that
+    // changed the same edge (seen).
     assert.equal(result.evaluations, 1 + 24 + 20);
     const firstRound = result.trials.slice(1, 25);
     const moved = firstRound.reduce((a, t) => (t.loss < a.loss ? t : a));
@@ -204,5 +210,45 @@ describe('the search loop', () => {
       runSearch({ space, strategy: new RandomSearch(space, initial, createRng(1)), evaluator: table, processor, initial, loss, stop: {} }),
       /at least one stop condition/,
     );
+  });
+});
+
+describe('search v2: the defects of the first search', () => {
+  const loss = { ...DEFAULT_LOSS, lambdaTime: 0.1, lambdaEnergy: 0.1 };
+
+  it('tells every strategy the initial trial instead of proposing it: patience 1 still searches', async () => {
+    for (const strategy of [new LocalSearch(space, initial, createRng(1)), new Evolution(space, initial, createRng(1)), new RandomSearch(space, initial, createRng(1))]) {
+      const evaluator = new CountingEvaluator();
+      const result = await runSearch({ space, strategy, evaluator, processor, initial, loss, stop: { patience: 1 } });
+      assert.ok(result.evaluations > 1, `${strategy.name}: ${result.evaluations} evaluations`);
+      assert.equal(evaluator.calls.filter((k) => k === '333333').length, 1, `${strategy.name} evaluated the initial once`);
+      assert.ok(result.iterations >= 1, strategy.name);
+    }
+  });
+
+  it('local search restarts only where no unseen neighbour is left', async () => {
+    const strategy = new LocalSearch(space, initial, createRng(3), { neighbourhood: 8, restartMoves: 3 });
+    const result = await runSearch({ space, strategy, evaluator: table, processor, initial, loss, stop: { maxEvaluations: 300 } });
+    const seen = new Set(result.trials.map((t) => t.key));
+    assert.ok(strategy.localOptima.length >= 2, `${strategy.localOptima.length} restarts`);
+    for (const optimum of strategy.localOptima) {
+      const unseen = space.neighbours(space.fromDigits(optimum)).filter((a) => !seen.has(space.key(a)));
+      assert.deepEqual(unseen.map((a) => space.key(a)), [], `restarted at ${optimum} with neighbours unseen`);
+    }
+  });
+
+  it("the mobile space keeps each block's activation, dilation and residual: an h-swish network and its ReLU twin differ", () => {
+    const make = (act: string) =>
+      parseArchitecture({ name: 'm', input: '32x32x3', classes: 10, stem: ['cn_k3_c16'], stages: [[`ir_r2_k3_s2_e6_c24_n${act}`], [`ir_k5_s2_e3_c40_d2_noskip_n${act}`]], head: ['gap', 'fc'] });
+    const [hswish, relu] = [make('hs'), make('re')];
+    const mobile = new MobileSpace(hswish);
+    assert.notEqual(mobile.key(hswish), mobile.key(relu));
+    for (const a of [...mobile.neighbours(hswish), mobile.sample(createRng(4))]) {
+      for (const entry of a.stages.flat()) {
+        assert.ok(entry.kind === 'block' && entry.args.act === 'hswish', mobile.key(a));
+      }
+      const second = a.stages[1]![0]!;
+      assert.ok(second.kind === 'block' && second.args.dilation === 2 && !second.args.skip, mobile.key(a));
+    }
   });
 });

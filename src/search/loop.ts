@@ -100,7 +100,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     return trial;
   };
 
+  // The initial architecture is the search's first observation, not a strategy's proposal: a
+  // strategy that proposed it would get the known trial back and count an iteration for nothing.
   const initial = await evaluate(o.initial);
+  o.strategy.observe([initial]);
   let iterations = 0;
   let sinceImprovement = 0;
   let stoppedBecause: string | undefined;

@@ -41,15 +41,16 @@ export const DEFAULT_LOSS: LossConfig = {
   budgets: {},
 };
 
-/** The initial architecture's DRAM time, energy and power: the units of the additive terms. */
+/** The initial architecture's DRAM time, energy and power (the units of the additive terms) and latency (MnasNet's default target). */
 export interface Reference {
   dramTimeS: number;
   dramEnergyJ: number;
   dramPowerW: number;
+  latencyS: number;
 }
 
 export function referenceOf(cost: CostFigures): Reference {
-  return { dramTimeS: cost.dramTimeS, dramEnergyJ: cost.dramEnergyJ, dramPowerW: cost.dramPowerW };
+  return { dramTimeS: cost.dramTimeS, dramEnergyJ: cost.dramEnergyJ, dramPowerW: cost.dramPowerW, latencyS: cost.latencyS };
 }
 
 /** The budgets a candidate breaks, as readable reasons (empty when it fits them all). */
@@ -72,8 +73,10 @@ export function budgetViolations(cost: CostFigures, budgets: Budgets): string[] 
 export function processorLoss(error: number, cost: CostFigures, reference: Reference, config: LossConfig): number {
   if (budgetViolations(cost, config.budgets).length > 0) return Number.POSITIVE_INFINITY;
   if (config.kind === 'mnasnet') {
-    const t = config.mnasnetMetric === 'latency' ? cost.latencyS : cost.dramTimeS;
-    const target = config.targetS ?? reference.dramTimeS;
+    const latency = config.mnasnetMetric === 'latency';
+    const t = latency ? cost.latencyS : cost.dramTimeS;
+    // The default target is the initial architecture's value of the same measure.
+    const target = config.targetS ?? (latency ? reference.latencyS : reference.dramTimeS);
     return 1 - (1 - error) * (t / target) ** config.exponent;
   }
   return (

@@ -59,6 +59,9 @@ export interface Strategy {
   readonly name: string;
   /** The next candidates to evaluate (at least one); a strategy that trains (dnas) answers later. */
   propose(): Architecture[] | Promise<Architecture[]>;
-  /** The trials of candidates it proposed (and of any already known ones). */
+  /**
+   * The trials of candidates it proposed (and of any already known ones). The loop tells it the
+   * initial architecture's trial first, before any proposal.
+   */
   observe(trials: Trial[]): void;
 }

@@ -107,6 +107,10 @@ interface BlockGene {
   kernel: number;
   expand: number;
   se: number;
+  /** Kept as the architecture has them (the space's moves do not change them). */
+  act: BlockArgs['act'];
+  dilation: number;
+  skip: boolean;
 }
 
 interface StageGene {
@@ -159,7 +163,7 @@ export class MobileSpace implements SearchSpace {
         if (i === 0) stride = args.stride;
         out = args.out ?? out;
         for (let r = 0; r < args.repeat; r++) {
-          blocks.push({ type: args.type === 'er' ? 'er' : 'ir', kernel: args.kernel, expand: args.type === 'ds' ? 1 : args.expand, se: args.se });
+          blocks.push({ type: args.type === 'er' ? 'er' : 'ir', kernel: args.kernel, expand: args.type === 'ds' ? 1 : args.expand, se: args.se, act: args.act, dilation: args.dilation, skip: args.skip });
         }
       });
       const width = this.options.widthMultipliers.findIndex((m) => this.width(s, m) === out);
@@ -184,6 +188,9 @@ export class MobileSpace implements SearchSpace {
           expand: block.expand,
           out: this.width(s, this.options.widthMultipliers[stage.width] as number),
           se: block.se,
+          act: block.act,
+          dilation: block.dilation,
+          skip: block.skip,
         };
         return { kind: 'block', args };
       }),
@@ -203,7 +210,9 @@ export class MobileSpace implements SearchSpace {
     const genes = this.genes(this.initial).map((stage) => ({
       stride: stage.stride,
       width: Math.floor(random() * o.widthMultipliers.length),
+      // Activation, dilation and residual as the stage's first block has them.
       blocks: Array.from({ length: o.minBlocks + Math.floor(random() * (o.maxBlocks - o.minBlocks + 1)) }, () => ({
+        ...(stage.blocks[0] as BlockGene),
         type: pick(o.types, random),
         kernel: pick(o.kernels, random),
         expand: pick(o.expansions, random),

@@ -1,6 +1,6 @@
 /**
  * Regularized (aging) evolution (Real et al., AAAI 2019), seeded with the initial architecture:
- * the population starts from it and its mutants; each step a tournament of `sampleSize` picks a
+ * the population starts from its trial (told by the loop) and its mutants; each step a tournament of `sampleSize` picks a
  * parent, its mutant joins the population and the oldest member leaves.
  */
 import type { Architecture, Random, SearchSpace } from '../../space/index.js';
@@ -16,7 +16,6 @@ export interface EvolutionOptions {
 export class Evolution implements Strategy {
   readonly name = 'evolution';
   private readonly population: Trial[] = [];
-  private proposedInitial = false;
 
   constructor(
     private readonly space: SearchSpace,
@@ -26,10 +25,6 @@ export class Evolution implements Strategy {
   ) {}
 
   propose(): Architecture[] {
-    if (!this.proposedInitial) {
-      this.proposedInitial = true;
-      return [this.initial];
-    }
     return Array.from({ length: Math.max(1, this.options.batch) }, () => this.child());
   }
 
