@@ -90,6 +90,32 @@ describe('experiments survive a crash', () => {
     assert.match(nothing.stderr, /no experiment to resume/);
   });
 
+  it('on --resume takes new stop conditions and says so, refuses anything that would change the path, and keeps the profile it started with', () => {
+    const root = mkdtempSync(join(tmpdir(), 'procnas-resume-'));
+    const out = join(root, 'run');
+    const chip = join(root, 'chip.yaml');
+    writeFileSync(chip, 'name: chip\ndtype: int8\nsram: 256KiB\ndram: { bandwidth: 4GB/s, energy: 20pJ/bit }\ncompute: { peak: 100GMAC/s }\n');
+    const first = procnas('search', '--initial', DENSE, '--table', TABLE, '--processor', chip, '--max-evals', '12', '--out', out);
+    assert.equal(first.code, 0, first.stderr);
+    const before = storedTrials(out).length;
+    assert.ok(before >= 12 && before < 30, `${before} trials`);
+    const changing = procnas('search', '--resume', out, '--processor', 'edge-cpu', '--seed', '4');
+    assert.equal(changing.code, 2);
+    assert.match(changing.stderr, /^procnas: --resume continues a search with the configuration it started with; --processor, --seed would change it/);
+    // The profile file changes on disk; the run goes on with the stored one, and says so.
+    writeFileSync(chip, 'name: chip\ndtype: int8\nsram: 64KiB\ndram: { bandwidth: 1GB/s, energy: 20pJ/bit }\ncompute: { peak: 100GMAC/s }\n');
+    const resumed = procnas('search', '--resume', out, '--max-evals', '30', '--json');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const output = resumed.stdout + resumed.stderr;
+    assert.match(output, /note: resumed with new stop conditions: maxEvals 30/);
+    assert.match(output, /note: the processor .*chip\.yaml has changed since the run started: it goes on with the profile it started with/);
+    const trials = storedTrials(out);
+    assert.ok(trials.length >= 30, `${trials.length} trials`);
+    assert.deepEqual(trials.slice(0, before).map((t) => t.idx), Array.from({ length: before }, (_, i) => i));
+    // The report of the run shows the profile it ran with (256 KiB), not the file as it is now.
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /256 KiB/);
+  });
+
   it('opens a store written before the DRAM power was costed: the column is added, old trials get energy over latency', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'procnas-old-store-')), 'experiment.sqlite');
     const db = new Database(file);

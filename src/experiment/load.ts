@@ -1,6 +1,7 @@
 /** Reads a search's run folder back for its report: the store's configuration and trials, and the result files. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseProcessor, resolveProcessor } from '../processor/index.js';
 import type { ReportInput } from '../report/index.js';
 import { ConfigError, parseSearchConfig } from './config.js';
 import { reportInputOf } from './report.js';
@@ -24,7 +25,10 @@ export function loadRunReport(dir: string): ReportInput {
     const outcome: RunOutcome = { stoppedBecause: summary?.stoppedBecause ?? 'not finished (interrupted, or still running)' };
     const final = readJson<RunOutcome['final']>(join(dir, 'final.json'));
     if (final) outcome.final = final;
-    return reportInputOf(dir, config, trials, outcome, store.supernetEpochs());
+    // The profile the run ran with (stores from before it was kept: as the configuration names it now).
+    const stored = store.getMeta<unknown>('processor');
+    const processor = stored !== undefined ? parseProcessor(stored, `${file} (its processor)`) : resolveProcessor(config.processor);
+    return reportInputOf(dir, config, processor, trials, outcome, store.supernetEpochs());
   } finally {
     store.close();
   }

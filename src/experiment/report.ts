@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { resolveProcessor } from '../processor/index.js';
+import type { Processor } from '../processor/index.js';
 import { renderReport } from '../report/index.js';
 import type { ReportInput, SupernetEpochInput } from '../report/index.js';
 import type { Trial } from '../search/index.js';
@@ -21,7 +21,7 @@ function lossText(config: SearchConfig): string {
   const l = config.loss;
   const formula = l.kind === 'mnasnet'
     ? `1 − (1 − error)·(T/T_target)^${l.exponent} (MnasNet; T: ${l.mnasnetMetric === 'latency' ? 'latency' : 'DRAM time'})`
-    : `error + ${l.lambdaTime}·T_DRAM/T_initial + ${l.lambdaEnergy}·E_DRAM/E_initial`;
+    : `error + ${l.lambdaTime}·T_DRAM/T_initial + ${l.lambdaEnergy}·E_DRAM/E_initial${l.lambdaPower > 0 ? ` + ${l.lambdaPower}·P_DRAM/P_initial` : ''}`;
   const budgets = Object.entries(l.budgets).filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ≤ ${v}`);
   return budgets.length ? `${formula}; budgets: ${budgets.join(', ')}` : formula;
 }
@@ -36,7 +36,7 @@ function evaluatorText(config: SearchConfig): string {
  * The report's input from an experiment's configuration and trials (the first is the initial's),
  * and a `dnas` run's supernet epochs (the store's; empty for other strategies).
  */
-export function reportInputOf(dir: string, config: SearchConfig, trials: Trial[], outcome: RunOutcome, supernet: SupernetEpochInput[] = []): ReportInput {
+export function reportInputOf(dir: string, config: SearchConfig, processor: Processor, trials: Trial[], outcome: RunOutcome, supernet: SupernetEpochInput[] = []): ReportInput {
   const initial = trials[0];
   if (!initial) throw new Error(`${dir}: no trials to report`);
   // As the search loop: the first trial of lowest loss.
@@ -57,7 +57,7 @@ export function reportInputOf(dir: string, config: SearchConfig, trials: Trial[]
   }
   return {
     title: basename(resolve(dir)),
-    processor: resolveProcessor(config.processor),
+    processor,
     cost: { mode: config.cost.mode, batch: config.cost.batch },
     trials,
     initial,

@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { createRng, loadDataset } from '../data/index.js';
-import { resolveProcessor } from '../processor/index.js';
+import { parseProcessor, profileData, resolveProcessor } from '../processor/index.js';
 import type { Processor } from '../processor/index.js';
 import { TrainingEvaluator } from '../search/evaluators/training.js';
 import { Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, runSearch } from '../search/index.js';
@@ -37,8 +38,11 @@ export interface ExperimentEvents {
     workers: number;
     resumedTrials: number;
     budgetS?: number;
+    maxEvaluations?: number;
     /** Trials go to this Redis queue; `workers` procnas worker processes were listening at the start. */
     queue?: { url: string; name: string; workers: number };
+    /** What a resumed run takes differently from its start (new stop conditions, files changed on disk). */
+    warnings: string[];
   }): void;
   onTrial?(trial: Trial, best: Trial, progress: { trials: number; elapsedS: number; replayed: boolean }): void;
   /** dnas: a supernet epoch ended; its argmax architecture is evaluated next. */
@@ -89,22 +93,68 @@ function createStrategy(config: SearchConfig, space: SearchSpace, initial: Archi
   }
 }
 
-/** Runs (or, with `resume`, continues) the experiment in folder `out`. */
-export async function runExperiment(input: SearchConfig, out: string, resume: boolean, events: ExperimentEvents = {}): Promise<ExperimentResult> {
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+
+/** Stop conditions that may change when a search is resumed (the others would change its path). */
+export type StopOverrides = Partial<Pick<SearchConfig['stop'], 'budget' | 'maxEvals' | 'patience'>>;
+
+/**
+ * What a run runs with: a new one stores its configuration, procnas's version, the resolved
+ * processor profile and initial architecture; a resumed one takes them from the store (only
+ * stop conditions may change, and they are stored anew), and says when the files it named have
+ * changed on disk or another version of procnas resumes it.
+ */
+function runInputs(store: ExperimentStore, input: SearchConfig, resume: boolean, stop: StopOverrides) {
+  const warnings: string[] = [];
+  let config = input;
+  if (resume) {
+    config = parseSearchConfig(store.getMeta('config'), store.file);
+    const changed = Object.entries(stop).filter(([, v]) => v !== undefined);
+    if (changed.length > 0) {
+      config = { ...config, stop: { ...config.stop, ...Object.fromEntries(changed) } };
+      store.setMeta('config', config);
+      warnings.push(`resumed with new stop conditions: ${changed.map(([k, v]) => `${k} ${String(v)}`).join(', ')}`);
+    }
+    const version = store.getMeta<string>('version');
+    if (version !== undefined && version !== VERSION) warnings.push(`this run was started by procnas ${version}; procnas ${VERSION} resumes it`);
+  } else {
+    store.setMeta('config', config);
+    store.setMeta('started', new Date().toISOString());
+    store.setMeta('version', VERSION);
+  }
+  // The profile and the initial architecture as the run started with them: files may change.
+  const onDisk = { processor: () => resolveProcessor(config.processor), initial: () => initialArchitecture(config) };
+  const stored = { processor: store.getMeta<unknown>('processor'), initial: store.getMeta<unknown>('initial') };
+  const processor = stored.processor !== undefined ? parseProcessor(stored.processor, `${store.file} (its processor)`) : onDisk.processor();
+  const initial = stored.initial !== undefined ? parseArchitecture(stored.initial, `${store.file} (its initial architecture)`) : onDisk.initial();
+  if (stored.processor === undefined) store.setMeta('processor', profileData(processor));
+  if (stored.initial === undefined) store.setMeta('initial', architectureToData(initial));
+  if (resume) {
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+    try {
+      if (!same(profileData(onDisk.processor()), profileData(processor))) warnings.push(`the processor ${config.processor} has changed since the run started: it goes on with the profile it started with`);
+    } catch {
+      warnings.push(`the processor ${config.processor} cannot be read any more: the run goes on with the profile it started with`);
+    }
+    try {
+      if (!same(architectureToData(onDisk.initial()), architectureToData(initial))) warnings.push('the initial architecture has changed since the run started: the run goes on with the one it started with');
+    } catch {
+      warnings.push('the initial architecture cannot be read any more: the run goes on with the one it started with');
+    }
+  }
+  return { config, processor, initial, warnings };
+}
+
+/** Runs (or, with `resume`, continues) the experiment in folder `out`; a resumed run may take new stop conditions. */
+export async function runExperiment(input: SearchConfig, out: string, resume: boolean, events: ExperimentEvents = {}, stopOverrides: StopOverrides = {}): Promise<ExperimentResult> {
   if (resume && !existsSync(join(out, STORE_FILE))) throw new ConfigError(`${out}: no experiment to resume (no ${STORE_FILE})`);
   mkdirSync(out, { recursive: true });
   const store = new ExperimentStore(join(out, STORE_FILE));
   try {
-    let config = input;
-    if (resume) {
-      config = parseSearchConfig(store.getMeta('config'), join(out, STORE_FILE));
-    } else {
-      if (store.count() > 0) throw new ConfigError(`${out} already holds an experiment: resume it with --resume ${out}, or choose another --out`);
-      store.setMeta('config', config);
-      store.setMeta('started', new Date().toISOString());
-    }
-    const processor = resolveProcessor(config.processor);
-    let initial = initialArchitecture(config);
+    if (!resume && store.count() > 0) throw new ConfigError(`${out} already holds an experiment: resume it with --resume ${out}, or choose another --out`);
+    const inputs = runInputs(store, input, resume, stopOverrides);
+    const { config, processor, warnings } = inputs;
+    let initial = inputs.initial;
     const nb201 = isNb201(initial);
     if (config.strategy === 'dnas') {
       checkDnasConfig(config);
@@ -144,7 +194,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     const elapsedBeforeS = store.getMeta<number>('elapsedS') ?? 0;
     const elapsedS = (): number => elapsedBeforeS + (performance.now() - started) / 1000;
     const queueInfo = queue && config.queue ? { url: config.queue.redis, name: config.queue.name, workers: await queue.workerCount() } : undefined;
-    events.onStart?.({ out, processor, initial, space: space.name, evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, ...(queueInfo ? { queue: queueInfo } : {}) });
+    events.onStart?.({ out, processor, initial, space: space.name, evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, maxEvaluations: stop.maxEvaluations, warnings, ...(queueInfo ? { queue: queueInfo } : {}) });
     const started = performance.now();
     let dnas: DnasWiring | undefined;
     try {
@@ -183,7 +233,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       await dnas?.dispose();
       writeResults(out, config, search);
       const final = evaluator instanceof TrainingEvaluator && config.final.enabled ? await finalize(out, config, search, evaluator, events) : undefined;
-      writeReport(join(out, REPORT_FILE), reportInputOf(out, config, search.trials, { stoppedBecause: search.stoppedBecause, final }, store.supernetEpochs()));
+      writeReport(join(out, REPORT_FILE), reportInputOf(out, config, processor, search.trials, { stoppedBecause: search.stoppedBecause, final }, store.supernetEpochs()));
       store.setMeta('status', `finished: ${search.stoppedBecause}`);
       return final ? { out, config, search, final } : { out, config, search };
     } finally {

@@ -64,7 +64,31 @@ export function registerSearch(program: Command): void {
     .option('--resume <dir>', 'continue the experiment in this folder where it stopped')
     .option('--json', 'print the result as one JSON object')
     .action(async (flags: SearchFlags) => {
-      if (flags.resume && (flags.config || flags.out)) throw new ConfigError('--resume continues a folder with its own configuration: give neither --config nor --out');
+      if (flags.resume) {
+        // A resumed search replays its stored path: only when it stops may change.
+        const changing = (
+          [
+            ['config', '--config'],
+            ['out', '--out'],
+            ['processor', '--processor'],
+            ['dataset', '--dataset'],
+            ['initial', '--initial'],
+            ['strategy', '--strategy'],
+            ['lambdaTime', '--lambda-time'],
+            ['lambdaEnergy', '--lambda-energy'],
+            ['lambdaPower', '--lambda-power'],
+            ['seed', '--seed'],
+            ['table', '--table'],
+            ['workers', '--workers'],
+            ['queue', '--queue'],
+          ] as const
+        ).filter(([key]) => flags[key] !== undefined);
+        if (changing.length > 0) {
+          throw new ConfigError(
+            `--resume continues a search with the configuration it started with; ${changing.map(([, flag]) => flag).join(', ')} would change it (on resume only --budget, --max-evals and --patience may change)`,
+          );
+        }
+      }
       const file: SearchConfigInput = flags.config ? loadSearchConfigFile(flags.config) : {};
       const overrides: SearchConfigInput = {
         processor: flags.processor,
@@ -83,11 +107,13 @@ export function registerSearch(program: Command): void {
       const out = flags.resume ?? config.out ?? `runs/${timestamp()}`;
       const progress = createProgress('search');
       let budgetS: number | undefined;
-      const maxEvals = config.stop.maxEvals;
+      let maxEvals = config.stop.maxEvals;
       let front: Trial[] = [];
       const result = await runExperiment(config, out, flags.resume !== undefined, {
         onStart: (info) => {
           budgetS = info.budgetS;
+          maxEvals = info.maxEvaluations;
+          for (const warning of info.warnings) progress.log(`note: ${warning}`);
           const resumed = info.resumedTrials ? `, resuming ${info.resumedTrials} stored trials` : '';
           const where = info.queue ? `queue ${info.queue.name} on ${info.queue.url}, procnas workers listening: ${info.queue.workers}` : `${info.workers} workers`;
           progress.log(`searching from ${info.initial.name} on ${info.processor.name} (${info.space} space, ${info.evaluator} evaluator, ${where}${resumed}) → ${info.out}`);
@@ -118,7 +144,7 @@ export function registerSearch(program: Command): void {
             progress.update(p.trials, maxEvals, `trials, ${status}`);
           }
         },
-      });
+      }, flags.resume ? { budget: flags.budget, maxEvals: flags.maxEvals, patience: flags.patience } : {});
       progress.stop();
       const { best, initial, pareto, evaluations, stoppedBecause } = result.search;
       if (flags.json) {
