@@ -157,6 +157,20 @@ describe('search configuration', () => {
     assert.match(bad.stderr, /los/);
   });
 
+  it("costs one training step at the training batch by default (the patent's cost), inference at batch 1 on request, and says which", () => {
+    assert.deepEqual(parseSearchConfig({}).cost, { mode: 'training', batch: 64 });
+    assert.deepEqual(parseSearchConfig({ training: { batch: 32 } }).cost, { mode: 'training', batch: 32 });
+    assert.deepEqual(parseSearchConfig({ cost: { mode: 'inference' } }).cost, { mode: 'inference', batch: 1 });
+    assert.deepEqual(parseSearchConfig({ cost: { batch: 8 } }).cost, { mode: 'training', batch: 8 });
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-costmode-'));
+    const run = procnas('search', '--initial', DENSE, '--table', TABLE, '--max-evals', '3', '--cost-mode', 'inference', '--out', join(dir, 'out'));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout + run.stderr, /DRAM cost of inference, batch 1/);
+    const summary = JSON.parse(readFileSync(join(dir, 'out', 'summary.json'), 'utf8')) as { config: { cost: unknown } };
+    assert.deepEqual(summary.config.cost, { mode: 'inference', batch: 1 });
+    assert.match(readFileSync(join(dir, 'out', 'report.html'), 'utf8'), /inference, batch 1/);
+  });
+
   it('merges flags into file data, deeply', () => {
     const merged = mergeConfig({ loss: { lambdaTime: 1, lambdaEnergy: 2 }, seed: 1 }, { loss: { lambdaEnergy: 3 }, seed: undefined });
     assert.deepEqual(merged, { loss: { lambdaTime: 1, lambdaEnergy: 3 }, seed: 1 });

@@ -96,10 +96,15 @@ export const SearchConfigSchema = z
       .strict()
       .default({}),
     /** Whose DRAM cost enters the loss: deployment (inference) or one training step. */
+    /**
+     * Whose DRAM cost the loss weighs: one training step (the patent's: the processor's DRAM
+     * access time and power while it executes the model's training process), at the training
+     * batch unless given, or inference (deployment), at batch 1 unless given.
+     */
     cost: z
-      .object({ mode: z.enum(['inference', 'training']).default('inference'), batch: positiveInt.default(1) })
+      .object({ mode: z.enum(['inference', 'training']).default('training'), batch: positiveInt.optional() })
       .strict()
-      .default({ mode: 'inference', batch: 1 }),
+      .default({ mode: 'training' }),
     evaluator: z
       .object({
         kind: z.enum(['train', 'nb201-table']).default('train'),
@@ -150,7 +155,8 @@ export const SearchConfigSchema = z
     out: z.string().optional(),
     backend: z.enum(['auto', 'native', 'wasm', 'cpu']).default('auto'),
   })
-  .strict();
+  .strict()
+  .transform((c) => ({ ...c, cost: { mode: c.cost.mode, batch: c.cost.batch ?? (c.cost.mode === 'training' ? c.training.batch : 1) } }));
 
 export type SearchConfig = z.output<typeof SearchConfigSchema>;
 export type SearchConfigInput = z.input<typeof SearchConfigSchema>;

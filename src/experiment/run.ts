@@ -39,6 +39,8 @@ export interface ExperimentEvents {
     resumedTrials: number;
     budgetS?: number;
     maxEvaluations?: number;
+    /** Whose DRAM cost the loss weighs. */
+    cost: { mode: 'inference' | 'training'; batch: number };
     /** Trials go to this Redis queue; `workers` procnas worker processes were listening at the start. */
     queue?: { url: string; name: string; workers: number };
     /** What a resumed run takes differently from its start (new stop conditions, files changed on disk). */
@@ -194,7 +196,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     const elapsedBeforeS = store.getMeta<number>('elapsedS') ?? 0;
     const elapsedS = (): number => elapsedBeforeS + (performance.now() - started) / 1000;
     const queueInfo = queue && config.queue ? { url: config.queue.redis, name: config.queue.name, workers: await queue.workerCount() } : undefined;
-    events.onStart?.({ out, processor, initial, space: space.name, evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, maxEvaluations: stop.maxEvaluations, warnings, ...(queueInfo ? { queue: queueInfo } : {}) });
+    events.onStart?.({ out, processor, initial, space: space.name, evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, maxEvaluations: stop.maxEvaluations, cost: { mode: config.cost.mode, batch: config.cost.batch }, warnings, ...(queueInfo ? { queue: queueInfo } : {}) });
     const started = performance.now();
     let dnas: DnasWiring | undefined;
     try {

@@ -20,6 +20,8 @@ interface SearchFlags {
   lambdaTime?: number;
   lambdaEnergy?: number;
   lambdaPower?: number;
+  costMode?: 'inference' | 'training';
+  costBatch?: number;
   budget?: number;
   maxEvals?: number;
   patience?: number;
@@ -53,6 +55,8 @@ export function registerSearch(program: Command): void {
     .option('--lambda-time <x>', 'weight of DRAM time in the loss (config key: loss.lambdaTime)', nonNegativeNumber)
     .option('--lambda-energy <x>', 'weight of DRAM energy in the loss (config key: loss.lambdaEnergy)', nonNegativeNumber)
     .option('--lambda-power <x>', 'weight of average DRAM power in the loss (config key: loss.lambdaPower)', nonNegativeNumber)
+    .addOption(new Option('--cost-mode <mode>', 'whose DRAM cost: one training step (default, as the patent) or inference (config key: cost.mode)').choices(['training', 'inference']))
+    .option('--cost-batch <n>', 'batch of the costed step (config key: cost.batch; default: the training batch, or 1 for inference)', positiveInt)
     .option('--budget <time>', 'wall-clock budget, e.g. 10m (config key: stop.budget)', duration)
     .option('--max-evals <n>', 'stop after this many evaluations (config key: stop.maxEvals)', positiveInt)
     .option('--patience <k>', 'stop after k iterations without improvement (config key: stop.patience)', positiveInt)
@@ -77,6 +81,8 @@ export function registerSearch(program: Command): void {
             ['lambdaTime', '--lambda-time'],
             ['lambdaEnergy', '--lambda-energy'],
             ['lambdaPower', '--lambda-power'],
+            ['costMode', '--cost-mode'],
+            ['costBatch', '--cost-batch'],
             ['seed', '--seed'],
             ['table', '--table'],
             ['workers', '--workers'],
@@ -98,6 +104,7 @@ export function registerSearch(program: Command): void {
         seed: flags.seed,
         workers: flags.workers,
         loss: { lambdaTime: flags.lambdaTime, lambdaEnergy: flags.lambdaEnergy, lambdaPower: flags.lambdaPower },
+        cost: flags.costMode || flags.costBatch ? { mode: flags.costMode, batch: flags.costBatch } : undefined,
         stop: { budget: flags.budget, maxEvals: flags.maxEvals, patience: flags.patience },
         evaluator: flags.table ? { kind: 'nb201-table', table: flags.table } : undefined,
         queue: flags.queue ? { redis: flags.queue } : undefined,
@@ -117,6 +124,7 @@ export function registerSearch(program: Command): void {
           const resumed = info.resumedTrials ? `, resuming ${info.resumedTrials} stored trials` : '';
           const where = info.queue ? `queue ${info.queue.name} on ${info.queue.url}, procnas workers listening: ${info.queue.workers}` : `${info.workers} workers`;
           progress.log(`searching from ${info.initial.name} on ${info.processor.name} (${info.space} space, ${info.evaluator} evaluator, ${where}${resumed}) → ${info.out}`);
+          progress.log(`DRAM cost of ${info.cost.mode === 'training' ? `one training step, batch ${info.cost.batch}` : `inference, batch ${info.cost.batch}`}`);
           if (info.queue && info.queue.workers === 0) {
             progress.log(`no procnas worker is listening yet: trials wait in the queue until one starts (procnas worker --queue ${info.queue.url})`);
           }
