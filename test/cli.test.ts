@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ExperimentStore } from '../src/experiment/store.js';
 import { writeHalvesIdx } from './fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -87,6 +88,40 @@ describe('procnas cost', () => {
     const mode = procnas('cost', 'mobilenet_v2', '--mode', 'fast');
     assert.notEqual(mode.code, 0);
     assert.match(mode.stderr, /Allowed choices are inference, training/);
+  });
+});
+
+describe('procnas search with a space section', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'procnas-space-'));
+  writeHalvesIdx(dir);
+  const search = (space: string, ...flags: string[]) => {
+    const config = join(dir, `space-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(config, `dataset: idx:${dir}\ninitial: {name: halves, input: 8x8x1, classes: 2, stem: [cn_k3_c8], stages: [[ir_k3_s2_e2_c8], [ir_k3_e2_c16]], head: [gap, fc]}\ntraining: {batch: 32, validation: 100, limit: 64}\nfinal: {enabled: false}\nbackend: wasm\nworkers: 1\nspace:\n${space}`);
+    return procnas('search', '--config', config, ...flags);
+  };
+
+  it('a space the initial does not fit: exit 2 before anything trains, each place named', () => {
+    const run = search('  kernels: [5, 7]\n  stages: {1: {widths: [8, 24]}, 4: {}}\n', '--max-evals', '3', '--out', join(dir, 'refused'));
+    assert.equal(run.code, 2, run.stderr);
+    const lines = run.stderr.trim().split('\n');
+    assert.equal(lines[0], 'procnas: invalid search space');
+    assert.match(run.stderr, /space\.stages\.4: the initial architecture has 2 stages/);
+    assert.match(run.stderr, /space\.kernels: stage 0 of the initial architecture has kernel 3, which \[5, 7\] leaves out/);
+    assert.match(run.stderr, /space\.stages\.1\.widths: stage 1 of the initial architecture is 16 wide/);
+    assert.doesNotMatch(run.stderr, /trial|searching from/);
+  });
+
+  it('a space that fits: the search says what it may choose and stays inside it', () => {
+    const out = join(dir, 'inside');
+    const run = search('  kernels: [3, 5]\n  expansions: [2]\n  types: [ir]\n  se: [0]\n  stages: {1: {widths: [16, 24], depth: {max: 2}}, 0: {widthMultipliers: [1], depth: {max: 1}}}\n', '--max-evals', '4', '--out', out);
+    assert.equal(run.code, 0, run.stderr.slice(-2000));
+    // Stage 0: 2 kernels; stage 1: 2 widths × (2 + 2²) depth choices: 24 architectures.
+    assert.match(run.stderr, /mobile space: about 10\^1\.4 architectures\n.*stage 0: ir · k 3\/5 · e 2 · se 0 · c 8 · 1 blocks\n.*stage 1: ir · k 3\/5 · e 2 · se 0 · c 16\/24 · 1–2 blocks/);
+    const store = new ExperimentStore(join(out, 'experiment.sqlite'));
+    const keys = store.trials().map((t) => t.key);
+    store.close();
+    assert.ok(keys.length >= 4, keys.join('; '));
+    for (const key of keys) assert.match(key, /^ir_r1_k[35]_s2_e2_c8 \| ir_r1_k[35]_s1_e2_c(16|24)( ir_r1_k[35]_s1_e2_c\1)?$/, key);
   });
 });
 

@@ -30,7 +30,9 @@ const TINY_DATA = {
   head: ['gap', 'fc'],
 };
 const TINY = parseArchitecture(TINY_DATA);
-const TINY_OPTIONS = { types: ['ir', 'er'] as const, kernels: [3, 5], expansions: [1, 3], maxBlocks: 2 };
+const TINY_OPTIONS = { kernels: [3, 5], expansions: [1, 3], se: [0], depth: { max: 2 } };
+/** The supernet's weight step size, held constant. */
+const CONSTANT_LR = { learningRate: 0.05, learningRateFloor: 0.05, annealSteps: 1 };
 
 /** Every path of a supernet space. */
 function allPaths(space: SupernetSpace): Path[] {
@@ -151,7 +153,7 @@ describe('dnas on a small task', () => {
 
   /** Runs `iterations` supernet epochs at one λ; the derived path. */
   async function derive(lambda: number, iterations: number): Promise<{ path: Path; strategy: DnasStrategy }> {
-    const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, learningRate: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
+    const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, ...CONSTANT_LR, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
     try {
       let path: Path = [];
       const strategy = new DnasStrategy(space, supernet, processor, createRng(2), {
@@ -174,7 +176,7 @@ describe('dnas on a small task', () => {
   }
 
   it('a weight step trains the sampled path: its loss falls from chance to near zero', async () => {
-    const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, learningRate: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
+    const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, ...CONSTANT_LR, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
     try {
       const pieces = [space.stemGraph(), space.headGraph(), ...space.slots.flatMap((slot, s) => slot.choices.map((_, c) => space.choiceGraph(s, c)))];
       assert.equal(supernet.parameterCount(), pieces.reduce((n, g) => n + (g?.params ?? 0), 0));
@@ -192,8 +194,23 @@ describe('dnas on a small task', () => {
     }
   });
 
+  it('anneals the weights\' step size from weightLr to its floor along a cosine, then holds it', () => {
+    const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, learningRate: 0.1, learningRateFloor: 0.01, annealSteps: 4, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
+    try {
+      const rates = Array.from({ length: 6 }, () => {
+        const rate = supernet.learningRate();
+        supernet.weightStep([0, 0, 0, 0]);
+        return rate;
+      });
+      const expected = [0.1, 0.01 + 0.045 * (1 + Math.SQRT1_2), 0.055, 0.01 + 0.045 * (1 - Math.SQRT1_2), 0.01, 0.01];
+      rates.forEach((r, i) => assert.ok(Math.abs(r - (expected[i] as number)) < 1e-12, `step ${i}: ${r}, expected ${expected[i]}`));
+    } finally {
+      supernet.dispose();
+    }
+  });
+
   it('when time runs out, an epoch ends early and is logged; an iteration with no epoch logs nothing', async () => {
-    const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, learningRate: 0.05, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
+    const supernet = Supernet.fromSpace(space, splits, { batchSize: 32, ...CONSTANT_LR, optimizer: 'sgd', momentum: 0.9, weightDecay: 0, labelSmoothing: 0, seed: 1 });
     let steps = 0;
     const counting = {
       stepsPerEpoch: supernet.stepsPerEpoch,
@@ -261,7 +278,8 @@ describe('procnas search --strategy dnas', () => {
         `dataset: "idx:${dir}"`,
         'initial: { name: halves, input: 8x8x1, classes: 2, stem: [cn_k3_c8], stages: [[ir_k3_s2_e2_c8]], head: [gap, fc] }',
         'strategy: dnas',
-        'dnas: { warmupEpochs: 1, archEvery: 1, archLr: 0.1, maxBlocks: 2 }',
+        'dnas: { warmupEpochs: 1, archEvery: 1, archLr: 0.1 }',
+        'space: { se: [0], depth: { max: 2 } }',
         'stop: { maxIterations: 2 }',
         'training: { epochs: 1, batch: 32, validation: 100, limit: 300 }',
         'final: { enabled: false }',

@@ -6,7 +6,7 @@ import { ConfigError } from '../experiment/config.js';
 import { EngineError } from '../engine/backend.js';
 import { ExportError } from '../export/index.js';
 import { ProcessorError } from '../processor/index.js';
-import { ArchitectureError } from '../space/index.js';
+import { ArchitectureError, SpaceError } from '../space/index.js';
 import { CalibrationError } from '../calibrate/index.js';
 import { registerCalibrate } from './commands/calibrate.js';
 import { registerCost } from './commands/cost.js';
@@ -32,7 +32,7 @@ registerMeasure(program);
 registerReport(program);
 registerWorker(program);
 
-const KNOWN_ERRORS = [ArchitectureError, ProcessorError, DatasetError, ConfigError, ExportError, EngineError, CalibrationError, RangeError];
+const KNOWN_ERRORS = [ArchitectureError, SpaceError, ProcessorError, DatasetError, ConfigError, ExportError, EngineError, CalibrationError, RangeError];
 
 /**
  * Bad input: one line, status 2. Anything else is a bug: one line (the stack with PROCNAS_DEBUG

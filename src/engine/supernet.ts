@@ -25,7 +25,15 @@ export interface SupernetPieces {
 
 export interface SupernetOptions {
   batchSize: number;
+  /**
+   * The weights' step size: cosine-annealed from learningRate to learningRateFloor over
+   * annealSteps weight steps, then held at the floor. A supernet trained at a fixed high rate
+   * while α is still spread over many paths drifts back toward chance (seen at issue 5's
+   * close); DARTS anneals 0.025 → 0.001.
+   */
   learningRate: number;
+  learningRateFloor: number;
+  annealSteps: number;
   optimizer: OptimizerName;
   momentum: number;
   weightDecay: number;
@@ -61,6 +69,7 @@ export class Supernet {
   private readonly optimizer: Optimizer;
   private readonly train: BatchStream;
   private readonly validation: BatchStream;
+  private steps = 0;
 
   constructor(
     pieces: SupernetPieces,
@@ -98,9 +107,17 @@ export class Supernet {
     return tf.tidy(() => {
       const { x, labels } = this.tensors(batch);
       const { value, grads } = tf.variableGrads(() => this.loss(labels, this.logits(x, (s, h) => this.run(s, path[s] as number, h))), variables);
-      this.optimizer.apply(variables, grads, this.options.learningRate);
+      this.optimizer.apply(variables, grads, this.learningRate());
+      this.steps++;
       return value.dataSync()[0] as number;
     });
+  }
+
+  /** The step size of the next weight step. */
+  learningRate(): number {
+    const { learningRate: top, learningRateFloor: floor, annealSteps } = this.options;
+    if (this.steps >= annealSteps) return floor;
+    return floor + 0.5 * (top - floor) * (1 + Math.cos((Math.PI * this.steps) / annealSteps));
   }
 
   /** On the next validation batch: the loss along path a, and ∂loss/∂gate of each slot's a and b choice. */

@@ -22,6 +22,18 @@ const duration = z.union([
 ]);
 const positiveInt = z.number().int().positive();
 
+/** One stage's choices in the mobile space; each list is the values a move may set. */
+const choiceList = <T extends z.ZodTypeAny>(item: T) => z.array(item).nonempty('list at least one value').optional();
+const SpaceSchema = z.object({
+  types: choiceList(z.enum(['ir', 'er'])),
+  kernels: choiceList(positiveInt.refine((k) => k % 2 === 1, 'kernels are odd (a centred window)')),
+  expansions: choiceList(z.number().positive()),
+  se: choiceList(z.number().min(0).max(1)),
+  widthMultipliers: choiceList(z.number().positive()),
+  depth: z.object({ min: positiveInt.optional(), max: positiveInt.optional() }).strict().optional(),
+});
+const StageSpaceSchema = SpaceSchema.extend({ widths: choiceList(positiveInt) }).strict();
+
 /** The default initial architecture of the main job: 37,658 parameters, 97.8% on MNIST in one epoch. */
 export const DEFAULT_INITIAL = {
   name: 'mnist-mbconv',
@@ -50,11 +62,24 @@ export const SearchConfigSchema = z
         epochsPerIteration: positiveInt.default(1),
         /** One architecture step after every this many weight steps. */
         archEvery: positiveInt.default(5),
-        /** Blocks per stage the supernet may use (slots after a stage's first can be skipped). */
-        maxBlocks: positiveInt.default(4),
+        /** The supernet's weights: SGD step size, cosine-annealed to weightLrFloor over annealEpochs, then held. */
+        weightLr: z.number().positive().default(0.025),
+        weightLrFloor: z.number().nonnegative().default(0.001),
+        annealEpochs: positiveInt.default(10),
       })
       .strict()
-      .default({ archLr: 0.05, warmupEpochs: 1, epochsPerIteration: 1, archEvery: 5, maxBlocks: 4 }),
+      .default({ archLr: 0.05, warmupEpochs: 1, epochsPerIteration: 1, archEvery: 5, weightLr: 0.025, weightLrFloor: 0.001, annealEpochs: 10 }),
+    /** The mobile space around the initial architecture: space-wide choices, per-stage ones over them. */
+    space: SpaceSchema.extend({
+      stages: z
+        .record(z.string(), StageSpaceSchema)
+        .superRefine((stages, ctx) => {
+          for (const key of Object.keys(stages)) if (!/^\d+$/.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'key stages by their 0-based index' });
+        })
+        .optional(),
+    })
+      .strict()
+      .default({}),
     /** local: neighbours evaluated per iteration (a random subset of the neighbourhood). */
     neighbourhood: positiveInt.default(8),
     /** evolution: population and tournament sizes. */
@@ -166,6 +191,17 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * A configuration stored by an earlier procnas, in today's keys: `dnas.maxBlocks` became the
+ * space's `depth.max` (one depth range for every strategy).
+ */
+export function migrateStoredConfig(data: unknown): unknown {
+  const config = data as { dnas?: { maxBlocks?: number }; space?: { depth?: unknown } } | undefined;
+  if (config?.dnas?.maxBlocks === undefined) return data;
+  const { maxBlocks, ...dnas } = config.dnas;
+  return { ...config, dnas, space: { ...config.space, depth: config.space?.depth ?? { max: maxBlocks } } };
 }
 
 /** Validates configuration data; errors name every bad key by its path. */

@@ -9,7 +9,7 @@ import { Supernet } from '../engine/supernet.js';
 import type { Processor } from '../processor/index.js';
 import { DnasStrategy } from '../search/index.js';
 import type { Reference, SupernetEpoch } from '../search/index.js';
-import { DEFAULT_MOBILE_OPTIONS, SupernetSpace } from '../space/index.js';
+import { SupernetSpace } from '../space/index.js';
 import type { Architecture } from '../space/index.js';
 import { ConfigError } from './config.js';
 import type { SearchConfig } from './config.js';
@@ -43,14 +43,16 @@ export async function createDnas(
   reference: Reference,
   hooks: { onEpoch(epoch: SupernetEpoch): void; onStep?(progress: SupernetProgress): void; timeUp(): boolean },
 ): Promise<DnasWiring> {
-  const space = new SupernetSpace(initial, { ...DEFAULT_MOBILE_OPTIONS, maxBlocks: config.dnas.maxBlocks });
+  const space = new SupernetSpace(initial, config.space);
   await initEngine(config.backend);
   const t = config.training;
   // The evaluator's splits: weights learn on its training images, α on its validation images.
   const splits = prepareSplits(loadDataset(config.dataset), { seed: config.seed, limit: t.limit, validation: t.validation });
   const supernet = Supernet.fromSpace(space, splits, {
     batchSize: t.batch,
-    learningRate: t.lr,
+    learningRate: config.dnas.weightLr,
+    learningRateFloor: config.dnas.weightLrFloor,
+    annealSteps: config.dnas.annealEpochs * Math.ceil(splits.train.count / t.batch),
     optimizer: t.optimizer,
     momentum: 0.9,
     weightDecay: t.weightDecay,

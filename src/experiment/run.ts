@@ -17,9 +17,9 @@ import { costFigures, referenceOf } from '../search/index.js';
 import type { Evaluator, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
 import { estimateArchitectureCost } from '../cost/index.js';
 import { exportGraphModel, exportOnnx, writeGraphModel } from '../export/index.js';
-import { MobileSpace, Nb201Space, architectureToData, lower, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
+import { MobileSpace, Nb201Space, architectureToData, describeChoices, log10SpaceSize, lower, supernetSpec, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
-import { ConfigError, DEFAULT_BUDGET_S, parseSearchConfig } from './config.js';
+import { ConfigError, DEFAULT_BUDGET_S, migrateStoredConfig, parseSearchConfig } from './config.js';
 import { checkDnasConfig, createDnas } from './dnas.js';
 import type { DnasWiring, SupernetProgress } from './dnas.js';
 import type { SearchConfig } from './config.js';
@@ -34,6 +34,8 @@ export interface ExperimentEvents {
     processor: Processor;
     initial: Architecture;
     space: string;
+    /** The mobile space's choices, one line per stage, and log10 of its size (none for NAS-Bench-201). */
+    choices?: { stages: string[]; log10Size: number };
     evaluator: string;
     workers: number;
     resumedTrials: number;
@@ -110,7 +112,7 @@ function runInputs(store: ExperimentStore, input: SearchConfig, resume: boolean,
   const warnings: string[] = [];
   let config = input;
   if (resume) {
-    config = parseSearchConfig(store.getMeta('config'), store.file);
+    config = parseSearchConfig(migrateStoredConfig(store.getMeta('config')), store.file);
     const changed = Object.entries(stop).filter(([, v]) => v !== undefined);
     if (changed.length > 0) {
       config = { ...config, stop: { ...config.stop, ...Object.fromEntries(changed) } };
@@ -158,6 +160,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     const { config, processor, warnings } = inputs;
     let initial = inputs.initial;
     const nb201 = isNb201(initial);
+    if (nb201 && Object.keys(config.space).length > 0) throw new ConfigError('space: a NAS-Bench-201 cell has fixed choices (five operations on six edges); the space section shapes the mobile space');
     if (config.strategy === 'dnas') {
       checkDnasConfig(config);
       if (nb201) throw new ConfigError('strategy dnas searches the mobile space: give an initial architecture of ir/er/ds stages, not a NAS-Bench-201 cell');
@@ -177,7 +180,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       const dataset = loadDataset(config.dataset);
       // The initial architecture takes the task's images and classes.
       initial = { ...initial, input: dataset.shape, classes: dataset.classes };
-      space = nb201 ? new Nb201Space() : new MobileSpace(initial);
+      space = nb201 ? new Nb201Space() : new MobileSpace(initial, config.strategy === 'dnas' ? supernetSpec(config.space) : config.space);
       const t = config.training;
       if (config.queue) queue = await QueueRunner.connect(config.queue.redis, config.queue.name, runIdOf(store));
       evaluator = new TrainingEvaluator({
@@ -196,7 +199,8 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     const elapsedBeforeS = store.getMeta<number>('elapsedS') ?? 0;
     const elapsedS = (): number => elapsedBeforeS + (performance.now() - started) / 1000;
     const queueInfo = queue && config.queue ? { url: config.queue.redis, name: config.queue.name, workers: await queue.workerCount() } : undefined;
-    events.onStart?.({ out, processor, initial, space: space.name, evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, maxEvaluations: stop.maxEvaluations, cost: { mode: config.cost.mode, batch: config.cost.batch }, warnings, ...(queueInfo ? { queue: queueInfo } : {}) });
+    const choices = space instanceof MobileSpace ? { stages: describeChoices(space.choices), log10Size: log10SpaceSize(space.choices) } : undefined;
+    events.onStart?.({ out, processor, initial, space: space.name, ...(choices ? { choices } : {}), evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, maxEvaluations: stop.maxEvaluations, cost: { mode: config.cost.mode, batch: config.cost.batch }, warnings, ...(queueInfo ? { queue: queueInfo } : {}) });
     const started = performance.now();
     let dnas: DnasWiring | undefined;
     try {

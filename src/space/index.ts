@@ -1,4 +1,5 @@
 export * from './architecture.js';
+export * from './choices.js';
 export * from './errors.js';
 export * from './graph.js';
 export * from './lower.js';

@@ -9,6 +9,8 @@ import { NB201_DATASETS, nb201Network, parseNb201String, printNb201String } from
 import type { Nb201Dataset } from './networks.js';
 import { NB201_OPS, defaultBlockArgs, printBlock } from './notation.js';
 import type { BlockArgs, BlockType } from './notation.js';
+import { resolveChoices } from './choices.js';
+import type { MobileBlockType, SpaceSpec, StageChoices, StageFacts } from './choices.js';
 
 /** Uniform numbers in [0, 1), seeded by the caller. */
 export type Random = () => number;
@@ -80,30 +82,8 @@ export class Nb201Space implements SearchSpace {
   }
 }
 
-/** The choices of the mobile space; every option is a list of allowed values. */
-export interface MobileSpaceOptions {
-  types: ReadonlyArray<'ir' | 'er'>;
-  kernels: readonly number[];
-  expansions: readonly number[];
-  se: readonly number[];
-  /** Stage width = initial width × multiplier, rounded to a multiple of 8 (at least 8). */
-  widthMultipliers: readonly number[];
-  minBlocks: number;
-  maxBlocks: number;
-}
-
-export const DEFAULT_MOBILE_OPTIONS: MobileSpaceOptions = {
-  types: ['ir', 'er'],
-  kernels: [3, 5, 7],
-  expansions: [1, 3, 6],
-  se: [0, 0.25],
-  widthMultipliers: [0.5, 0.75, 1, 1.25, 1.5],
-  minBlocks: 1,
-  maxBlocks: 4,
-};
-
 interface BlockGene {
-  type: 'ir' | 'er';
+  type: MobileBlockType;
   kernel: number;
   expand: number;
   se: number;
@@ -115,78 +95,85 @@ interface BlockGene {
 
 interface StageGene {
   stride: number;
-  /** Index into widthMultipliers. */
+  /** Output channels of every block of the stage. */
   width: number;
   blocks: BlockGene[];
+}
+
+/** A stage's blocks as genes; `ds` is `ir` without expansion (the same layers). */
+function stageGenes(stage: readonly Entry[], s: number): StageGene {
+  const blocks: BlockGene[] = [];
+  let stride = 1;
+  const widths = new Set<number | undefined>();
+  stage.forEach((entry, i) => {
+    if (entry.kind !== 'block' || !['ir', 'er', 'ds'].includes(entry.args.type)) {
+      throw new ArchitectureError([{ path: `stages[${s}][${i}]`, message: 'the mobile search space takes ir, er and ds blocks only' }]);
+    }
+    const args = entry.args;
+    if (i === 0) stride = args.stride;
+    widths.add(args.out);
+    for (let r = 0; r < args.repeat; r++) {
+      blocks.push({ type: args.type === 'er' ? 'er' : 'ir', kernel: args.kernel, expand: args.type === 'ds' ? 1 : args.expand, se: args.se, act: args.act, dilation: args.dilation, skip: args.skip });
+    }
+  });
+  const [width] = widths;
+  if (widths.size !== 1 || width === undefined) {
+    throw new ArchitectureError([{ path: `stages[${s}]`, message: 'the mobile search space needs one output width ("c") per stage, on every block' }]);
+  }
+  return { stride, width, blocks };
+}
+
+/** What the initial architecture's stages hold, for resolving a written space against it. */
+export function stageFacts(initial: Architecture): StageFacts[] {
+  return initial.stages.map((stage, s) => {
+    const gene = stageGenes(stage, s);
+    return {
+      types: gene.blocks.map((b) => b.type),
+      kernels: gene.blocks.map((b) => b.kernel),
+      expansions: gene.blocks.map((b) => b.expand),
+      se: gene.blocks.map((b) => b.se),
+      width: gene.width,
+      depth: gene.blocks.length,
+    };
+  });
 }
 
 /**
  * A MobileNet-style space around an initial architecture: the stem and head stay; each stage
  * keeps its stride, and may change its width, its depth, and each block's type (MBConv or fused
- * MBConv), kernel, expansion and squeeze-excite. The first block of a stage takes the stride and
- * the width change; the others keep both, as the block-construction rules require.
+ * MBConv), kernel, expansion and squeeze-excite, among the values its `StageChoices` allow.
+ * The first block of a stage takes the stride; all blocks of a stage share its width, as the
+ * block-construction rules require.
  */
 export class MobileSpace implements SearchSpace {
   readonly name = 'mobile';
-  private readonly baseWidths: number[];
+  /** Per stage, the values moves may set. */
+  readonly choices: readonly StageChoices[];
 
   constructor(
     private readonly initial: Architecture,
-    private readonly options: MobileSpaceOptions = DEFAULT_MOBILE_OPTIONS,
+    spec: SpaceSpec = {},
   ) {
-    this.baseWidths = initial.stages.map((stage, s) => {
-      const out = stage.map((entry, i) => this.checkEntry(entry, `stages[${s}][${i}]`).out);
-      const width = out.find((c) => c !== undefined);
-      if (width === undefined || out.some((c) => c !== width)) {
-        throw new ArchitectureError([{ path: `stages[${s}]`, message: 'the mobile search space needs one output width ("c") per stage, on every block' }]);
-      }
-      return width;
-    });
-    if (!options.widthMultipliers.includes(1)) throw new Error('the mobile search space needs width multiplier 1');
-  }
-
-  private checkEntry(entry: Entry, path: string): BlockArgs {
-    if (entry.kind !== 'block' || !['ir', 'er', 'ds'].includes(entry.args.type)) {
-      throw new ArchitectureError([{ path, message: 'the mobile search space takes ir, er and ds blocks only' }]);
-    }
-    return entry.args;
+    this.choices = resolveChoices(stageFacts(initial), spec);
   }
 
   /** The genes of an architecture of this space. */
   genes(a: Architecture): StageGene[] {
-    return a.stages.map((stage, s) => {
-      const blocks: BlockGene[] = [];
-      let stride = 1;
-      let out = 0;
-      stage.forEach((entry, i) => {
-        const args = this.checkEntry(entry, `stages[${s}][${i}]`);
-        if (i === 0) stride = args.stride;
-        out = args.out ?? out;
-        for (let r = 0; r < args.repeat; r++) {
-          blocks.push({ type: args.type === 'er' ? 'er' : 'ir', kernel: args.kernel, expand: args.type === 'ds' ? 1 : args.expand, se: args.se, act: args.act, dilation: args.dilation, skip: args.skip });
-        }
-      });
-      const width = this.options.widthMultipliers.findIndex((m) => this.width(s, m) === out);
-      if (width < 0) throw new ArchitectureError([{ path: `stages[${s}]`, message: `width ${out} is not one of this space's widths` }]);
-      return { stride, width, blocks };
-    });
-  }
-
-  /** The width of a stage at a multiplier: the initial width itself at 1, else a multiple of 8. */
-  private width(stage: number, multiplier: number): number {
-    const base = this.baseWidths[stage] as number;
-    return multiplier === 1 ? base : Math.max(8, Math.round((base * multiplier) / 8) * 8);
+    if (a.stages.length !== this.choices.length) {
+      throw new ArchitectureError([{ path: 'stages', message: `this space has ${this.choices.length} stages, the architecture ${a.stages.length}` }]);
+    }
+    return a.stages.map((stage, s) => stageGenes(stage, s));
   }
 
   fromGenes(genes: StageGene[]): Architecture {
-    const stages = genes.map((stage, s) =>
+    const stages = genes.map((stage) =>
       stage.blocks.map((block, i): Entry => {
         const args: BlockArgs = {
           ...defaultBlockArgs(block.type as BlockType),
           kernel: block.kernel,
           stride: i === 0 ? stage.stride : 1,
           expand: block.expand,
-          out: this.width(s, this.options.widthMultipliers[stage.width] as number),
+          out: stage.width,
           se: block.se,
           act: block.act,
           dilation: block.dilation,
@@ -206,24 +193,25 @@ export class MobileSpace implements SearchSpace {
   }
 
   sample(random: Random): Architecture {
-    const o = this.options;
-    const genes = this.genes(this.initial).map((stage) => ({
-      stride: stage.stride,
-      width: Math.floor(random() * o.widthMultipliers.length),
-      // Activation, dilation and residual as the stage's first block has them.
-      blocks: Array.from({ length: o.minBlocks + Math.floor(random() * (o.maxBlocks - o.minBlocks + 1)) }, () => ({
-        ...(stage.blocks[0] as BlockGene),
-        type: pick(o.types, random),
-        kernel: pick(o.kernels, random),
-        expand: pick(o.expansions, random),
-        se: pick(o.se, random),
-      })),
-    }));
+    const genes = this.genes(this.initial).map((stage, s): StageGene => {
+      const c = this.choices[s] as StageChoices;
+      return {
+        stride: stage.stride,
+        width: pick(c.widths, random),
+        // Activation, dilation and residual as the stage's first block has them.
+        blocks: Array.from({ length: c.minBlocks + Math.floor(random() * (c.maxBlocks - c.minBlocks + 1)) }, () => ({
+          ...(stage.blocks[0] as BlockGene),
+          type: pick(c.types, random),
+          kernel: pick(c.kernels, random),
+          expand: pick(c.expansions, random),
+          se: pick(c.se, random),
+        })),
+      };
+    });
     return this.fromGenes(genes);
   }
 
   neighbours(a: Architecture): Architecture[] {
-    const o = this.options;
     const genes = this.genes(a);
     const out: Architecture[] = [];
     const emit = (change: (g: StageGene[]) => void): void => {
@@ -232,21 +220,18 @@ export class MobileSpace implements SearchSpace {
       out.push(this.fromGenes(copy));
     };
     genes.forEach((stage, s) => {
-      for (let w = 0; w < o.widthMultipliers.length; w++) {
-        if (w !== stage.width && this.width(s, o.widthMultipliers[w] as number) !== this.width(s, o.widthMultipliers[stage.width] as number)) {
-          emit((g) => ((g[s] as StageGene).width = w));
-        }
-      }
-      if (stage.blocks.length < o.maxBlocks) emit((g) => (g[s] as StageGene).blocks.push({ ...(stage.blocks[stage.blocks.length - 1] as BlockGene) }));
-      if (stage.blocks.length > o.minBlocks) emit((g) => (g[s] as StageGene).blocks.pop());
+      const c = this.choices[s] as StageChoices;
+      for (const w of c.widths) if (w !== stage.width) emit((g) => ((g[s] as StageGene).width = w));
+      if (stage.blocks.length < c.maxBlocks) emit((g) => (g[s] as StageGene).blocks.push({ ...(stage.blocks[stage.blocks.length - 1] as BlockGene) }));
+      if (stage.blocks.length > c.minBlocks) emit((g) => (g[s] as StageGene).blocks.pop());
       stage.blocks.forEach((block, b) => {
         const set = (field: keyof BlockGene, value: BlockGene[keyof BlockGene]): void => {
           if (block[field] !== value) emit((g) => (((g[s] as StageGene).blocks[b] as Record<keyof BlockGene, unknown>)[field] = value));
         };
-        o.types.forEach((t) => set('type', t));
-        o.kernels.forEach((k) => set('kernel', k));
-        o.expansions.forEach((e) => set('expand', e));
-        o.se.forEach((r) => set('se', r));
+        c.types.forEach((t) => set('type', t));
+        c.kernels.forEach((k) => set('kernel', k));
+        c.expansions.forEach((e) => set('expand', e));
+        c.se.forEach((r) => set('se', r));
       });
     });
     return out;

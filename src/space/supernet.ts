@@ -1,9 +1,10 @@
 /**
  * The supernet space of the differentiable search: the mobile space with every block position
  * ("slot") holding all its candidate composite operations at once. A stage keeps its stride
- * and its width (the initial architecture's); each slot chooses a block type, kernel and
- * expansion, and every slot but a stage's first may also choose to skip (that is how depth is
- * searched). A path (one choice per slot) is one architecture of the mobile space.
+ * and its width (the initial architecture's); each slot chooses a block type, kernel,
+ * expansion and squeeze-excite ratio among the stage's choices, and every slot past the
+ * stage's minimum depth may also choose to skip (that is how depth is searched). A path (one
+ * choice per slot) is one architecture of the mobile space with the same choices.
  */
 import type { Architecture, Entry } from './architecture.js';
 import { ArchitectureError } from './errors.js';
@@ -11,8 +12,9 @@ import type { LayerGraph, Part, Shape } from './graph.js';
 import { lower, lowerPart } from './lower.js';
 import { defaultBlockArgs } from './notation.js';
 import type { BlockArgs } from './notation.js';
-import { DEFAULT_MOBILE_OPTIONS } from './search-space.js';
-import type { MobileSpaceOptions } from './search-space.js';
+import { SpaceError, resolveChoices } from './choices.js';
+import type { SpaceSpec, StageChoices } from './choices.js';
+import { stageFacts } from './search-space.js';
 
 /** A slot's choice: a block, or `skip` (the slot passes its input through). */
 export type SlotChoice = BlockArgs | 'skip';
@@ -29,15 +31,25 @@ export interface Slot {
 /** One choice per slot, as indices into `Slot.choices`. */
 export type Path = number[];
 
+/** A written space as the supernet reads it: each stage keeps the initial's width unless the space says otherwise. */
+export function supernetSpec(spec: SpaceSpec): SpaceSpec {
+  return { widthMultipliers: [1], ...spec };
+}
+
 export class SupernetSpace {
   readonly slots: Slot[];
+  /** Per stage, the choices its slots offer (one width each: the supernet shares no weights across widths). */
+  readonly choices: readonly StageChoices[];
   private readonly headInput: Shape;
 
   constructor(
     readonly initial: Architecture,
-    options: Pick<MobileSpaceOptions, 'types' | 'kernels' | 'expansions' | 'maxBlocks'> = DEFAULT_MOBILE_OPTIONS,
+    spec: SpaceSpec = {},
   ) {
     const graph = lower(initial);
+    this.choices = resolveChoices(stageFacts(initial), supernetSpec(spec));
+    const wide = this.choices.flatMap((c, s) => (c.widths.length > 1 ? [{ path: `space.stages.${s}`, message: `the supernet keeps one width per stage, and this space gives stage ${s} ${c.widths.length} (${c.widths.join(', ')}): search widths with local search or evolution` }] : []));
+    if (wide.length > 0) throw new SpaceError(wide);
     const firstBlock = (s: number) => {
       const first = graph.composites.find((c) => c.part === 'stage' && c.stage === s);
       if (!first) throw new ArchitectureError([{ path: `stages[${s}]`, message: 'the supernet needs at least one block per stage' }]);
@@ -46,25 +58,23 @@ export class SupernetSpace {
     const lastStage = [...graph.composites].reverse().find((c) => c.part === 'stage');
     this.headInput = graph.tensors[lastStage?.output ?? 0] as Shape;
     this.slots = initial.stages.flatMap((stage, s) => {
-      const first = stage[0];
-      const outs = stage.map((e) => (e.kind === 'block' ? e.args.out : undefined));
-      const mobile = stage.every((e) => e.kind === 'block' && ['ir', 'er', 'ds'].includes(e.args.type));
-      if (first?.kind !== 'block' || !mobile || outs.some((c) => c !== outs[0])) {
-        throw new ArchitectureError([{ path: `stages[${s}]`, message: 'the supernet takes stages of ir, er and ds blocks with one output width ("c")' }]);
-      }
+      const first = stage[0] as Entry & { kind: 'block' };
+      const c = this.choices[s] as StageChoices;
       const { input, output: afterFirst } = firstBlock(s);
-      const out = afterFirst.c;
+      const out = c.widths[0] as number;
+      if (out !== afterFirst.c) throw new SpaceError([{ path: `space.stages.${s}`, message: `the supernet keeps stage ${s} at the initial's width ${afterFirst.c}, not ${out}` }]);
       const candidates = (stride: number): BlockArgs[] =>
-        options.types.flatMap((type) =>
-          options.kernels.flatMap((kernel) =>
-            options.expansions.map((expand): BlockArgs => ({ ...defaultBlockArgs(type), kernel, stride, expand, out, se: 0 })),
+        c.types.flatMap((type) =>
+          c.kernels.flatMap((kernel) =>
+            c.expansions.flatMap((expand) => c.se.map((se): BlockArgs => ({ ...defaultBlockArgs(type), kernel, stride, expand, out, se, act: first.args.act, dilation: first.args.dilation, skip: first.args.skip }))),
           ),
         );
-      return Array.from({ length: options.maxBlocks }, (_, index): Slot => ({
+      // A stage's first minBlocks slots always hold a block; the rest may skip (that is how depth is searched).
+      return Array.from({ length: c.maxBlocks }, (_, index): Slot => ({
         stage: s,
         index,
         input: index === 0 ? input : afterFirst,
-        choices: index === 0 ? candidates(first.args.stride) : [...candidates(1), 'skip'],
+        choices: index === 0 ? candidates(first.args.stride) : index < c.minBlocks ? candidates(1) : [...candidates(1), 'skip'],
       }));
     });
   }

@@ -124,6 +124,10 @@ export function registerSearch(program: Command): void {
           const resumed = info.resumedTrials ? `, resuming ${info.resumedTrials} stored trials` : '';
           const where = info.queue ? `queue ${info.queue.name} on ${info.queue.url}, procnas workers listening: ${info.queue.workers}` : `${info.workers} workers`;
           progress.log(`searching from ${info.initial.name} on ${info.processor.name} (${info.space} space, ${info.evaluator} evaluator, ${where}${resumed}) → ${info.out}`);
+          if (info.choices) {
+            progress.log(`${info.space} space: about 10^${info.choices.log10Size.toFixed(1)} architectures`);
+            for (const line of info.choices.stages) progress.log(`  ${line}`);
+          }
           progress.log(`DRAM cost of ${info.cost.mode === 'training' ? `one training step, batch ${info.cost.batch}` : `inference, batch ${info.cost.batch}`}`);
           if (info.queue && info.queue.workers === 0) {
             progress.log(`no procnas worker is listening yet: trials wait in the queue until one starts (procnas worker --queue ${info.queue.url})`);
