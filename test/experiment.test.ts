@@ -208,7 +208,7 @@ describe('a search that trains its candidates', () => {
     assert.deepEqual(logits?.dims, [2, 2]);
     const graphModel = JSON.parse(readFileSync(join(out, 'best-tfjs', 'model.json'), 'utf8')) as { format: string; userDefinedMetadata: Record<string, string> };
     assert.equal(graphModel.format, 'graph-model');
-    assert.equal(graphModel.userDefinedMetadata.notation, notationOf(result.search.best.architecture));
+    assert.equal(graphModel.userDefinedMetadata.notation, notationOf(result.best.architecture));
     assert.ok(existsSync(join(out, 'best-tfjs', 'group1-shard1of1.bin')));
   });
 });

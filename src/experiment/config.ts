@@ -120,7 +120,6 @@ export const SearchConfigSchema = z
       })
       .strict()
       .default({}),
-    /** Whose DRAM cost enters the loss: deployment (inference) or one training step. */
     /**
      * Whose DRAM cost the loss weighs: one training step (the patent's: the processor's DRAM
      * access time and power while it executes the model's training process), at the training
@@ -155,6 +154,12 @@ export const SearchConfigSchema = z
       })
       .strict()
       .default({ epochs: 1, batch: 64, limit: 8000, validation: 2000, lr: 0.1, optimizer: 'sgd', weightDecay: 5e-4, labelSmoothing: 0, augment: false }),
+    /**
+     * Before the best is declared (train evaluator only): the `top` candidates of lowest loss
+     * are trained `seeds` more times with other seeds, and the best is the one of lowest loss at
+     * its mean error. `top: 0` or `seeds: 0` declares the search's best by one training.
+     */
+    confirm: z.object({ top: z.number().int().nonnegative().default(3), seeds: z.number().int().nonnegative().default(1) }).strict().default({ top: 3, seeds: 1 }),
     /** The best architecture's final training before export (train evaluator only). */
     final: z
       .object({

@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseProcessor, resolveProcessor } from '../processor/index.js';
 import type { ReportInput } from '../report/index.js';
-import { ConfigError, parseSearchConfig } from './config.js';
+import { referenceOf } from '../search/index.js';
+import { ConfigError, migrateStoredConfig, parseSearchConfig } from './config.js';
+import { storedConfirmation } from './confirm.js';
 import { reportInputOf } from './report.js';
 import type { RunOutcome } from './report.js';
 import { STORE_FILE } from './run.js';
@@ -18,7 +20,7 @@ export function loadRunReport(dir: string): ReportInput {
   if (!existsSync(file)) throw new ConfigError(`${dir}: not a search's folder (no ${STORE_FILE} in it)`);
   const store = new ExperimentStore(file);
   try {
-    const config = parseSearchConfig(store.getMeta('config'), file);
+    const config = parseSearchConfig(migrateStoredConfig(store.getMeta('config')), file);
     const trials = store.trials();
     if (trials.length === 0) throw new ConfigError(`${dir}: the experiment has no finished trial yet`);
     const summary = readJson<{ stoppedBecause?: string }>(join(dir, 'summary.json'));
@@ -28,7 +30,9 @@ export function loadRunReport(dir: string): ReportInput {
     // The profile the run ran with (stores from before it was kept: as the configuration names it now).
     const stored = store.getMeta<unknown>('processor');
     const processor = stored !== undefined ? parseProcessor(stored, `${file} (its processor)`) : resolveProcessor(config.processor);
-    return reportInputOf(dir, config, processor, trials, outcome, store.supernetEpochs());
+    const initial = trials[0] as (typeof trials)[number];
+    const confirmation = storedConfirmation(config, trials, store.repeats(), referenceOf(initial.cost));
+    return reportInputOf(dir, config, processor, trials, outcome, store.supernetEpochs(), confirmation);
   } finally {
     store.close();
   }

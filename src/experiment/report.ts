@@ -7,7 +7,8 @@ import { basename, resolve } from 'node:path';
 import type { Processor } from '../processor/index.js';
 import { renderReport } from '../report/index.js';
 import type { ReportInput, SupernetEpochInput } from '../report/index.js';
-import type { Trial } from '../search/index.js';
+import type { Confirmed, Trial } from '../search/index.js';
+import { repeatSeeds } from '../search/index.js';
 import type { SearchConfig } from './config.js';
 
 export const REPORT_FILE = 'report.html';
@@ -34,13 +35,14 @@ function evaluatorText(config: SearchConfig): string {
 
 /**
  * The report's input from an experiment's configuration and trials (the first is the initial's),
- * and a `dnas` run's supernet epochs (the store's; empty for other strategies).
+ * a `dnas` run's supernet epochs (the store's; empty for other strategies) and the confirmation of
+ * the best (the top candidates with their repeats, best first), when the run has one.
  */
-export function reportInputOf(dir: string, config: SearchConfig, processor: Processor, trials: Trial[], outcome: RunOutcome, supernet: SupernetEpochInput[] = []): ReportInput {
+export function reportInputOf(dir: string, config: SearchConfig, processor: Processor, trials: Trial[], outcome: RunOutcome, supernet: SupernetEpochInput[] = [], confirmation?: Confirmed[]): ReportInput {
   const initial = trials[0];
   if (!initial) throw new Error(`${dir}: no trials to report`);
-  // As the search loop: the first trial of lowest loss.
-  const best = trials.reduce((b, t) => (t.loss < b.loss ? t : b), initial);
+  // The confirmed best; without confirmation, as the search loop: the first trial of lowest loss.
+  const best = confirmation?.[0]?.trial ?? trials.reduce((b, t) => (t.loss < b.loss ? t : b), initial);
   const status = (s: Trial['status']) => trials.filter((t) => t.status === s).length;
   const facts: Array<[string, string]> = [
     ['processor', config.processor],
@@ -51,6 +53,11 @@ export function reportInputOf(dir: string, config: SearchConfig, processor: Proc
     ['trials', `${trials.length}: ${status('done')} done, ${status('rejected')} rejected, ${status('failed')} failed`],
   ];
   if (outcome.stoppedBecause) facts.push(['stopped because', outcome.stoppedBecause]);
+  const seeds = repeatSeeds(config.seed, config.confirm.seeds);
+  if (confirmation?.[0]) {
+    const c = confirmation[0];
+    facts.push(['best, confirmed', `mean error ${(100 * c.meanError).toFixed(2)}% ± ${(100 * c.sdError).toFixed(2)} over ${c.errors.length} trainings (top ${confirmation.length} trained again with seed${seeds.length === 1 ? '' : 's'} ${seeds.join(', ')})`]);
+  }
   if (outcome.final) {
     const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
     facts.push(['best, trained again', `validation accuracy ${pct(outcome.final.validationAccuracy)}, test accuracy ${pct(outcome.final.testAccuracy)}`]);
@@ -64,6 +71,7 @@ export function reportInputOf(dir: string, config: SearchConfig, processor: Proc
     best,
     facts,
     ...(supernet.length > 0 ? { supernet } : {}),
+    ...(confirmation && confirmation.length > 0 ? { confirmation: { seeds, candidates: confirmation } } : {}),
   };
 }
 

@@ -14,12 +14,14 @@ import type { Processor } from '../processor/index.js';
 import { TrainingEvaluator } from '../search/evaluators/training.js';
 import { Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, runSearch } from '../search/index.js';
 import { costFigures, referenceOf } from '../search/index.js';
-import type { Evaluator, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
+import type { Confirmed, Evaluator, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
 import { estimateArchitectureCost } from '../cost/index.js';
 import { exportGraphModel, exportOnnx, writeGraphModel } from '../export/index.js';
 import { MobileSpace, Nb201Space, architectureToData, describeChoices, log10SpaceSize, lower, supernetSpec, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
 import { ConfigError, DEFAULT_BUDGET_S, migrateStoredConfig, parseSearchConfig } from './config.js';
+import { confirmBest } from './confirm.js';
+import type { ConfirmEvents } from './confirm.js';
 import { checkDnasConfig, createDnas } from './dnas.js';
 import type { DnasWiring, SupernetProgress } from './dnas.js';
 import type { SearchConfig } from './config.js';
@@ -27,7 +29,7 @@ import { REPORT_FILE, reportInputOf, writeReport } from './report.js';
 import { QueueRunner } from './queue.js';
 import { ExperimentStore } from './store.js';
 
-export interface ExperimentEvents {
+export interface ExperimentEvents extends ConfirmEvents {
   /** Once the experiment is set up, before the first trial. */
   onStart?(info: {
     out: string;
@@ -61,6 +63,10 @@ export interface ExperimentResult {
   out: string;
   config: SearchConfig;
   search: SearchResult;
+  /** The best the run declares: the confirmed best, or the search's when there was no confirmation. */
+  best: Trial;
+  /** The top candidates with their repeated trainings, best first (train evaluator, confirmation on). */
+  confirmation?: Confirmed[];
   /** The best architecture retrained and exported (train evaluator only). */
   final?: { validationAccuracy: number; testAccuracy: number; onnx: string; tfjs: string };
 }
@@ -237,11 +243,13 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       });
       // The supernet's epochs may run ahead of the search: stop them before the final training.
       await dnas?.dispose();
-      writeResults(out, config, search);
-      const final = evaluator instanceof TrainingEvaluator && config.final.enabled ? await finalize(out, config, search, evaluator, events) : undefined;
-      writeReport(join(out, REPORT_FILE), reportInputOf(out, config, processor, search.trials, { stoppedBecause: search.stoppedBecause, final }, store.supernetEpochs()));
+      const confirmation = evaluator instanceof TrainingEvaluator ? await confirmBest(config, search, evaluator, store, events) : undefined;
+      const best = confirmation?.[0]?.trial ?? search.best;
+      writeResults(out, config, search, best, confirmation);
+      const final = evaluator instanceof TrainingEvaluator && config.final.enabled ? await finalize(out, config, best, evaluator, events) : undefined;
+      writeReport(join(out, REPORT_FILE), reportInputOf(out, config, processor, search.trials, { stoppedBecause: search.stoppedBecause, final }, store.supernetEpochs(), confirmation));
       store.setMeta('status', `finished: ${search.stoppedBecause}`);
-      return final ? { out, config, search, final } : { out, config, search };
+      return { out, config, search, best, ...(confirmation ? { confirmation } : {}), ...(final ? { final } : {}) };
     } finally {
       await dnas?.dispose();
       await evaluator.close?.();
@@ -262,13 +270,13 @@ function runIdOf(store: ExperimentStore): string {
 }
 
 /** Trains the best architecture once more and exports it: ONNX and a TF.js GraphModel. */
-async function finalize(out: string, config: SearchConfig, search: SearchResult, evaluator: TrainingEvaluator, events: ExperimentEvents): Promise<NonNullable<ExperimentResult['final']>> {
+async function finalize(out: string, config: SearchConfig, best: Trial, evaluator: TrainingEvaluator, events: ExperimentEvents): Promise<NonNullable<ExperimentResult['final']>> {
   events.onFinalTraining?.();
-  const result = await evaluator.finalTraining(search.best.architecture, { epochs: config.final.epochs, limit: config.final.limit });
-  const graph = lower(search.best.architecture);
+  const result = await evaluator.finalTraining(best.architecture, { epochs: config.final.epochs, limit: config.final.limit });
+  const graph = lower(best.architecture);
   const onnx = join(out, 'best.onnx');
   const tfjs = join(out, 'best-tfjs');
-  const metadata = { notation: notationOf(search.best.architecture), cost: JSON.stringify(search.best.cost), processor: config.processor, testAccuracy: String(result.testAccuracy) };
+  const metadata = { notation: notationOf(best.architecture), cost: JSON.stringify(best.cost), processor: config.processor, testAccuracy: String(result.testAccuracy) };
   writeFileSync(onnx, exportOnnx(graph, result.weights ?? {}, { metadata }));
   writeGraphModel(tfjs, exportGraphModel(graph, result.weights ?? {}, metadata));
   const final = { validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy ?? Number.NaN, onnx, tfjs };
@@ -280,16 +288,24 @@ function trialSummary(t: Trial): object {
   return { index: t.index, notation: notationOf(t.architecture), status: t.status, error: t.error ?? null, loss: Number.isFinite(t.loss) ? t.loss : null, cost: t.cost, reason: t.reason ?? null };
 }
 
-function writeResults(out: string, config: SearchConfig, search: SearchResult): void {
-  const best = { architecture: architectureToData(search.best.architecture), ...trialSummary(search.best), initial: trialSummary(search.initial) };
-  writeFileSync(join(out, 'best.json'), `${JSON.stringify(best, null, 2)}\n`);
+function confirmationSummary(c: Confirmed): object {
+  return { index: c.trial.index, notation: notationOf(c.trial.architecture), errors: c.errors, meanError: c.meanError, sdError: c.sdError, meanLoss: c.meanLoss, failures: c.failures };
+}
+
+function writeResults(out: string, config: SearchConfig, search: SearchResult, best: Trial, confirmation: Confirmed[] | undefined): void {
+  const confirmedBest = confirmation?.[0];
+  const bestFile = { architecture: architectureToData(best.architecture), ...trialSummary(best), ...(confirmedBest ? { confirmation: confirmationSummary(confirmedBest) } : {}), initial: trialSummary(search.initial) };
+  writeFileSync(join(out, 'best.json'), `${JSON.stringify(bestFile, null, 2)}\n`);
   const summary = {
     config,
     stoppedBecause: search.stoppedBecause,
     iterations: search.iterations,
     evaluations: search.evaluations,
     reference: search.reference,
-    best: trialSummary(search.best),
+    best: trialSummary(best),
+    // The search's best by one training, before confirmation (the same trial without it).
+    searchBest: trialSummary(search.best),
+    confirmation: confirmation?.map(confirmationSummary) ?? null,
     initial: trialSummary(search.initial),
     pareto: search.pareto.map(trialSummary),
   };

@@ -1,13 +1,14 @@
 /**
  * The experiment store: one SQLite file per experiment holding its configuration, every trial
- * (architecture, notation, cost figures, error, loss, status, timings, seed) and its progress.
+ * (architecture, notation, cost figures, error, loss, status, timings, seed), the repeated
+ * trainings of the top candidates that confirm the best, and its progress.
  * A trial is written in its own transaction as soon as it is evaluated, so a run killed at any
  * moment loses only the evaluations in flight.
  */
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { architectureToData, notationOf, parseArchitecture } from '../space/index.js';
-import type { SupernetEpoch, Trial, TrialStatus } from '../search/index.js';
+import type { Repeat, SupernetEpoch, Trial, TrialStatus } from '../search/index.js';
 
 /** A supernet epoch as stored (the architecture by its notation, without the probabilities). */
 export type SupernetEpochRow = Omit<SupernetEpoch, 'architecture' | 'probabilities'> & { notation: string };
@@ -50,6 +51,15 @@ CREATE TABLE IF NOT EXISTS supernet_epochs (
   validation_loss REAL,
   entropy REAL NOT NULL,
   probabilities TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS repeats (
+  key TEXT NOT NULL REFERENCES trials (key),
+  seed INTEGER NOT NULL,
+  error REAL,
+  reason TEXT,
+  evaluation_s REAL NOT NULL,
+  finished_at TEXT NOT NULL,
+  PRIMARY KEY (key, seed)
 );`;
 
 interface TrialRow {
@@ -165,6 +175,19 @@ export class ExperimentStore {
       validationLoss: (r.validation_loss as number | null) ?? Number.NaN,
       entropy: r.entropy as number,
     }));
+  }
+
+  /** One more training of a top candidate with another seed (the best's confirmation), as it lands. */
+  addRepeat(repeat: Repeat, evaluationS: number): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO repeats (key, seed, error, reason, evaluation_s, finished_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(repeat.key, repeat.seed, finite(repeat.error), repeat.reason ?? null, evaluationS, new Date().toISOString());
+  }
+
+  /** Every stored repeat, by candidate and seed. */
+  repeats(): Repeat[] {
+    const rows = this.db.prepare('SELECT key, seed, error, reason FROM repeats ORDER BY key, seed').all() as Array<{ key: string; seed: number; error: number | null; reason: string | null }>;
+    return rows.map((r) => ({ key: r.key, seed: r.seed, ...(r.error !== null ? { error: r.error } : {}), ...(r.reason !== null ? { reason: r.reason } : {}) }));
   }
 
   /** Every stored trial, in evaluation order. */

@@ -111,6 +111,35 @@ function chart(id: string, title: string, caption: string, size = ''): string {
   return `<div class="card"><h3>${h(title)}</h3><div class="chart ${size}"><canvas id="${id}" role="img" aria-label="${h(title)}"></canvas></div><p class="caption">${h(caption)}</p></div>`;
 }
 
+/** The top candidates' repeated trainings: each one's errors, their spread, and the loss at the mean. */
+function confirmationSection(input: ReportInput): string {
+  const c = input.confirmation;
+  if (!c || c.candidates.length === 0) return '';
+  const pct = (e: number) => `${(100 * e).toFixed(2)}%`;
+  const rows = c.candidates.map((x, rank) => {
+    const mark = x.trial === input.best ? ' ★' : '';
+    const spread = x.errors.length > 1 ? `${pct(x.meanError)} ± ${(100 * x.sdError).toFixed(2)}` : pct(x.meanError);
+    const cells = [
+      `${rank + 1}${mark}`,
+      String(x.trial.index),
+      notationOf(x.trial.architecture),
+      x.errors.map(pct).join(', '),
+      spread,
+      Number.isFinite(x.trial.loss) ? x.trial.loss.toFixed(4) : '—',
+      x.meanLoss.toFixed(4),
+      x.failures.join('; '),
+    ];
+    return `<tr>${cells.map((v, i) => `<td${i === 2 ? ' class="notation"' : ''}>${h(v)}</td>`).join('')}</tr>`;
+  });
+  const columns = ['rank', 'trial', 'notation', 'errors (search, then seeds)', 'mean ± sd', 'loss (search)', 'loss at mean error', 'failed'];
+  const changed = c.candidates[0] && c.candidates[0].trial !== [...c.candidates].sort((a, b) => a.trial.loss - b.trial.loss)[0]?.trial;
+  return `<section id="confirmation-section">
+<h2 id="confirmation">Confirming the best</h2>
+<p class="note">One short training's error scatters by about as much as the DRAM terms move the loss. Before the best was declared, the ${c.candidates.length} candidate${c.candidates.length === 1 ? '' : 's'} of lowest loss were trained again with seed${c.seeds.length === 1 ? '' : 's'} ${h(c.seeds.join(', '))} on the same images; the best (★) is the one of lowest loss at its mean error, after every candidate that trained with every seed.${changed ? ' Confirmation changed the best: the search\'s best by one training is not first.' : ''} sd: the sample standard deviation of the errors, in points.</p>
+<div class="scroll"><table id="confirmation-table"><thead><tr>${columns.map((name) => `<th scope="col">${h(name)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>
+</section>`;
+}
+
 /** A `dnas` run's supernet epochs: expected against exact DRAM time, error and entropy, the table. */
 function supernetSection(input: ReportInput): string {
   const epochs = input.supernet ?? [];
@@ -160,6 +189,7 @@ ${chart('chart-pareto-time', 'Error vs DRAM time', 'Each point is a trial; ▲ t
 ${chart('chart-pareto-energy', 'Error vs DRAM energy', 'Blue: Pareto-optimal over error, DRAM time and DRAM energy together.')}
 </div>
 <div class="single">${chart('chart-loss', 'Loss over the search', 'The processor-related loss of each trial in evaluation order, and the best so far.', 'wide')}</div>
+${confirmationSection(input)}
 ${supernetSection(input)}
 <h2 id="best">The best architecture</h2>
 <p class="note">Stages → blocks → the composite operation each block holds → its basic operations (batch norms and activations shown beside the op they follow or precede). DRAM figures per block are for the best architecture on ${h(input.processor.name)}.</p>

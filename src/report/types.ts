@@ -1,6 +1,7 @@
 /** What the report is made from (plain data), and the data the page's script reads. */
 import type { CostMode } from '../cost/index.js';
 import type { Processor } from '../processor/index.js';
+import type { Confirmed } from '../search/confirm.js';
 import type { Trial, TrialStatus } from '../search/types.js';
 
 export interface ReportInput {
@@ -17,6 +18,8 @@ export interface ReportInput {
   facts: Array<[string, string]>;
   /** A differentiable supernet search's epochs, in order (absent or empty for other strategies). */
   supernet?: SupernetEpochInput[];
+  /** The top candidates trained again with other seeds, best first (absent without confirmation). */
+  confirmation?: { seeds: number[]; candidates: Confirmed[] };
 }
 
 /** DRAM time and energy of one architecture, or expected under the supernet's choice probabilities. */

@@ -1,3 +1,4 @@
+export * from './confirm.js';
 export * from './loss.js';
 export * from './loop.js';
 export * from './pareto.js';

@@ -24,7 +24,6 @@ export interface SearchOptions {
   initial: Architecture;
   loss: LossConfig;
   stop: StopConditions;
-  /** Whose DRAM cost counts: deployment (inference) or the training step. */
   /** How candidates are costed: inference or a training step, its batch and optimiser. */
   cost?: CostOptions;
   /** Called for every trial; `replayed` when it came from `prior` rather than the evaluator. */

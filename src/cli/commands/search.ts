@@ -143,6 +143,14 @@ export function registerSearch(program: Command): void {
               `DRAM expected ${formatSI(e.expected.dramTimeS, 's')} / ${formatSI(e.expected.dramEnergyJ, 'J')}, exact ${formatSI(e.exact.dramTimeS, 's')} / ${formatSI(e.exact.dramEnergyJ, 'J')}, entropy ${e.entropy.toFixed(2)}`,
           );
         },
+        onConfirmStart: (c) => {
+          progress.stop();
+          const stored = c.candidates * c.seeds - c.trainings;
+          progress.log(`confirming the best: the top ${c.candidates} trained again with ${c.seeds} more seed${c.seeds === 1 ? '' : 's'} each (${c.trainings} trainings${stored > 0 ? `, ${stored} already stored` : ''})`);
+        },
+        onRepeat: (r, p) => {
+          progress.update(p.done, p.total, `trainings to confirm the best${r.error === undefined ? ` (${r.key} seed ${r.seed} failed: ${r.reason ?? ''})` : ''}`);
+        },
         onFinalTraining: () => {
           progress.stop();
           progress.log('training the best architecture once more, then exporting it (best.onnx, best-tfjs/)');
@@ -158,9 +166,12 @@ export function registerSearch(program: Command): void {
         },
       }, flags.resume ? { budget: flags.budget, maxEvals: flags.maxEvals, patience: flags.patience } : {});
       progress.stop();
-      const { best, initial, pareto, evaluations, stoppedBecause } = result.search;
+      const { initial, pareto, evaluations, stoppedBecause } = result.search;
+      const best = result.best;
+      const confirmed = result.confirmation?.[0];
       if (flags.json) {
-        console.log(JSON.stringify({ out: result.out, stoppedBecause, evaluations, best: { key: best.key, error: best.error, loss: best.loss, cost: best.cost }, initial: { key: initial.key, error: initial.error, loss: initial.loss, cost: initial.cost }, paretoSize: pareto.length, final: result.final ?? null }, null, 2));
+        const confirmation = result.confirmation?.map((c) => ({ key: c.trial.key, errors: c.errors, meanError: c.meanError, sdError: c.sdError, meanLoss: c.meanLoss, failures: c.failures })) ?? null;
+        console.log(JSON.stringify({ out: result.out, stoppedBecause, evaluations, best: { key: best.key, error: best.error, loss: best.loss, cost: best.cost }, initial: { key: initial.key, error: initial.error, loss: initial.loss, cost: initial.cost }, confirmation, paretoSize: pareto.length, final: result.final ?? null }, null, 2));
         return;
       }
       console.log(
@@ -168,6 +179,7 @@ export function registerSearch(program: Command): void {
           `stopped after ${evaluations} evaluations: ${stoppedBecause}`,
           `  initial  ${describe(initial)}`,
           `  best     ${describe(best)}`,
+          ...(confirmed ? [`  confirmed: mean error ${(100 * confirmed.meanError).toFixed(2)}% ± ${(100 * confirmed.sdError).toFixed(2)} over ${confirmed.errors.length} trainings, loss ${confirmed.meanLoss.toFixed(4)} at the mean${best !== result.search.best ? ` (the search's best by one training, trial ${result.search.best.index}, fell back on other seeds)` : ''}`] : []),
           `  best architecture: ${best.key}`,
           `  Pareto front (error, DRAM time, DRAM energy): ${pareto.length} architectures`,
           ...(result.final ? [`  retrained: validation ${(100 * result.final.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.testAccuracy).toFixed(2)}%; exported to ${result.final.onnx} and ${result.final.tfjs}/`] : []),

@@ -29,12 +29,16 @@ export class TrainingEvaluator implements Evaluator {
     this.pool = options.runner ?? new TrainingPool(options.workers, options.backend);
   }
 
-  async evaluate(architecture: Architecture): Promise<{ error: number }> {
+  /**
+   * Trains the candidate and returns its validation error. `seed` replaces the training's seed
+   * (weight initialisation, shuffling), not the split's: a repeat is judged on the same images.
+   */
+  async evaluate(architecture: Architecture, seed?: number): Promise<{ error: number }> {
     const result = await this.pool.run({
       architecture: architectureToData(architecture),
       dataset: this.options.dataset,
       split: this.options.split,
-      options: this.options.training,
+      options: seed === undefined ? this.options.training : { ...this.options.training, seed },
     });
     if (result.stopped === 'diverged') throw new Error('training diverged (the loss became NaN)');
     return { error: result.validationError };
