@@ -78,6 +78,47 @@ describe('experiments survive a crash', () => {
     assert.equal(bestFile.architecture.stages.length, 3);
   });
 
+  it('a trained search killed with SIGKILL mid-search resumes without losing or retraining a trial', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'procnas-exp-trained-'));
+    writeHalvesIdx(root);
+    const config = join(root, 'search.json');
+    writeFileSync(config, JSON.stringify({
+      dataset: `idx:${root}`,
+      initial: { name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] },
+      strategy: 'evolution',
+      stop: { maxEvals: 24 },
+      training: { epochs: 1, batch: 32, validation: 100, limit: 200 },
+      confirm: { top: 0 },
+      final: { enabled: false },
+      workers: 2,
+      backend: 'wasm',
+    }));
+    const cut = join(root, 'cut');
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'search', '--config', config, '--out', cut], { stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let stored = 0;
+    for (let i = 0; i < 3000 && stored < 8; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      try {
+        if (existsSync(join(cut, 'experiment.sqlite'))) stored = storedTrials(cut).length;
+      } catch {
+        // The writer may be creating the schema.
+      }
+    }
+    child.kill('SIGKILL');
+    assert.equal(await exited, 'SIGKILL');
+    const afterKill = storedTrials(cut);
+    assert.ok(afterKill.length >= 8 && afterKill.length < 24, `${afterKill.length} trials stored when killed`);
+    const resumed = procnas('search', '--resume', cut, '--json');
+    // A stored trial trained again would break the store's unique key: the resume would fail.
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const all = storedTrials(cut);
+    assert.deepEqual(all.slice(0, afterKill.length), afterKill, 'the trials stored before the kill are kept as they were');
+    assert.equal(new Set(all.map((t) => t.key)).size, all.length);
+    assert.equal(all.length, 24);
+    assert.equal((JSON.parse(resumed.stdout) as { evaluations: number }).evaluations, 24);
+  });
+
   it('refuses to overwrite an experiment, and to resume a folder that holds none', () => {
     const root = mkdtempSync(join(tmpdir(), 'procnas-exp-'));
     const out = join(root, 'run');

@@ -158,7 +158,7 @@ describe('distributed queue (real Redis, BullMQ)', () => {
           `dataset: idx:${dir}`,
           'initial: { name: halves, input: 8x8x1, classes: 2, stem: [cn_k3_c8], stages: [[ir_k3_s2_e2_c8]], head: [gap, fc] }',
           'stop: { maxEvals: 3 }',
-          'neighbourhood: 2',
+          'workers: 2',
           'training: { epochs: 1, batch: 32, validation: 100, limit: 300 }',
           'final: { enabled: false }',
           `queue: { redis: "${redis.url}", name: cli }`,

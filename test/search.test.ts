@@ -34,14 +34,14 @@ const trial = (error: number, dramTimeS: number, dramEnergyJ: number): Trial => 
   cost: figures({ dramTimeS, dramEnergyJ }), evaluationS: 0,
 });
 
-/** Counts the evaluations it answers from the table, and fails on request. */
+/** Counts the evaluations it answers from the table, and fails on request (by key, or by call number from 0). */
 class CountingEvaluator implements Evaluator {
   calls: string[] = [];
-  constructor(private readonly failOn: Set<string> = new Set()) {}
+  constructor(private readonly failOn: Set<string> = new Set(), private readonly failCalls: Set<number> = new Set()) {}
   async evaluate(a: Architecture): Promise<{ error: number }> {
     const key = space.key(a);
     this.calls.push(key);
-    if (this.failOn.has(key)) throw new Error(`training diverged on ${key}`);
+    if (this.failOn.has(key) || this.failCalls.has(this.calls.length - 1)) throw new Error(`training diverged on ${key}`);
     return table.evaluate(a);
   }
 }
@@ -86,10 +86,10 @@ describe('Pareto front and stop conditions', () => {
   });
 
   it('says why it stops', () => {
-    const p = { iterations: 10, evaluations: 50, iterationsSinceImprovement: 4, elapsedS: 30, bestLoss: 0.2 };
+    const p = { iterations: 10, evaluations: 50, sinceImprovement: 4, elapsedS: 30, bestLoss: 0.2 };
     assert.equal(stopReason({ maxEvaluations: 60 }, p), undefined);
     assert.equal(stopReason({ maxEvaluations: 50 }, p), '50 evaluations');
-    assert.equal(stopReason({ patience: 4 }, p), 'no improvement in 4 iterations');
+    assert.equal(stopReason({ patience: 4 }, p), 'no improvement in 4 evaluations');
     assert.equal(stopReason({ timeBudgetS: 20, maxIterations: 100 }, p), 'time budget of 20 s');
     assert.equal(stopReason({ targetLoss: 0.25 }, p), 'reached the target loss 0.25');
   });
@@ -161,23 +161,32 @@ describe('the search loop', () => {
     });
   }
 
-  it('local search moves only to a neighbour that lowers the loss', async () => {
+  it('local search moves to a neighbour as soon as one lowers the loss, and restarts only from a local optimum', async () => {
     const strategy = new LocalSearch(space, initial, createRng(2));
-    const result = await runSearch({ space, strategy, evaluator: table, processor, initial, loss, stop: { maxIterations: 2 } });
-    // The initial architecture is evaluated before any iteration; iteration 1 evaluates its 24
-    // neighbours, 2 the new neighbours of the best of them: 24 less the initial and the 3 that
-    // changed the same edge (seen).
-    assert.equal(result.evaluations, 1 + 24 + 20);
-    const firstRound = result.trials.slice(1, 25);
-    const moved = firstRound.reduce((a, t) => (t.loss < a.loss ? t : a));
-    assert.ok(moved.loss < result.initial.loss);
-    const secondRound = result.trials.slice(25);
-    for (const t of secondRound) assert.equal([...t.key].filter((d, i) => d !== moved.key[i]).length, 1);
+    const result = await runSearch({ space, strategy, evaluator: table, processor, initial, loss, stop: { maxEvaluations: 200 } });
+    const differing = (a: string, b: string) => [...a].filter((d, i) => d !== b[i]).length;
+    // Replays the walk: each trial is a neighbour of the current point, which moves to any that is lower.
+    let current = result.trials[0] as Trial;
+    let moves = 0;
+    const restartedFrom: string[] = [];
+    for (const t of result.trials.slice(1)) {
+      if (differing(t.key, current.key) !== 1) {
+        restartedFrom.push(current.key);
+        current = t;
+        continue;
+      }
+      if (t.loss < current.loss) {
+        current = t;
+        moves++;
+      }
+    }
+    assert.ok(moves >= 2, `${moves} moves`);
+    assert.ok(restartedFrom.length >= 1, 'it restarted at least once');
+    assert.deepEqual(restartedFrom, strategy.localOptima.slice(0, restartedFrom.length));
   });
 
   it('marks a failed evaluation with its reason and goes on', async () => {
-    const failing = new Set(space.neighbours(initial).slice(0, 3).map((a) => space.key(a)));
-    const evaluator = new CountingEvaluator(failing);
+    const evaluator = new CountingEvaluator(new Set(), new Set([1, 2, 3]));
     const result = await runSearch({ space, strategy: new LocalSearch(space, initial, createRng(1)), evaluator, processor, initial, loss, stop: { maxEvaluations: 40 } });
     const failed = result.trials.filter((t) => t.status === 'failed');
     assert.equal(failed.length, 3);
@@ -227,7 +236,7 @@ describe('search v2: the defects of the first search', () => {
   });
 
   it('local search restarts only where no unseen neighbour is left', async () => {
-    const strategy = new LocalSearch(space, initial, createRng(3), { neighbourhood: 8, restartMoves: 3 });
+    const strategy = new LocalSearch(space, initial, createRng(3), { restartMoves: 3 });
     const result = await runSearch({ space, strategy, evaluator: table, processor, initial, loss, stop: { maxEvaluations: 300 } });
     const seen = new Set(result.trials.map((t) => t.key));
     assert.ok(strategy.localOptima.length >= 2, `${strategy.localOptima.length} restarts`);
@@ -250,5 +259,75 @@ describe('search v2: the defects of the first search', () => {
       const second = a.stages[1]![0]!;
       assert.ok(second.kind === 'block' && second.args.dilation === 2 && !second.args.skip, mobile.key(a));
     }
+  });
+});
+
+describe('the asynchronous loop: every worker busy, and a resume replays the landing order', () => {
+  const loss = { ...DEFAULT_LOSS, lambdaTime: 0.1, lambdaEnergy: 0.1 };
+  /** Answers from the table after a delay that depends on the key; records how many run at once. */
+  class DelayedEvaluator implements Evaluator {
+    inFlight = 0;
+    maxInFlight = 0;
+    calls: string[] = [];
+    constructor(private readonly delayMs: (key: string) => number) {}
+    async evaluate(a: Architecture): Promise<{ error: number }> {
+      const key = space.key(a);
+      this.calls.push(key);
+      this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+      const ms = this.delayMs(key);
+      // 0: done within the same turn of the event loop (no timer), as fast as an evaluation can be.
+      await (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+      this.inFlight--;
+      return table.evaluate(a);
+    }
+  }
+  const hashDelay = (salt: number) => (key: string) => ([...key].reduce((h, d) => (h * 31 + Number(d) + salt) % 997, 7) % 20) + 1;
+
+  it('a slow candidate does not idle the other workers, and the search stops at maxEvaluations exactly', async () => {
+    const slow = space.key(space.neighbours(initial)[0] as Architecture);
+    const evaluator = new DelayedEvaluator((key) => (key === slow ? 400 : 2));
+    const strategy = new RandomSearch(space, initial, createRng(1));
+    // Random search proposes the slow one only by chance: make it the first proposal instead.
+    let first = true;
+    const wrapped: Strategy = {
+      name: 'random',
+      propose: (slots) => (first ? ((first = false), [space.fromDigits(slow), ...strategy.propose(slots - 1)]) : strategy.propose(slots)),
+      observe: () => undefined,
+    };
+    const result = await runSearch({ space, strategy: wrapped, evaluator, processor, initial, loss, stop: { maxEvaluations: 40 }, concurrency: 3 });
+    assert.equal(result.evaluations, 40, 'no evaluation past the limit');
+    assert.equal(evaluator.calls.length, 40);
+    assert.equal(evaluator.maxInFlight, 3);
+    const slowTrial = result.trials.find((t) => t.key === slow);
+    assert.ok(slowTrial && slowTrial.index > 20, `the slow candidate landed as trial ${slowTrial?.index}: the others went on meanwhile`);
+    assert.deepEqual(result.trials.map((t) => t.index), Array.from({ length: 40 }, (_, i) => i), 'trials are numbered as they land');
+  });
+
+  for (const [name, make] of [
+    ['local', (seed: number) => new LocalSearch(space, initial, createRng(seed))],
+    ['evolution', (seed: number) => new Evolution(space, initial, createRng(seed))],
+  ] as Array<[string, (seed: number) => Strategy]>) {
+    it(`${name}: resumed with other timings, replays the stored trials in their landing order and evaluates none again`, async () => {
+      const whole = await runSearch({ space, strategy: make(3), evaluator: new DelayedEvaluator(hashDelay(1)), processor, initial, loss, stop: { maxEvaluations: 60 }, concurrency: 4 });
+      const stored = whole.trials.slice(0, 35);
+      // Other timings: here what was in flight at the cut finishes at once, before any stored one could.
+      const evaluator = new DelayedEvaluator(() => 0);
+      const replayed: boolean[] = [];
+      const resumed = await runSearch({
+        space, strategy: make(3), evaluator, processor, initial, loss, stop: { maxEvaluations: 60 }, concurrency: 4, prior: stored,
+        onTrial: (_t, _b, r) => replayed.push(r),
+      });
+      assert.deepEqual(resumed.trials.slice(0, 35).map((t) => t.key), stored.map((t) => t.key));
+      assert.deepEqual(replayed.slice(0, 35), Array(35).fill(true));
+      const storedKeys = new Set(stored.map((t) => t.key));
+      assert.deepEqual(evaluator.calls.filter((k) => storedKeys.has(k)), [], 'no stored trial evaluated again');
+      assert.equal(resumed.evaluations, 60);
+    });
+  }
+
+  it('local search keeps every worker busy while neighbours are left', async () => {
+    const evaluator = new DelayedEvaluator(hashDelay(5));
+    await runSearch({ space, strategy: new LocalSearch(space, initial, createRng(4)), evaluator, processor, initial, loss, stop: { maxEvaluations: 30 }, concurrency: 4 });
+    assert.equal(evaluator.maxInFlight, 4);
   });
 });

@@ -80,8 +80,6 @@ export const SearchConfigSchema = z
     })
       .strict()
       .default({}),
-    /** local: neighbours evaluated per iteration (a random subset of the neighbourhood). */
-    neighbourhood: positiveInt.default(8),
     /** evolution: population and tournament sizes. */
     population: positiveInt.default(20),
     tournament: positiveInt.default(5),
@@ -200,11 +198,13 @@ export class ConfigError extends Error {
 
 /**
  * A configuration stored by an earlier procnas, in today's keys: `dnas.maxBlocks` became the
- * space's `depth.max` (one depth range for every strategy).
+ * space's `depth.max` (one depth range for every strategy), and `neighbourhood` is gone.
  */
 export function migrateStoredConfig(data: unknown): unknown {
-  const config = data as { dnas?: { maxBlocks?: number }; space?: { depth?: unknown } } | undefined;
-  if (config?.dnas?.maxBlocks === undefined) return data;
+  if (typeof data !== 'object' || data === null) return data;
+  // `neighbourhood` went when local search became asynchronous (one neighbour per free worker).
+  const { neighbourhood: _dropped, ...config } = data as { neighbourhood?: unknown; dnas?: { maxBlocks?: number }; space?: { depth?: unknown } };
+  if (config.dnas?.maxBlocks === undefined) return config;
   const { maxBlocks, ...dnas } = config.dnas;
   return { ...config, dnas, space: { ...config.space, depth: config.space?.depth ?? { max: maxBlocks } } };
 }

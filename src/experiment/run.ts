@@ -89,15 +89,15 @@ function isNb201(a: Architecture): boolean {
   return first?.kind === 'block' && first.args.type === 'nb';
 }
 
-function createStrategy(config: SearchConfig, space: SearchSpace, initial: Architecture, workers: number): Strategy {
+function createStrategy(config: SearchConfig, space: SearchSpace, initial: Architecture): Strategy {
   const random = createRng(config.seed);
   switch (config.strategy) {
     case 'local':
-      return new LocalSearch(space, initial, random, { neighbourhood: config.neighbourhood, restartMoves: 3 });
+      return new LocalSearch(space, initial, random, { restartMoves: 3 });
     case 'evolution':
-      return new Evolution(space, initial, random, { populationSize: config.population, sampleSize: config.tournament, batch: workers });
+      return new Evolution(space, initial, random, { populationSize: config.population, sampleSize: config.tournament });
     case 'random':
-      return new RandomSearch(space, initial, random, workers);
+      return new RandomSearch(space, initial, random);
     case 'dnas':
       throw new Error('internal: the dnas strategy is made by createDnas');
   }
@@ -221,7 +221,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
           timeUp: () => stop.timeBudgetS !== undefined && elapsedS() >= stop.timeBudgetS,
         });
       }
-      const strategy = dnas?.strategy ?? createStrategy(config, space, initial, workers);
+      const strategy = dnas?.strategy ?? createStrategy(config, space, initial);
       const search = await runSearch({
         space,
         strategy,
@@ -233,6 +233,8 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         cost: costOptions,
         prior,
         elapsedBeforeS,
+        // One evaluation per worker; dnas trains its supernet here while its last argmax trains.
+        concurrency: config.strategy === 'dnas' ? 1 : workers,
         onTrial: (trial, best, replayed) => {
           if (!replayed) {
             store.addTrial(trial, config.seed);

@@ -1,7 +1,14 @@
 /**
- * The search loop: the strategy proposes, the cost model scores, the evaluator gives the error,
- * the loss combines them, the strategy is told; until a stop condition holds. The best trial is
- * the one with the lowest loss; the Pareto front is kept alongside.
+ * The search loop, asynchronous: whenever an evaluation slot is free the strategy is asked for
+ * candidates, and each result is told to it as soon as it lands, so a slow candidate never
+ * idles the other workers. The cost model scores each candidate, the evaluator gives its error,
+ * the loss combines them; until a stop condition holds. The best trial is the one with the
+ * lowest loss; the Pareto front is kept alongside.
+ *
+ * Trials are numbered in the order they land, and that order is what a resumed search replays:
+ * it asks the strategy exactly as the interrupted run did and, whenever a stored result is in
+ * flight, lands the earliest stored one instead of waiting. Everything a strategy sees is then
+ * the same as in the interrupted run up to its last stored trial, so it takes the same path.
  */
 import { estimateArchitectureCost } from '../cost/index.js';
 import type { CostOptions } from '../cost/index.js';
@@ -36,6 +43,8 @@ export interface SearchOptions {
   prior?: Trial[];
   /** Seconds already spent before this run (a resumed search keeps its time budget). */
   elapsedBeforeS?: number;
+  /** Evaluations in flight at once (one per worker); default 1. */
+  concurrency?: number;
 }
 
 export interface SearchResult {
@@ -49,6 +58,15 @@ export interface SearchResult {
   reference: Reference;
 }
 
+/** Proposal rounds in a row that bring nothing new before the search gives up on its strategy. */
+const FRUITLESS_ROUNDS = 1000;
+
+/** A candidate being evaluated: live (by the evaluator) or replayed (from the stored trials). */
+interface Flight {
+  trial: Trial;
+  replay?: Trial;
+}
+
 export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   if (!hasAnyLimit(o.stop)) throw new Error('a search needs at least one stop condition');
   const started = performance.now();
@@ -56,71 +74,138 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const prior = new Map((o.prior ?? []).map((t) => [t.key, t]));
   const costOptions = o.cost ?? {};
   const reference = referenceOf(costFigures(estimateArchitectureCost(o.initial, o.processor, costOptions)));
+  const slots = Math.max(1, Math.floor(o.concurrency ?? 1));
   const trials: Trial[] = [];
   const byKey = new Map<string, Trial>();
+  const flying = new Map<string, Flight>();
+  /** Live evaluations that finished, in the order they finished, not yet told. */
+  const finished: Flight[] = [];
+  let wake: (() => void) | undefined;
+  /** An architecture error is procnas's caller's fault, not the candidate's: it ends the search. */
+  let fatal: unknown;
   let best: Trial | undefined;
+  let sinceImprovement = 0;
 
-  const evaluate = async (architecture: Architecture): Promise<Trial> => {
-    const key = o.space.key(architecture);
-    const known = byKey.get(key);
-    if (known) return known;
-    const replay = prior.get(key);
-    if (replay) {
-      const trial = { ...replay, index: trials.length };
-      byKey.set(key, trial);
-      trials.push(trial);
-      if (!best || trial.loss < best.loss) best = trial;
-      o.onTrial?.(trial, best, true);
-      return trial;
-    }
-    const t0 = performance.now();
-    const trial: Trial = { index: trials.length, key, architecture, status: 'done', loss: Number.POSITIVE_INFINITY, cost: costFigures(estimateArchitectureCost(architecture, o.processor, costOptions)), evaluationS: 0 };
-    byKey.set(key, trial);
+  const land = (trial: Trial, replayed: boolean): void => {
+    trial.index = trials.length;
     trials.push(trial);
-    const violations = budgetViolations(trial.cost, o.loss.budgets);
-    if (violations.length > 0) {
-      trial.status = 'rejected';
-      trial.reason = violations.join('; ');
-    } else {
-      try {
-        trial.error = (await o.evaluator.evaluate(architecture)).error;
-        if (!Number.isFinite(trial.error)) throw new Error('the evaluator returned no finite error');
-        trial.loss = processorLoss(trial.error, trial.cost, reference, o.loss);
-      } catch (error) {
-        if (error instanceof ArchitectureError) throw error;
-        trial.status = 'failed';
-        trial.reason = error instanceof Error ? error.message : String(error);
-        delete trial.error;
-      }
+    byKey.set(trial.key, trial);
+    if (!best || trial.loss < best.loss) {
+      best = trial;
+      sinceImprovement = 0;
+    } else sinceImprovement++;
+    o.onTrial?.(trial, best, replayed);
+    o.strategy.observe([trial]);
+  };
+
+  const evaluate = async (flight: Flight, t0: number): Promise<void> => {
+    const { trial } = flight;
+    try {
+      trial.error = (await o.evaluator.evaluate(trial.architecture)).error;
+      if (!Number.isFinite(trial.error)) throw new Error('the evaluator returned no finite error');
+      trial.loss = processorLoss(trial.error, trial.cost, reference, o.loss);
+    } catch (error) {
+      if (error instanceof ArchitectureError) fatal ??= error;
+      trial.status = 'failed';
+      trial.reason = error instanceof Error ? error.message : String(error);
+      delete trial.error;
     }
     trial.evaluationS = (performance.now() - t0) / 1000;
-    if (!best || trial.loss < best.loss) best = trial;
-    o.onTrial?.(trial, best, false);
-    return trial;
+    finished.push(flight);
+    wake?.();
+  };
+
+  /** Starts a candidate; returns whether it is new (a known or flying one is not evaluated twice). */
+  const launch = (architecture: Architecture): boolean => {
+    const key = o.space.key(architecture);
+    const known = byKey.get(key);
+    if (known) {
+      // Proposed again: told again, at no cost.
+      o.strategy.observe([known]);
+      return false;
+    }
+    if (flying.has(key)) return false;
+    const t0 = performance.now();
+    const trial: Trial = { index: -1, key, architecture, status: 'done', loss: Number.POSITIVE_INFINITY, cost: costFigures(estimateArchitectureCost(architecture, o.processor, costOptions)), evaluationS: 0 };
+    const replay = prior.get(key);
+    if (replay) {
+      flying.set(key, { trial, replay });
+      return true;
+    }
+    const violations = budgetViolations(trial.cost, o.loss.budgets);
+    if (violations.length > 0) {
+      // Over a budget: rejected before any training, so it lands at once.
+      trial.status = 'rejected';
+      trial.reason = violations.join('; ');
+      land(trial, false);
+      return true;
+    }
+    const flight: Flight = { trial };
+    flying.set(key, flight);
+    void evaluate(flight, t0);
+    return true;
+  };
+
+  /** The next landing: the earliest stored result in flight, else the first live one to finish. */
+  const nextLanding = async (): Promise<{ trial: Trial; replayed: boolean } | undefined> => {
+    for (;;) {
+      let replay: Flight | undefined;
+      for (const f of flying.values()) if (f.replay && (!replay || f.replay.index < (replay.replay as Trial).index)) replay = f;
+      if (replay) {
+        flying.delete(replay.trial.key);
+        return { trial: { ...(replay.replay as Trial) }, replayed: true };
+      }
+      const done = finished.shift();
+      if (done) {
+        flying.delete(done.trial.key);
+        if (fatal) throw fatal;
+        return { trial: done.trial, replayed: false };
+      }
+      if (flying.size === 0) return undefined;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+    }
   };
 
   // The initial architecture is the search's first observation, not a strategy's proposal: a
   // strategy that proposed it would get the known trial back and count an iteration for nothing.
-  const initial = await evaluate(o.initial);
-  o.strategy.observe([initial]);
-  let iterations = 0;
-  let sinceImprovement = 0;
-  let stoppedBecause: string | undefined;
-  while (!stoppedBecause) {
-    const before = best?.loss ?? Number.POSITIVE_INFINITY;
-    const candidates = await o.strategy.propose();
-    const results = await Promise.all(candidates.map(evaluate));
-    o.strategy.observe(results);
-    iterations++;
-    sinceImprovement = (best?.loss ?? Number.POSITIVE_INFINITY) < before ? 0 : sinceImprovement + 1;
-    stoppedBecause = stopReason(o.stop, {
-      iterations,
-      evaluations: trials.length,
-      iterationsSinceImprovement: sinceImprovement,
-      elapsedS: clock(),
-      bestLoss: best?.loss ?? Number.POSITIVE_INFINITY,
-    });
+  launch(o.initial);
+  if (!byKey.has(o.space.key(o.initial))) {
+    const first = await nextLanding();
+    if (first) land(first.trial, first.replayed);
   }
+  const initial = byKey.get(o.space.key(o.initial)) as Trial;
+  let iterations = 0;
+  let fruitless = 0;
+  let stoppedBecause: string | undefined;
+  const progress = () => ({ iterations, evaluations: trials.length, sinceImprovement, elapsedS: clock(), bestLoss: best?.loss ?? Number.POSITIVE_INFINITY });
+  for (;;) {
+    stoppedBecause = stopReason(o.stop, progress());
+    if (stoppedBecause) break;
+    // Never start more evaluations than the limit allows: the search ends on it, not past it.
+    const room = o.stop.maxEvaluations === undefined ? slots : Math.min(slots, o.stop.maxEvaluations - trials.length - flying.size);
+    const free = Math.min(slots - flying.size, room);
+    if (free > 0) {
+      const candidates = await o.strategy.propose(free);
+      if (candidates.length > 0) {
+        iterations++;
+        let fresh = 0;
+        for (const candidate of candidates.slice(0, free)) if (launch(candidate)) fresh++;
+        fruitless = fresh > 0 ? 0 : fruitless + 1;
+        if (fruitless >= FRUITLESS_ROUNDS) {
+          stoppedBecause = `the strategy proposed only architectures already evaluated, ${FRUITLESS_ROUNDS} times in a row (the space may be exhausted)`;
+          break;
+        }
+        if (fresh > 0 || flying.size === 0) continue;
+      } else if (flying.size === 0) {
+        throw new Error(`internal: the ${o.strategy.name} strategy proposed nothing with nothing in flight`);
+      }
+    }
+    const next = await nextLanding();
+    if (next) land(next.trial, next.replayed);
+  }
+  // What is in flight was started within the limits: it lands and is kept.
+  for (let next = await nextLanding(); next; next = await nextLanding()) land(next.trial, next.replayed);
   return {
     best: best as Trial,
     initial,

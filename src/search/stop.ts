@@ -1,8 +1,10 @@
 /** Termination conditions; any that holds ends the search. */
 export interface StopConditions {
+  /** Proposal rounds (each time the strategy is asked for candidates and gives some). */
   maxIterations?: number;
+  /** Trials, the initial's included; the loop never starts more. */
   maxEvaluations?: number;
-  /** Iterations in a row without a lower best loss. */
+  /** Trials in a row, as they land, without a lower best loss. */
   patience?: number;
   timeBudgetS?: number;
   targetLoss?: number;
@@ -11,7 +13,8 @@ export interface StopConditions {
 export interface Progress {
   iterations: number;
   evaluations: number;
-  iterationsSinceImprovement: number;
+  /** Trials landed since the best loss last fell. */
+  sinceImprovement: number;
   elapsedS: number;
   bestLoss: number;
 }
@@ -21,7 +24,7 @@ export function stopReason(c: StopConditions, p: Progress): string | undefined {
   if (c.targetLoss !== undefined && p.bestLoss <= c.targetLoss) return `reached the target loss ${c.targetLoss}`;
   if (c.maxEvaluations !== undefined && p.evaluations >= c.maxEvaluations) return `${p.evaluations} evaluations`;
   if (c.maxIterations !== undefined && p.iterations >= c.maxIterations) return `${p.iterations} iterations`;
-  if (c.patience !== undefined && p.iterationsSinceImprovement >= c.patience) return `no improvement in ${c.patience} iterations`;
+  if (c.patience !== undefined && p.sinceImprovement >= c.patience) return `no improvement in ${c.patience} evaluation${c.patience === 1 ? '' : 's'}`;
   if (c.timeBudgetS !== undefined && p.elapsedS >= c.timeBudgetS) return `time budget of ${c.timeBudgetS} s`;
   return undefined;
 }

@@ -57,11 +57,15 @@ export interface Evaluator {
  */
 export interface Strategy {
   readonly name: string;
-  /** The next candidates to evaluate (at least one); a strategy that trains (dnas) answers later. */
-  propose(): Architecture[] | Promise<Architecture[]>;
   /**
-   * The trials of candidates it proposed (and of any already known ones). The loop tells it the
-   * initial architecture's trial first, before any proposal.
+   * Candidates for `slots` free workers (at most that many are evaluated; more are ignored).
+   * None means: wait for a result in flight (the loop asks again when one lands); a strategy
+   * must propose something when nothing is in flight. A strategy that trains (dnas) answers later.
+   */
+  propose(slots: number): Architecture[] | Promise<Architecture[]>;
+  /**
+   * Each trial as it lands, one at a time (a candidate proposed again after it landed is told
+   * again). The loop tells it the initial architecture's trial first, before any proposal.
    */
   observe(trials: Trial[]): void;
 }

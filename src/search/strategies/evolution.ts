@@ -1,7 +1,8 @@
 /**
  * Regularized (aging) evolution (Real et al., AAAI 2019), seeded with the initial architecture:
- * the population starts from its trial (told by the loop) and its mutants; each step a tournament of `sampleSize` picks a
- * parent, its mutant joins the population and the oldest member leaves.
+ * the population starts from its trial (told by the loop) and its mutants; each free worker gets
+ * the mutant of a tournament's winner (`sampleSize` drawn), and each child joins the population
+ * as it lands while the oldest member leaves. Asynchronous as in the paper: no generation waits.
  */
 import type { Architecture, Random, SearchSpace } from '../../space/index.js';
 import type { Strategy, Trial } from '../types.js';
@@ -9,8 +10,6 @@ import type { Strategy, Trial } from '../types.js';
 export interface EvolutionOptions {
   populationSize: number;
   sampleSize: number;
-  /** Children proposed at once (one per parallel worker); each from its own tournament. */
-  batch: number;
 }
 
 export class Evolution implements Strategy {
@@ -21,11 +20,11 @@ export class Evolution implements Strategy {
     private readonly space: SearchSpace,
     private readonly initial: Architecture,
     private readonly random: Random,
-    private readonly options: EvolutionOptions = { populationSize: 20, sampleSize: 5, batch: 1 },
+    private readonly options: EvolutionOptions = { populationSize: 20, sampleSize: 5 },
   ) {}
 
-  propose(): Architecture[] {
-    return Array.from({ length: Math.max(1, this.options.batch) }, () => this.child());
+  propose(slots: number): Architecture[] {
+    return Array.from({ length: Math.max(1, slots) }, () => this.child());
   }
 
   private child(): Architecture {

@@ -1,32 +1,29 @@
 /**
- * The seed's iteration: evaluate neighbours of the current architecture (`neighbourhood` unseen
- * ones at a time) and move to the best of them when it lowers the loss. Only when every
- * neighbour has been seen without one lowering it is the current architecture a local optimum:
- * then it restarts from a random walk of a few moves away from the best so far (iterated local
- * search). It starts from the initial architecture's trial, which the loop tells it first.
+ * The seed's iteration, asynchronous: draw unseen neighbours of the current architecture, one
+ * per free worker, and move to a neighbour as soon as one lands with a lower loss (first
+ * improvement; a neighbour of an earlier point that lands later moves it too when it is lower).
+ * Only when every neighbour has been seen, and none is in flight, without one lowering the loss
+ * is the current architecture a local optimum: then it restarts from a random walk of a few
+ * moves away from the best so far (iterated local search). It starts from the initial
+ * architecture's trial, which the loop tells it first.
  */
 import type { Architecture, Random, SearchSpace } from '../../space/index.js';
 import type { Strategy, Trial } from '../types.js';
 
 export interface LocalOptions {
-  /** Neighbours evaluated per iteration (a random subset when smaller than the neighbourhood). */
-  neighbourhood: number;
   /** Random moves away from the best architecture when stuck at a local optimum. */
   restartMoves: number;
 }
 
-interface Point {
-  architecture: Architecture;
-  loss: number;
-}
-
 export class LocalSearch implements Strategy {
   readonly name = 'local';
-  private current: Point | undefined;
-  private best: Point | undefined;
-  private batch: string[] = [];
+  private current: Trial | undefined;
+  private best: Trial | undefined;
   private readonly seen = new Map<string, Trial>();
-  private restart: Architecture | undefined;
+  /** Proposed and not landed yet. */
+  private readonly pending = new Set<string>();
+  /** The restart point in flight: the search goes on from it once it lands. */
+  private restart: string | undefined;
   /** Keys of the local optima it restarted from, in order (every neighbour of each was seen). */
   readonly localOptima: string[] = [];
 
@@ -34,41 +31,46 @@ export class LocalSearch implements Strategy {
     private readonly space: SearchSpace,
     private readonly initial: Architecture,
     private readonly random: Random,
-    private readonly options: LocalOptions = { neighbourhood: Number.POSITIVE_INFINITY, restartMoves: 3 },
+    private readonly options: LocalOptions = { restartMoves: 3 },
   ) {}
 
-  propose(): Architecture[] {
-    let candidates: Architecture[];
-    if (!this.current) candidates = [this.restart ?? this.escape()];
-    else {
-      const fresh = this.space.neighbours(this.current.architecture).filter((a) => !this.seen.has(this.space.key(a)));
-      candidates = shuffled(fresh, this.random).slice(0, this.options.neighbourhood);
-      if (candidates.length === 0) candidates = [this.escape()];
+  propose(slots: number): Architecture[] {
+    if (this.current) {
+      const fresh = this.space.neighbours(this.current.architecture).filter((a) => {
+        const key = this.space.key(a);
+        return !this.seen.has(key) && !this.pending.has(key);
+      });
+      if (fresh.length > 0) return this.track(shuffled(fresh, this.random).slice(0, Math.max(1, slots)));
+      // A neighbour in flight may still lower the loss: wait for it.
+      if (this.pending.size > 0) return [];
+      this.localOptima.push(this.current.key);
+      this.current = undefined;
     }
-    this.batch = candidates.map((a) => this.space.key(a));
-    return candidates;
+    // Waiting for the point to start from.
+    if (this.pending.size > 0) return [];
+    const restart = this.escape();
+    this.restart = this.space.key(restart);
+    return this.track([restart]);
   }
 
   observe(trials: Trial[]): void {
-    for (const t of trials) this.seen.set(t.key, t);
-    // Trials told before any proposal (the initial architecture's) are where the search starts.
-    const batch = this.batch.length === 0 ? trials : this.batch.map((k) => this.seen.get(k)).filter((t): t is Trial => t !== undefined);
-    if (batch.length < this.batch.length) return;
-    this.batch = [];
-    const winner = batch.reduce<Trial | undefined>((a, t) => (a === undefined || t.loss < a.loss ? t : a), undefined);
-    if (!winner) return;
-    const point = { architecture: winner.architecture, loss: winner.loss };
-    if (!this.best || point.loss < this.best.loss) this.best = point;
-    if (!this.current || point.loss < this.current.loss) {
-      this.current = point;
-      this.restart = undefined;
-      return;
+    for (const t of trials) {
+      this.seen.set(t.key, t);
+      this.pending.delete(t.key);
+      if (!this.best || t.loss < this.best.loss) this.best = t;
+      if (!this.current) {
+        // The first trial told (the initial's) or the restart point: where the search goes on.
+        if (this.restart === undefined || t.key === this.restart) {
+          this.current = t;
+          this.restart = undefined;
+        }
+      } else if (t.loss < this.current.loss) this.current = t;
     }
-    // No improvement yet: draw more of the neighbours not seen; a local optimum only when none is left.
-    if (this.space.neighbours(this.current.architecture).some((a) => !this.seen.has(this.space.key(a)))) return;
-    this.localOptima.push(this.space.key(this.current.architecture));
-    this.current = undefined;
-    this.restart = this.escape();
+  }
+
+  private track(candidates: Architecture[]): Architecture[] {
+    for (const a of candidates) this.pending.add(this.space.key(a));
+    return candidates;
   }
 
   private escape(): Architecture {

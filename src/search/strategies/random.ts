@@ -8,12 +8,11 @@ export class RandomSearch implements Strategy {
     private readonly space: SearchSpace,
     readonly initial: Architecture,
     private readonly random: Random,
-    /** Samples proposed at once (one per parallel worker). */
-    private readonly batch = 1,
   ) {}
 
-  propose(): Architecture[] {
-    return Array.from({ length: Math.max(1, this.batch) }, () => this.space.sample(this.random));
+  /** One sample per free worker. */
+  propose(slots: number): Architecture[] {
+    return Array.from({ length: Math.max(1, slots) }, () => this.space.sample(this.random));
   }
 
   observe(): void {}
