@@ -103,6 +103,8 @@ describe('a trained search confirms its best', () => {
       training: { epochs: 1, batch: 32, validation: 100, limit: 200 },
       final: { enabled: false },
       confirm: confirmConfig,
+      // Every candidate in full: the top of a single rung is what is confirmed here.
+      fidelity: { rungs: 1 },
       workers: 2,
       backend: 'wasm',
     });

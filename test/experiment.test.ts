@@ -23,10 +23,10 @@ function procnas(...args: string[]) {
 }
 
 /** The stored trials of an experiment folder, in order, as key + loss. */
-function storedTrials(dir: string): Array<{ idx: number; key: string; loss: number | null; status: string }> {
+function storedTrials(dir: string): Array<{ idx: number; key: string; loss: number | null; status: string; rung: number }> {
   const db = new Database(join(dir, 'experiment.sqlite'), { readonly: true });
   try {
-    return db.prepare('SELECT idx, key, loss, status FROM trials ORDER BY idx').all() as Array<{ idx: number; key: string; loss: number | null; status: string }>;
+    return db.prepare('SELECT idx, key, loss, status, rung FROM trials ORDER BY idx').all() as Array<{ idx: number; key: string; loss: number | null; status: string; rung: number }>;
   } finally {
     db.close();
   }
@@ -78,7 +78,7 @@ describe('experiments survive a crash', () => {
     assert.equal(bestFile.architecture.stages.length, 3);
   });
 
-  it('a trained search killed with SIGKILL mid-search resumes without losing or retraining a trial', async () => {
+  it('a trained search killed with SIGKILL mid-search resumes without losing or retraining a trial, at every rung', async () => {
     const root = mkdtempSync(join(tmpdir(), 'procnas-exp-trained-'));
     writeHalvesIdx(root);
     const config = join(root, 'search.json');
@@ -114,8 +114,11 @@ describe('experiments survive a crash', () => {
     assert.equal(resumed.code, 0, resumed.stderr);
     const all = storedTrials(cut);
     assert.deepEqual(all.slice(0, afterKill.length), afterKill, 'the trials stored before the kill are kept as they were');
-    assert.equal(new Set(all.map((t) => t.key)).size, all.length);
+    assert.equal(new Set(all.map((t) => `${t.key}@${t.rung}`)).size, all.length);
     assert.equal(all.length, 24);
+    // Multi-fidelity by default: trials at every rung, before the kill and after it.
+    assert.deepEqual([...new Set(all.map((t) => t.rung))].sort(), [0, 1, 2]);
+    assert.ok(afterKill.some((t) => t.rung > 0), 'a higher rung was stored before the kill');
     assert.equal((JSON.parse(resumed.stdout) as { evaluations: number }).evaluations, 24);
   });
 

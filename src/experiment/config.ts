@@ -153,6 +153,13 @@ export const SearchConfigSchema = z
       .strict()
       .default({ epochs: 1, batch: 64, limit: 8000, validation: 2000, lr: 0.1, optimizer: 'sgd', weightDecay: 5e-4, labelSmoothing: 0, augment: false }),
     /**
+     * Multi-fidelity (train evaluator; local, evolution and random): `rungs` training budgets
+     * `eta` apart in images, the top one `training.limit`; every candidate trains first on the
+     * fewest and the best 1/eta of a rung go up (ASHA). Unset: DEFAULT_FIDELITY for trained
+     * searches; `rungs: 1` trains every candidate in full.
+     */
+    fidelity: z.object({ rungs: positiveInt.max(6).default(3), eta: z.number().int().min(2).max(10).default(3) }).strict().optional(),
+    /**
      * Before the best is declared (train evaluator only): the `top` candidates of lowest loss
      * are trained `seeds` more times with other seeds, and the best is the one of lowest loss at
      * its mean error. `top: 0` or `seeds: 0` declares the search's best by one training.
@@ -189,6 +196,9 @@ export const SearchConfigSchema = z
 export type SearchConfig = z.output<typeof SearchConfigSchema>;
 export type SearchConfigInput = z.input<typeof SearchConfigSchema>;
 
+/** Multi-fidelity when the configuration does not say (trained searches of the discrete strategies). */
+export const DEFAULT_FIDELITY = { rungs: 3, eta: 3 } as const;
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -198,12 +208,15 @@ export class ConfigError extends Error {
 
 /**
  * A configuration stored by an earlier procnas, in today's keys: `dnas.maxBlocks` became the
- * space's `depth.max` (one depth range for every strategy), and `neighbourhood` is gone.
+ * space's `depth.max` (one depth range for every strategy), `neighbourhood` is gone, and a run
+ * without `fidelity` trained every candidate in full.
  */
 export function migrateStoredConfig(data: unknown): unknown {
   if (typeof data !== 'object' || data === null) return data;
   // `neighbourhood` went when local search became asynchronous (one neighbour per free worker).
-  const { neighbourhood: _dropped, ...config } = data as { neighbourhood?: unknown; dnas?: { maxBlocks?: number }; space?: { depth?: unknown } };
+  const { neighbourhood: _dropped, ...stored } = data as { neighbourhood?: unknown; fidelity?: unknown; dnas?: { maxBlocks?: number }; space?: { depth?: unknown } };
+  // Runs from before multi-fidelity trained every candidate in full.
+  const config = { ...stored, fidelity: stored.fidelity ?? { rungs: 1 } };
   if (config.dnas?.maxBlocks === undefined) return config;
   const { maxBlocks, ...dnas } = config.dnas;
   return { ...config, dnas, space: { ...config.space, depth: config.space?.depth ?? { max: maxBlocks } } };

@@ -8,7 +8,7 @@ import type { Processor } from '../processor/index.js';
 import { renderReport } from '../report/index.js';
 import type { ReportInput, SupernetEpochInput } from '../report/index.js';
 import type { Confirmed, Trial } from '../search/index.js';
-import { repeatSeeds } from '../search/index.js';
+import { bestTrial, repeatSeeds, rungOf } from '../search/index.js';
 import type { SearchConfig } from './config.js';
 
 export const REPORT_FILE = 'report.html';
@@ -33,22 +33,35 @@ function evaluatorText(config: SearchConfig): string {
   return `training on ${config.dataset}: ${t.epochs} epoch${t.epochs === 1 ? '' : 's'}, ${t.limit} images, ${t.optimizer} lr ${t.lr}`;
 }
 
+/** The rungs a multi-fidelity run used, and how many trials trained at each (empty without). */
+function fidelityText(config: SearchConfig, trials: Trial[]): string {
+  const rungs = new Map<number, { images: number; trials: number }>();
+  for (const t of trials) if (t.images !== undefined) rungs.set(rungOf(t), { images: t.images, trials: (rungs.get(rungOf(t))?.trials ?? 0) + 1 });
+  if (rungs.size === 0) return '';
+  const eta = config.fidelity?.eta ?? 3;
+  const list = [...rungs.entries()].sort(([a], [b]) => a - b).map(([k, r]) => `rung ${k}: ${r.images} images, ${r.trials} trial${r.trials === 1 ? '' : 's'}`);
+  return `ASHA, the best 1/${eta} of a rung go up; ${list.join('; ')}`;
+}
+
 /**
  * The report's input from an experiment's configuration and trials (the first is the initial's),
  * a `dnas` run's supernet epochs (the store's; empty for other strategies) and the confirmation of
  * the best (the top candidates with their repeats, best first), when the run has one.
  */
 export function reportInputOf(dir: string, config: SearchConfig, processor: Processor, trials: Trial[], outcome: RunOutcome, supernet: SupernetEpochInput[] = [], confirmation?: Confirmed[]): ReportInput {
-  const initial = trials[0];
-  if (!initial) throw new Error(`${dir}: no trials to report`);
+  const first = trials[0];
+  if (!first) throw new Error(`${dir}: no trials to report`);
+  // Under multi-fidelity the initial also trained in full: that trial is what the best compares with.
+  const initial = bestTrial(trials.filter((t) => t.key === first.key)) ?? first;
   // The confirmed best; without confirmation, as the search loop: the first trial of lowest loss.
-  const best = confirmation?.[0]?.trial ?? trials.reduce((b, t) => (t.loss < b.loss ? t : b), initial);
+  const best = confirmation?.[0]?.trial ?? bestTrial(trials) ?? initial;
   const status = (s: Trial['status']) => trials.filter((t) => t.status === s).length;
   const facts: Array<[string, string]> = [
     ['processor', config.processor],
     ['strategy', `${config.strategy} (seed ${config.seed})`],
     ['evaluator', evaluatorText(config)],
     ['loss', lossText(config)],
+    ...(fidelityText(config, trials) ? [['multi-fidelity', fidelityText(config, trials)] as [string, string]] : []),
     ['DRAM cost of', config.cost.mode === 'training' ? `one training step, batch ${config.cost.batch}` : `inference, batch ${config.cost.batch}`],
     ['trials', `${trials.length}: ${status('done')} done, ${status('rejected')} rejected, ${status('failed')} failed`],
   ];

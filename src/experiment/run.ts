@@ -12,14 +12,14 @@ import { createRng, loadDataset } from '../data/index.js';
 import { parseProcessor, profileData, resolveProcessor } from '../processor/index.js';
 import type { Processor } from '../processor/index.js';
 import { TrainingEvaluator } from '../search/evaluators/training.js';
-import { Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, runSearch } from '../search/index.js';
+import { Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, fidelitySchedule, runSearch } from '../search/index.js';
 import { costFigures, referenceOf } from '../search/index.js';
-import type { Confirmed, Evaluator, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
+import type { Confirmed, Evaluator, FidelitySchedule, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
 import { estimateArchitectureCost } from '../cost/index.js';
 import { exportGraphModel, exportOnnx, writeGraphModel } from '../export/index.js';
 import { MobileSpace, Nb201Space, architectureToData, describeChoices, log10SpaceSize, lower, supernetSpec, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
-import { ConfigError, DEFAULT_BUDGET_S, migrateStoredConfig, parseSearchConfig } from './config.js';
+import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_FIDELITY, migrateStoredConfig, parseSearchConfig } from './config.js';
 import { confirmBest } from './confirm.js';
 import type { ConfirmEvents } from './confirm.js';
 import { checkDnasConfig, createDnas } from './dnas.js';
@@ -45,6 +45,8 @@ export interface ExperimentEvents extends ConfirmEvents {
     maxEvaluations?: number;
     /** Whose DRAM cost the loss weighs. */
     cost: { mode: 'inference' | 'training'; batch: number };
+    /** Multi-fidelity: training images per rung and the promotion ratio (absent: every candidate in full). */
+    fidelity?: FidelitySchedule;
     /** Trials go to this Redis queue; `workers` procnas worker processes were listening at the start. */
     queue?: { url: string; name: string; workers: number };
     /** What a resumed run takes differently from its start (new stop conditions, files changed on disk). */
@@ -128,6 +130,8 @@ function runInputs(store: ExperimentStore, input: SearchConfig, resume: boolean,
     const version = store.getMeta<string>('version');
     if (version !== undefined && version !== VERSION) warnings.push(`this run was started by procnas ${version}; procnas ${VERSION} resumes it`);
   } else {
+    // Stored resolved: a resume must not take a default that has changed since.
+    config = { ...config, fidelity: config.fidelity ?? (config.evaluator.kind === 'train' && config.strategy !== 'dnas' ? { ...DEFAULT_FIDELITY } : { rungs: 1, eta: DEFAULT_FIDELITY.eta }) };
     store.setMeta('config', config);
     store.setMeta('started', new Date().toISOString());
     store.setMeta('version', VERSION);
@@ -176,6 +180,10 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     let evaluator: Evaluator;
     let queue: QueueRunner | undefined;
     let space: SearchSpace;
+    let fidelity: FidelitySchedule | undefined;
+    const manyRungs = (config.fidelity?.rungs ?? 1) > 1;
+    if (manyRungs && config.evaluator.kind !== 'train') throw new ConfigError('fidelity: the NAS-Bench-201 table has one fidelity; multi-fidelity needs the train evaluator (or rungs: 1)');
+    if (manyRungs && config.strategy === 'dnas') throw new ConfigError('fidelity: dnas trains each argmax in full; multi-fidelity is for local, evolution and random (or rungs: 1)');
     if (config.evaluator.kind === 'nb201-table') {
       if (!nb201) throw new ConfigError('evaluator nb201-table needs a NAS-Bench-201 initial architecture (initial: "nb201:|...|")');
       if (!config.evaluator.table) throw new ConfigError('evaluator.table: give the path of the NAS-Bench-201 accuracy table');
@@ -188,6 +196,13 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       initial = { ...initial, input: dataset.shape, classes: dataset.classes };
       space = nb201 ? new Nb201Space() : new MobileSpace(initial, config.strategy === 'dnas' ? supernetSpec(config.space) : config.space);
       const t = config.training;
+      if (config.strategy !== 'dnas') {
+        // The top rung trains on what a full training would: the limit, or every training image there is.
+        const full = Math.min(t.limit, dataset.train.count - t.validation);
+        const { rungs, eta } = config.fidelity ?? { rungs: 1, eta: DEFAULT_FIDELITY.eta };
+        if (rungs > 1 && full > 0) fidelity = fidelitySchedule(full, rungs, eta, t.batch);
+        if (fidelity && fidelity.images.length < 2) fidelity = undefined;
+      }
       if (config.queue) queue = await QueueRunner.connect(config.queue.redis, config.queue.name, runIdOf(store));
       evaluator = new TrainingEvaluator({
         dataset: config.dataset,
@@ -206,7 +221,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     const elapsedS = (): number => elapsedBeforeS + (performance.now() - started) / 1000;
     const queueInfo = queue && config.queue ? { url: config.queue.redis, name: config.queue.name, workers: await queue.workerCount() } : undefined;
     const choices = space instanceof MobileSpace ? { stages: describeChoices(space.choices), log10Size: log10SpaceSize(space.choices) } : undefined;
-    events.onStart?.({ out, processor, initial, space: space.name, ...(choices ? { choices } : {}), evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, maxEvaluations: stop.maxEvaluations, cost: { mode: config.cost.mode, batch: config.cost.batch }, warnings, ...(queueInfo ? { queue: queueInfo } : {}) });
+    events.onStart?.({ out, processor, initial, space: space.name, ...(choices ? { choices } : {}), evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, maxEvaluations: stop.maxEvaluations, cost: { mode: config.cost.mode, batch: config.cost.batch }, ...(fidelity ? { fidelity } : {}), warnings, ...(queueInfo ? { queue: queueInfo } : {}) });
     const started = performance.now();
     let dnas: DnasWiring | undefined;
     try {
@@ -235,6 +250,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         elapsedBeforeS,
         // One evaluation per worker; dnas trains its supernet here while its last argmax trains.
         concurrency: config.strategy === 'dnas' ? 1 : workers,
+        ...(fidelity ? { fidelity } : {}),
         onTrial: (trial, best, replayed) => {
           if (!replayed) {
             store.addTrial(trial, config.seed);

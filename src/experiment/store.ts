@@ -17,7 +17,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trials (
   idx INTEGER PRIMARY KEY,
-  key TEXT NOT NULL UNIQUE,
+  key TEXT NOT NULL,
   notation TEXT NOT NULL,
   architecture TEXT NOT NULL,
   status TEXT NOT NULL CHECK (status IN ('done', 'rejected', 'failed')),
@@ -34,7 +34,10 @@ CREATE TABLE IF NOT EXISTS trials (
   dram_bytes INTEGER NOT NULL,
   evaluation_s REAL NOT NULL,
   seed INTEGER NOT NULL,
-  finished_at TEXT NOT NULL
+  finished_at TEXT NOT NULL,
+  rung INTEGER NOT NULL DEFAULT 0,
+  images INTEGER,
+  UNIQUE (key, rung)
 );
 CREATE TABLE IF NOT EXISTS supernet_epochs (
   epoch INTEGER PRIMARY KEY,
@@ -53,7 +56,7 @@ CREATE TABLE IF NOT EXISTS supernet_epochs (
   probabilities TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS repeats (
-  key TEXT NOT NULL REFERENCES trials (key),
+  key TEXT NOT NULL,
   seed INTEGER NOT NULL,
   error REAL,
   reason TEXT,
@@ -80,6 +83,8 @@ interface TrialRow {
   dram_power_w: number | null;
   dram_bytes: number;
   evaluation_s: number;
+  rung: number;
+  images: number | null;
 }
 
 /** SQLite keeps NaN as NULL; say so explicitly. */
@@ -97,8 +102,27 @@ export class ExperimentStore {
     this.db.exec(SCHEMA);
     // Stores written before the DRAM power was a cost figure lack its columns.
     this.addColumn('trials', 'dram_power_w REAL');
+    this.addRungs();
     this.addColumn('supernet_epochs', 'expected_dram_power_w REAL');
     this.addColumn('supernet_epochs', 'dram_power_w REAL');
+  }
+
+  /**
+   * Stores written before multi-fidelity kept one trial per architecture (key UNIQUE); now one per
+   * architecture and rung. SQLite cannot drop a constraint, so the table is rebuilt, in one
+   * transaction: every old trial is a rung-0 trial.
+   */
+  private addRungs(): void {
+    const columns = this.db.prepare('PRAGMA table_info(trials)').all() as Array<{ name: string }>;
+    if (columns.some((c) => c.name === 'rung')) return;
+    const kept = columns.map((c) => c.name).join(', ');
+    const create = (SCHEMA.match(/CREATE TABLE IF NOT EXISTS trials \(([\s\S]*?)\n\);/) as RegExpMatchArray)[1] as string;
+    this.db.transaction(() => {
+      this.db.exec(`CREATE TABLE trials_with_rungs (${create}\n)`);
+      this.db.exec(`INSERT INTO trials_with_rungs (${kept}) SELECT ${kept} FROM trials`);
+      this.db.exec('DROP TABLE trials');
+      this.db.exec('ALTER TABLE trials_with_rungs RENAME TO trials');
+    })();
   }
 
   private addColumn(table: string, column: string): void {
@@ -122,9 +146,9 @@ export class ExperimentStore {
     this.db
       .prepare(
         `INSERT INTO trials (idx, key, notation, architecture, status, error, loss, reason, params, macs, latency_s, energy_j,
-           dram_time_s, dram_energy_j, dram_power_w, dram_bytes, evaluation_s, seed, finished_at)
+           dram_time_s, dram_energy_j, dram_power_w, dram_bytes, evaluation_s, seed, finished_at, rung, images)
          VALUES (@idx, @key, @notation, @architecture, @status, @error, @loss, @reason, @params, @macs, @latency_s, @energy_j,
-           @dram_time_s, @dram_energy_j, @dram_power_w, @dram_bytes, @evaluation_s, @seed, @finished_at)`,
+           @dram_time_s, @dram_energy_j, @dram_power_w, @dram_bytes, @evaluation_s, @seed, @finished_at, @rung, @images)`,
       )
       .run({
         idx: trial.index,
@@ -146,6 +170,8 @@ export class ExperimentStore {
         evaluation_s: trial.evaluationS,
         seed,
         finished_at: new Date().toISOString(),
+        rung: trial.rung ?? 0,
+        images: trial.images ?? null,
       });
   }
 
@@ -215,6 +241,10 @@ export class ExperimentStore {
       };
       if (r.error !== null) trial.error = r.error;
       if (r.reason !== null) trial.reason = r.reason;
+      if (r.images !== null) {
+        trial.rung = r.rung;
+        trial.images = r.images;
+      }
       return trial;
     });
   }

@@ -229,7 +229,8 @@ export const CLIENT_SCRIPT = String.raw`
       var tr = row(body, [
         [String(t.i), t.i], [t.notation, t.notation], [t.status, t.status, t.reason || ''],
         [percent(t.error), t.error], [num(t.loss, 4), t.loss], [withUnit(t.timeS, U.time), t.timeS],
-        [withUnit(t.energyJ, U.energy), t.energyJ], [count(t.params), t.params], [millions(t.macs), t.macs]
+        [withUnit(t.energyJ, U.energy), t.energyJ], [count(t.params), t.params], [millions(t.macs), t.macs],
+        [t.images === null ? 'all' : count(t.images), t.images === null ? Infinity : t.images]
       ], cls);
       addTag(tr, tags);
     });

@@ -7,6 +7,7 @@ import { estimateCost } from '../cost/index.js';
 import type { CostReport } from '../cost/index.js';
 import type { Processor } from '../processor/index.js';
 import { paretoFront } from '../search/pareto.js';
+import { topRung } from '../search/fidelity.js';
 import type { Trial } from '../search/types.js';
 import { lower, notationOf } from '../space/index.js';
 import type { Architecture, Composite, LayerGraph } from '../space/index.js';
@@ -37,7 +38,8 @@ export function byteUnit(max: number): Unit {
 }
 
 function trialRows(trials: Trial[]): TrialRow[] {
-  const front = new Set(paretoFront(trials));
+  // Like with like: the front among the trials at the highest rung (all, without multi-fidelity).
+  const front = new Set(paretoFront(topRung(trials)));
   const finite = (x: number | undefined): number | null => (x === undefined || !Number.isFinite(x) ? null : x);
   return trials.map((t) => ({
     i: t.index,
@@ -51,6 +53,7 @@ function trialRows(trials: Trial[]): TrialRow[] {
     macs: t.cost.macs,
     pareto: front.has(t),
     reason: t.reason ?? null,
+    images: t.images ?? null,
   }));
 }
 

@@ -62,9 +62,11 @@ export interface TrialRow {
   energyJ: number;
   params: number;
   macs: number;
-  /** On the Pareto front over (error, DRAM time, DRAM energy). */
+  /** On the Pareto front over (error, DRAM time, DRAM energy), among the trials at the top rung. */
   pareto: boolean;
   reason: string | null;
+  /** Training images, under multi-fidelity (null when every candidate trained in full). */
+  images: number | null;
 }
 
 /** DRAM figures of one architecture over shared labels (null where it has no such stage/block). */

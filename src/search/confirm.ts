@@ -4,6 +4,7 @@
  * candidates are trained again with other seeds, and the best is the one of lowest loss at its
  * mean error. This module only decides; the experiment runs the trainings and stores them.
  */
+import { topRung } from './fidelity.js';
 import { processorLoss } from './loss.js';
 import type { LossConfig, Reference } from './loss.js';
 import type { Trial } from './types.js';
@@ -30,10 +31,12 @@ export interface Confirmed {
   failures: string[];
 }
 
-/** The `top` finished trials of lowest loss, best first (the search's order among equals). */
+/**
+ * The `top` finished trials of lowest loss at the highest rung reached (like with like), best
+ * first (the search's order among equals).
+ */
 export function topTrials(trials: readonly Trial[], top: number): Trial[] {
-  return trials
-    .filter((t) => t.status === 'done' && Number.isFinite(t.loss))
+  return topRung(trials)
     .map((t, order) => ({ t, order }))
     .sort((a, b) => a.t.loss - b.t.loss || a.order - b.order)
     .slice(0, top)

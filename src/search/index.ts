@@ -1,4 +1,5 @@
 export * from './confirm.js';
+export * from './fidelity.js';
 export * from './loss.js';
 export * from './loop.js';
 export * from './pareto.js';

@@ -15,6 +15,8 @@ import type { CostOptions } from '../cost/index.js';
 import type { Processor } from '../processor/index.js';
 import { ArchitectureError } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
+import { nextPromotion, ranksAbove, rungOf, topRung } from './fidelity.js';
+import type { FidelitySchedule } from './fidelity.js';
 import { budgetViolations, processorLoss, referenceOf } from './loss.js';
 import type { LossConfig, Reference } from './loss.js';
 import { paretoFront } from './pareto.js';
@@ -45,6 +47,11 @@ export interface SearchOptions {
   elapsedBeforeS?: number;
   /** Evaluations in flight at once (one per worker); default 1. */
   concurrency?: number;
+  /**
+   * Multi-fidelity (ASHA): candidates train first on the fewest images and the best go up. The
+   * initial architecture also trains in full at once: the reference the best is compared with.
+   */
+  fidelity?: FidelitySchedule;
 }
 
 export interface SearchResult {
@@ -67,11 +74,16 @@ interface Flight {
   replay?: Trial;
 }
 
+/** A trial's identity in a search: its architecture at its rung. */
+const idOf = (key: string, rung: number): string => (rung === 0 ? key : `${key}@${rung}`);
+
 export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   if (!hasAnyLimit(o.stop)) throw new Error('a search needs at least one stop condition');
   const started = performance.now();
   const clock = (): number => (o.elapsedBeforeS ?? 0) + (performance.now() - started) / 1000;
-  const prior = new Map((o.prior ?? []).map((t) => [t.key, t]));
+  const prior = new Map((o.prior ?? []).map((t) => [idOf(t.key, rungOf(t)), t]));
+  const schedule = o.fidelity && o.fidelity.images.length > 1 ? o.fidelity : undefined;
+  const top = schedule ? schedule.images.length - 1 : 0;
   const costOptions = o.cost ?? {};
   const reference = referenceOf(costFigures(estimateArchitectureCost(o.initial, o.processor, costOptions)));
   const slots = Math.max(1, Math.floor(o.concurrency ?? 1));
@@ -89,19 +101,20 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const land = (trial: Trial, replayed: boolean): void => {
     trial.index = trials.length;
     trials.push(trial);
-    byKey.set(trial.key, trial);
-    if (!best || trial.loss < best.loss) {
+    byKey.set(idOf(trial.key, rungOf(trial)), trial);
+    if (ranksAbove(trial, best)) {
       best = trial;
       sinceImprovement = 0;
     } else sinceImprovement++;
-    o.onTrial?.(trial, best, replayed);
-    o.strategy.observe([trial]);
+    o.onTrial?.(trial, best as Trial, replayed);
+    // Like with like: the strategy compares the candidates' trainings at the lowest rung only.
+    if (rungOf(trial) === 0) o.strategy.observe([trial]);
   };
 
   const evaluate = async (flight: Flight, t0: number): Promise<void> => {
     const { trial } = flight;
     try {
-      trial.error = (await o.evaluator.evaluate(trial.architecture)).error;
+      trial.error = (await o.evaluator.evaluate(trial.architecture, trial.images === undefined ? {} : { images: trial.images })).error;
       if (!Number.isFinite(trial.error)) throw new Error('the evaluator returned no finite error');
       trial.loss = processorLoss(trial.error, trial.cost, reference, o.loss);
     } catch (error) {
@@ -115,21 +128,26 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     wake?.();
   };
 
-  /** Starts a candidate; returns whether it is new (a known or flying one is not evaluated twice). */
-  const launch = (architecture: Architecture): boolean => {
+  /** Starts a candidate at a rung; returns whether it is new (a known or flying one is not evaluated twice). */
+  const launch = (architecture: Architecture, rung = 0): boolean => {
     const key = o.space.key(architecture);
-    const known = byKey.get(key);
+    const id = idOf(key, rung);
+    const known = byKey.get(id);
     if (known) {
       // Proposed again: told again, at no cost.
       o.strategy.observe([known]);
       return false;
     }
-    if (flying.has(key)) return false;
+    if (flying.has(id)) return false;
     const t0 = performance.now();
     const trial: Trial = { index: -1, key, architecture, status: 'done', loss: Number.POSITIVE_INFINITY, cost: costFigures(estimateArchitectureCost(architecture, o.processor, costOptions)), evaluationS: 0 };
-    const replay = prior.get(key);
+    if (schedule) {
+      trial.rung = rung;
+      trial.images = schedule.images[rung] as number;
+    }
+    const replay = prior.get(id);
     if (replay) {
-      flying.set(key, { trial, replay });
+      flying.set(id, { trial, replay });
       return true;
     }
     const violations = budgetViolations(trial.cost, o.loss.budgets);
@@ -141,7 +159,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       return true;
     }
     const flight: Flight = { trial };
-    flying.set(key, flight);
+    flying.set(id, flight);
     void evaluate(flight, t0);
     return true;
   };
@@ -152,12 +170,12 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       let replay: Flight | undefined;
       for (const f of flying.values()) if (f.replay && (!replay || f.replay.index < (replay.replay as Trial).index)) replay = f;
       if (replay) {
-        flying.delete(replay.trial.key);
+        flying.delete(idOf(replay.trial.key, rungOf(replay.trial)));
         return { trial: { ...(replay.replay as Trial) }, replayed: true };
       }
       const done = finished.shift();
       if (done) {
-        flying.delete(done.trial.key);
+        flying.delete(idOf(done.trial.key, rungOf(done.trial)));
         if (fatal) throw fatal;
         return { trial: done.trial, replayed: false };
       }
@@ -169,12 +187,20 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
 
   // The initial architecture is the search's first observation, not a strategy's proposal: a
   // strategy that proposed it would get the known trial back and count an iteration for nothing.
+  const initialKey = o.space.key(o.initial);
   launch(o.initial);
-  if (!byKey.has(o.space.key(o.initial))) {
+  if (!byKey.has(initialKey)) {
     const first = await nextLanding();
     if (first) land(first.trial, first.replayed);
   }
-  const initial = byKey.get(o.space.key(o.initial)) as Trial;
+  /** The next promotion: the initial's full training first (the reference), then ASHA's. */
+  const promotion = (): { architecture: Architecture; rung: number } | undefined => {
+    if (!schedule) return undefined;
+    const initialTop = idOf(initialKey, top);
+    if ((byKey.get(initialKey)?.status === 'done') && !byKey.has(initialTop) && !flying.has(initialTop)) return { architecture: o.initial, rung: top };
+    const next = nextPromotion(trials, [...flying.values()].map((f) => ({ key: f.trial.key, rung: rungOf(f.trial) })), schedule);
+    return next && { architecture: next.trial.architecture, rung: next.rung };
+  };
   let iterations = 0;
   let fruitless = 0;
   let stoppedBecause: string | undefined;
@@ -184,7 +210,11 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     if (stoppedBecause) break;
     // Never start more evaluations than the limit allows: the search ends on it, not past it.
     const room = o.stop.maxEvaluations === undefined ? slots : Math.min(slots, o.stop.maxEvaluations - trials.length - flying.size);
-    const free = Math.min(slots - flying.size, room);
+    let free = Math.min(slots - flying.size, room);
+    for (let p = free > 0 ? promotion() : undefined; p && free > 0; p = free > 0 ? promotion() : undefined) {
+      launch(p.architecture, p.rung);
+      free--;
+    }
     if (free > 0) {
       const candidates = await o.strategy.propose(free);
       if (candidates.length > 0) {
@@ -206,11 +236,14 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   }
   // What is in flight was started within the limits: it lands and is kept.
   for (let next = await nextLanding(); next; next = await nextLanding()) land(next.trial, next.replayed);
+  // The initial as the best is compared with: in full when it was trained so.
+  const initialFull = byKey.get(idOf(initialKey, top));
+  const initial = initialFull?.status === 'done' ? initialFull : (byKey.get(initialKey) as Trial);
   return {
     best: best as Trial,
     initial,
     trials,
-    pareto: paretoFront(trials),
+    pareto: paretoFront(topRung(trials)),
     iterations,
     evaluations: trials.length,
     stoppedBecause,

@@ -43,11 +43,21 @@ export interface Trial {
   /** Why a trial was rejected or failed. */
   reason?: string;
   evaluationS: number;
+  /** Multi-fidelity: the rung it trained at (0, the fewest images, when absent) and its images. */
+  rung?: number;
+  images?: number;
+}
+
+/** How an evaluation trains: on fewer images (a lower fidelity) or with another seed than configured. */
+export interface EvaluationOptions {
+  images?: number;
+  seed?: number;
 }
 
 /** Gives the prediction error of an architecture: by training it, or from a benchmark table. */
 export interface Evaluator {
-  evaluate(architecture: Architecture): Promise<{ error: number }>;
+  /** The candidate's prediction error; `options` ask for a lower fidelity or another seed (a table ignores them). */
+  evaluate(architecture: Architecture, options?: EvaluationOptions): Promise<{ error: number }>;
   close?(): Promise<void>;
 }
 

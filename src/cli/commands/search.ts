@@ -4,7 +4,7 @@ import { ConfigError, loadSearchConfigFile, mergeConfig, parseSearchConfig } fro
 import type { SearchConfigInput } from '../../experiment/config.js';
 import { runExperiment } from '../../experiment/run.js';
 import { formatSI } from '../../processor/index.js';
-import { addToFront } from '../../search/index.js';
+import { addToFront, rungOf } from '../../search/index.js';
 import { notationOf } from '../../space/index.js';
 import type { Trial } from '../../search/index.js';
 import { duration, nonNegativeInt, nonNegativeNumber, positiveInt } from '../args.js';
@@ -41,6 +41,13 @@ function timestamp(): string {
 function describe(t: Trial): string {
   const error = t.error === undefined ? '—' : `${(100 * t.error).toFixed(2)}%`;
   return `error ${error}, DRAM ${formatSI(t.cost.dramTimeS, 's')} / ${formatSI(t.cost.dramEnergyJ, 'J')}, ${t.cost.params.toLocaleString('en-US')} params, loss ${t.loss.toFixed(4)}`;
+}
+
+/** Under multi-fidelity, how many candidates trained at each rung ('' without). */
+function rungCounts(trials: Trial[]): string {
+  const byImages = new Map<number, number>();
+  for (const t of trials) if (t.images !== undefined && t.status !== 'rejected') byImages.set(t.images, (byImages.get(t.images) ?? 0) + 1);
+  return [...byImages.entries()].sort(([a], [b]) => a - b).map(([images, n]) => `${n} on ${images} images`).join(', ');
 }
 
 export function registerSearch(program: Command): void {
@@ -116,6 +123,8 @@ export function registerSearch(program: Command): void {
       let budgetS: number | undefined;
       let maxEvals = config.stop.maxEvals;
       let front: Trial[] = [];
+      // The front compares like with like: trials at the highest rung a finished trial reached.
+      let frontRung = -1;
       const result = await runExperiment(config, out, flags.resume !== undefined, {
         onStart: (info) => {
           budgetS = info.budgetS;
@@ -127,6 +136,9 @@ export function registerSearch(program: Command): void {
           if (info.choices) {
             progress.log(`${info.space} space: about 10^${info.choices.log10Size.toFixed(1)} architectures`);
             for (const line of info.choices.stages) progress.log(`  ${line}`);
+          }
+          if (info.fidelity) {
+            progress.log(`multi-fidelity (ASHA): every candidate trains first on ${info.fidelity.images[0]} images, the best 1/${info.fidelity.eta} of a rung go up: ${info.fidelity.images.join(' → ')} images`);
           }
           progress.log(`DRAM cost of ${info.cost.mode === 'training' ? `one training step, batch ${info.cost.batch}` : `inference, batch ${info.cost.batch}`}`);
           if (info.queue && info.queue.workers === 0) {
@@ -156,8 +168,10 @@ export function registerSearch(program: Command): void {
           progress.log('training the best architecture once more, then exporting it (best.onnx, best-tfjs/)');
         },
         onTrial: (trial, best, p) => {
-          front = addToFront(front, trial);
-          const status = `best loss ${best.loss.toFixed(4)}, Pareto front ${front.length}`;
+          if (trial.status === 'done' && rungOf(trial) > frontRung) [front, frontRung] = [[], rungOf(trial)];
+          if (rungOf(trial) === frontRung) front = addToFront(front, trial);
+          const rung = trial.rung === undefined ? '' : ` (rung ${rungOf(best)})`;
+          const status = `best loss ${best.loss.toFixed(4)}${rung}, Pareto front ${front.length}`;
           if (budgetS !== undefined) {
             progress.update(Math.min(budgetS, Math.round(p.elapsedS)), Math.round(budgetS), `s, ${p.trials} trials, ${status}`);
           } else {
@@ -177,11 +191,12 @@ export function registerSearch(program: Command): void {
       console.log(
         [
           `stopped after ${evaluations} evaluations: ${stoppedBecause}`,
+          ...(rungCounts(result.search.trials) ? [`  trained ${rungCounts(result.search.trials)}`] : []),
           `  initial  ${describe(initial)}`,
           `  best     ${describe(best)}`,
           ...(confirmed ? [`  confirmed: mean error ${(100 * confirmed.meanError).toFixed(2)}% ± ${(100 * confirmed.sdError).toFixed(2)} over ${confirmed.errors.length} trainings, loss ${confirmed.meanLoss.toFixed(4)} at the mean${best !== result.search.best ? ` (the search's best by one training, trial ${result.search.best.index}, fell back on other seeds)` : ''}`] : []),
           `  best architecture: ${best.key}`,
-          `  Pareto front (error, DRAM time, DRAM energy): ${pareto.length} architectures`,
+          `  Pareto front (error, DRAM time, DRAM energy${pareto[0]?.images !== undefined ? `, trained on ${pareto[0].images} images` : ''}): ${pareto.length} architectures`,
           ...(result.final ? [`  retrained: validation ${(100 * result.final.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.testAccuracy).toFixed(2)}%; exported to ${result.final.onnx} and ${result.final.tfjs}/`] : []),
           `  results in ${result.out}/ (report.html, best.json, summary.json, experiment.sqlite${result.final ? ', final.json, best.onnx, best-tfjs/' : ''})`,
         ].join('\n'),

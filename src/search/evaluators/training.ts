@@ -10,7 +10,7 @@ import type { TrainOptions } from '../../engine/train.js';
 import type { JobResult, JobRunner } from '../../engine/job.js';
 import { architectureToData } from '../../space/index.js';
 import type { Architecture } from '../../space/index.js';
-import type { Evaluator } from '../types.js';
+import type { EvaluationOptions, Evaluator } from '../types.js';
 
 export interface TrainingEvaluatorOptions {
   dataset: string;
@@ -30,15 +30,17 @@ export class TrainingEvaluator implements Evaluator {
   }
 
   /**
-   * Trains the candidate and returns its validation error. `seed` replaces the training's seed
-   * (weight initialisation, shuffling), not the split's: a repeat is judged on the same images.
+   * Trains the candidate and returns its validation error. `images` trains on the first that many
+   * of the training images (a lower fidelity; the validation images stay the same); `seed`
+   * replaces the training's seed (weight initialisation, shuffling), not the split's: a repeat is
+   * judged on the same images.
    */
-  async evaluate(architecture: Architecture, seed?: number): Promise<{ error: number }> {
+  async evaluate(architecture: Architecture, options: EvaluationOptions = {}): Promise<{ error: number }> {
     const result = await this.pool.run({
       architecture: architectureToData(architecture),
       dataset: this.options.dataset,
-      split: this.options.split,
-      options: seed === undefined ? this.options.training : { ...this.options.training, seed },
+      split: options.images === undefined ? this.options.split : { ...this.options.split, limit: options.images },
+      options: options.seed === undefined ? this.options.training : { ...this.options.training, seed: options.seed },
     });
     if (result.stopped === 'diverged') throw new Error('training diverged (the loss became NaN)');
     return { error: result.validationError };
