@@ -177,13 +177,14 @@ describe('a trained search under multi-fidelity', () => {
     assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /rung 0: 33 images/);
   });
 
-  it('refuses multi-fidelity where there is one fidelity: the NAS-Bench-201 table, dnas', async () => {
+  it('refuses multi-fidelity where there is one fidelity (the NAS-Bench-201 table, dnas), and nested where there is no macro structure', async () => {
     const base = { initial: 'nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|', evaluator: { kind: 'nb201-table', table: TABLE }, stop: { maxEvals: 3 } };
     await assert.rejects(runExperiment(parseSearchConfig({ ...base, fidelity: { rungs: 3 } }), join(mkdtempSync(join(tmpdir(), 'procnas-f-')), 'r'), false), /fidelity: the NAS-Bench-201 table has one fidelity/);
     // Without a fidelity section, a table search runs in one fidelity (and stores that).
     const out = join(mkdtempSync(join(tmpdir(), 'procnas-f-')), 'r');
     await runExperiment(parseSearchConfig(base), out, false);
     assert.equal((JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { config: { fidelity: { rungs: number } } }).config.fidelity.rungs, 1);
+    await assert.rejects(runExperiment(parseSearchConfig({ ...base, strategy: 'nested' }), join(mkdtempSync(join(tmpdir(), 'procnas-f-')), 'r'), false), /strategy nested moves stage widths and depths outside .* it needs the mobile space/);
     await assert.rejects(runExperiment(parseSearchConfig({ strategy: 'dnas', fidelity: { rungs: 2 }, stop: { maxEvals: 2 } }), join(mkdtempSync(join(tmpdir(), 'procnas-f-')), 'r'), false), /fidelity: dnas trains each argmax in full/);
   });
 });

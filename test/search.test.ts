@@ -6,6 +6,7 @@ import {
   DEFAULT_LOSS,
   Evolution,
   LocalSearch,
+  NestedSearch,
   Nb201TableEvaluator,
   RandomSearch,
   budgetViolations,
@@ -329,5 +330,68 @@ describe('the asynchronous loop: every worker busy, and a resume replays the lan
     const evaluator = new DelayedEvaluator(hashDelay(5));
     await runSearch({ space, strategy: new LocalSearch(space, initial, createRng(4)), evaluator, processor, initial, loss, stop: { maxEvaluations: 30 }, concurrency: 4 });
     assert.equal(evaluator.maxInFlight, 4);
+  });
+});
+
+describe('the nested strategy: macro structure outside, composite operations inside', () => {
+  const loss = { ...DEFAULT_LOSS, lambdaTime: 0.1, lambdaEnergy: 0.1 };
+  const start = parseArchitecture({ name: 'n', input: '16x16x3', classes: 4, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e3_c16'], ['ir_r2_k3_s2_e3_c24']], head: ['gap', 'fc'] });
+  const mobile = new MobileSpace(start);
+  /** An error that depends on every choice, deterministically (a hash of the key). */
+  const hashed: Evaluator = {
+    evaluate: async (a) => ({ error: 0.1 + ([...mobile.key(a)].reduce((h, c) => (h * 33 + c.charCodeAt(0)) % 100_003, 5381) % 1000) / 4000 }),
+  };
+
+  it('searches one macro structure at a time until its inner termination, and moves the macro one stage at a time', async () => {
+    const strategy = new NestedSearch(mobile, createRng(3), { innerPatience: 4, restartMoves: 2 });
+    const result = await runSearch({ space: mobile, strategy, evaluator: hashed, processor, initial: start, loss, stop: { maxEvaluations: 150 } });
+    // Runs of trials of one macro structure, in order (one worker: they do not interleave).
+    const runs: Trial[][] = [];
+    for (const t of result.trials) {
+      const last = runs[runs.length - 1];
+      if (last && mobile.macroKey(last[0]!.architecture) === mobile.macroKey(t.architecture)) last.push(t);
+      else runs.push([t]);
+    }
+    assert.ok(runs.length >= 4, `${runs.length} macro structures searched`);
+    // Inside a run only composite operations change: every trial is one micro move from an earlier one of its run.
+    for (const run of runs) {
+      for (const t of run.slice(1)) {
+        assert.ok(run.some((u) => u.index < t.index && mobile.microNeighbours(u.architecture).some((n) => mobile.key(n) === t.key)), `${t.key} is a micro move within its macro structure`);
+      }
+    }
+    // Each finished inner search ended on its termination: innerPatience trials without a lower loss (or nothing left).
+    for (const run of runs.slice(0, -1)) {
+      const bestAt = run.reduce((b, t, i) => (t.loss < (run[b] as Trial).loss ? i : b), 0);
+      const exhausted = mobile.microNeighbours((run[bestAt] as Trial).architecture).every((n) => result.trials.some((t) => t.key === mobile.key(n)));
+      assert.ok(run.length - 1 - bestAt === 4 || exhausted, `a run of ${run.length} ended ${run.length - 1 - bestAt} trials after its best`);
+    }
+    // The outer level moves from its point (the best so far of the macro structures) by one macro move, or restarts.
+    let point = runs[0]![0]!;
+    const restarts = strategy.localOptima.length;
+    let jumps = 0;
+    for (let r = 1; r < runs.length; r++) {
+      const previous = runs[r - 1]!.reduce((b, t) => (t.loss < b.loss ? t : b));
+      if (previous.loss < point.loss) point = previous;
+      const first = runs[r]![0]!;
+      if (!mobile.macroNeighbours(point.architecture).some((n) => mobile.macroKey(n) === mobile.macroKey(first.architecture))) jumps++;
+    }
+    assert.ok(jumps <= restarts, `${jumps} macro jumps, ${restarts} restarts`);
+    assert.ok(result.best.loss < result.initial.loss);
+  });
+
+  it('keeps every worker busy within an inner search', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const slow: Evaluator = {
+      evaluate: async (a) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 2));
+        inFlight--;
+        return hashed.evaluate(a);
+      },
+    };
+    const result = await runSearch({ space: mobile, strategy: new NestedSearch(mobile, createRng(1)), evaluator: slow, processor, initial: start, loss, stop: { maxEvaluations: 40 }, concurrency: 3 });
+    assert.equal(result.evaluations, 40);
+    assert.equal(most, 3);
   });
 });

@@ -157,6 +157,8 @@ describe('the space section of a search configuration', () => {
     const config = parseSearchConfig(migrateStoredConfig(old));
     assert.deepEqual(config.space.depth, { max: 2 });
     assert.equal(config.dnas.archLr, 0.1);
-    assert.deepEqual(migrateStoredConfig({ strategy: 'local' }), { strategy: 'local' });
+    // Before multi-fidelity every candidate trained in full; before asynchronous local search it had a neighbourhood.
+    assert.deepEqual(migrateStoredConfig({ strategy: 'local', neighbourhood: 8 }), { strategy: 'local', fidelity: { rungs: 1 } });
+    assert.deepEqual(migrateStoredConfig({ strategy: 'local', fidelity: { rungs: 3, eta: 3 } }), { strategy: 'local', fidelity: { rungs: 3, eta: 3 } });
   });
 });

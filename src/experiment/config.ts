@@ -50,7 +50,7 @@ export const SearchConfigSchema = z
     dataset: z.string().default('mnist'),
     /** A built-in name, a file, or an architecture written inline. */
     initial: z.union([z.string(), z.record(z.string(), z.unknown())]).default(DEFAULT_INITIAL),
-    strategy: z.enum(['local', 'evolution', 'random', 'dnas']).default('local'),
+    strategy: z.enum(['local', 'evolution', 'random', 'nested', 'dnas']).default('local'),
     /** dnas: the differentiable supernet search (train evaluator, mobile space, additive loss). */
     dnas: z
       .object({
@@ -80,6 +80,8 @@ export const SearchConfigSchema = z
     })
       .strict()
       .default({}),
+    /** nested: the inner level's termination (trials without improvement for one macro structure). */
+    nested: z.object({ innerPatience: positiveInt.default(6) }).strict().default({ innerPatience: 6 }),
     /** evolution: population and tournament sizes. */
     population: positiveInt.default(20),
     tournament: positiveInt.default(5),

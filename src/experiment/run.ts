@@ -12,7 +12,7 @@ import { createRng, loadDataset } from '../data/index.js';
 import { parseProcessor, profileData, resolveProcessor } from '../processor/index.js';
 import type { Processor } from '../processor/index.js';
 import { TrainingEvaluator } from '../search/evaluators/training.js';
-import { Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, fidelitySchedule, runSearch } from '../search/index.js';
+import { Evolution, LocalSearch, Nb201TableEvaluator, NestedSearch, RandomSearch, fidelitySchedule, runSearch } from '../search/index.js';
 import { costFigures, referenceOf } from '../search/index.js';
 import type { Confirmed, Evaluator, FidelitySchedule, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
 import { estimateArchitectureCost } from '../cost/index.js';
@@ -100,6 +100,9 @@ function createStrategy(config: SearchConfig, space: SearchSpace, initial: Archi
       return new Evolution(space, initial, random, { populationSize: config.population, sampleSize: config.tournament });
     case 'random':
       return new RandomSearch(space, initial, random);
+    case 'nested':
+      if (!(space instanceof MobileSpace)) throw new ConfigError('strategy nested moves stage widths and depths outside and composite operations inside: it needs the mobile space (an initial of ir/er/ds stages), not a NAS-Bench-201 cell');
+      return new NestedSearch(space, random, { innerPatience: config.nested.innerPatience, restartMoves: 2 });
     case 'dnas':
       throw new Error('internal: the dnas strategy is made by createDnas');
   }

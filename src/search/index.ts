@@ -8,6 +8,7 @@ export * from './types.js';
 export * from './evaluators/table.js';
 export * from './strategies/evolution.js';
 export * from './strategies/local.js';
+export * from './strategies/nested.js';
 export * from './strategies/random.js';
 export * from './expected-cost.js';
 export * from './strategies/dnas.js';

@@ -212,18 +212,28 @@ export class MobileSpace implements SearchSpace {
   }
 
   neighbours(a: Architecture): Architecture[] {
-    const genes = this.genes(a);
-    const out: Architecture[] = [];
-    const emit = (change: (g: StageGene[]) => void): void => {
-      const copy = genes.map((s) => ({ ...s, blocks: s.blocks.map((b) => ({ ...b })) }));
-      change(copy);
-      out.push(this.fromGenes(copy));
-    };
-    genes.forEach((stage, s) => {
+    return [...this.macroNeighbours(a), ...this.microNeighbours(a)];
+  }
+
+  /** The macro structure: each stage's width and depth (what the outer level of a nested search moves). */
+  macroKey(a: Architecture): string {
+    return this.genes(a).map((stage) => `${stage.width}x${stage.blocks.length}`).join(' ');
+  }
+
+  /** One stage's width or depth changed (a block more repeats the stage's last one). */
+  macroNeighbours(a: Architecture): Architecture[] {
+    return this.moves(a, (stage, s, emit) => {
       const c = this.choices[s] as StageChoices;
       for (const w of c.widths) if (w !== stage.width) emit((g) => ((g[s] as StageGene).width = w));
       if (stage.blocks.length < c.maxBlocks) emit((g) => (g[s] as StageGene).blocks.push({ ...(stage.blocks[stage.blocks.length - 1] as BlockGene) }));
       if (stage.blocks.length > c.minBlocks) emit((g) => (g[s] as StageGene).blocks.pop());
+    });
+  }
+
+  /** One block's composite operation changed: its type, kernel, expansion or squeeze-excite. */
+  microNeighbours(a: Architecture): Architecture[] {
+    return this.moves(a, (stage, s, emit) => {
+      const c = this.choices[s] as StageChoices;
       stage.blocks.forEach((block, b) => {
         const set = (field: keyof BlockGene, value: BlockGene[keyof BlockGene]): void => {
           if (block[field] !== value) emit((g) => (((g[s] as StageGene).blocks[b] as Record<keyof BlockGene, unknown>)[field] = value));
@@ -234,6 +244,18 @@ export class MobileSpace implements SearchSpace {
         c.se.forEach((r) => set('se', r));
       });
     });
+  }
+
+  /** Every architecture one change away, as `stageMoves` emits the changes of each stage. */
+  private moves(a: Architecture, stageMoves: (stage: StageGene, s: number, emit: (change: (g: StageGene[]) => void) => void) => void): Architecture[] {
+    const genes = this.genes(a);
+    const out: Architecture[] = [];
+    const emit = (change: (g: StageGene[]) => void): void => {
+      const copy = genes.map((s) => ({ ...s, blocks: s.blocks.map((b) => ({ ...b })) }));
+      change(copy);
+      out.push(this.fromGenes(copy));
+    };
+    genes.forEach((stage, s) => stageMoves(stage, s, emit));
     return out;
   }
 
