@@ -86,6 +86,7 @@ describe('experiments survive a crash', () => {
       dataset: `idx:${root}`,
       initial: { name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] },
       strategy: 'evolution',
+      fidelity: { rungs: 3 },
       stop: { maxEvals: 24 },
       training: { epochs: 1, batch: 32, validation: 100, limit: 200 },
       confirm: { top: 0 },
@@ -116,7 +117,7 @@ describe('experiments survive a crash', () => {
     assert.deepEqual(all.slice(0, afterKill.length), afterKill, 'the trials stored before the kill are kept as they were');
     assert.equal(new Set(all.map((t) => `${t.key}@${t.rung}`)).size, all.length);
     assert.equal(all.length, 24);
-    // Multi-fidelity by default: trials at every rung, before the kill and after it.
+    // Multi-fidelity: trials at every rung, before the kill and after it.
     assert.deepEqual([...new Set(all.map((t) => t.rung))].sort(), [0, 1, 2]);
     assert.ok(afterKill.some((t) => t.rung > 0), 'a higher rung was stored before the kill');
     assert.equal((JSON.parse(resumed.stdout) as { evaluations: number }).evaluations, 24);

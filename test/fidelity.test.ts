@@ -155,6 +155,7 @@ describe('a trained search under multi-fidelity', () => {
       dataset: `idx:${dir}`,
       initial: { name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] },
       strategy: 'random',
+      fidelity: { rungs: 3 },
       stop: { maxEvals: 14 },
       training: { epochs: 1, batch: 32, validation: 100, limit: 300 },
       confirm: { top: 0 },
@@ -165,7 +166,7 @@ describe('a trained search under multi-fidelity', () => {
     const out = join(dir, 'run');
     let said: FidelitySchedule | undefined;
     const result = await runExperiment(config, out, false, { onStart: (info) => (said = info.fidelity) });
-    assert.deepEqual(said, { images: [33, 100, 300], eta: 3 }, 'the default: three rungs, three apart, up to the training limit');
+    assert.deepEqual(said, { images: [33, 100, 300], eta: 3 }, 'three rungs, three apart by default, up to the training limit');
     const store = new ExperimentStore(join(out, 'experiment.sqlite'));
     const trials = store.trials();
     store.close();

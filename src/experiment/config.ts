@@ -155,10 +155,10 @@ export const SearchConfigSchema = z
       .strict()
       .default({ epochs: 1, batch: 64, limit: 8000, validation: 2000, lr: 0.1, optimizer: 'sgd', weightDecay: 5e-4, labelSmoothing: 0, augment: false }),
     /**
-     * Multi-fidelity (train evaluator; local, evolution and random): `rungs` training budgets
-     * `eta` apart in images, the top one `training.limit`; every candidate trains first on the
-     * fewest and the best 1/eta of a rung go up (ASHA). Unset: DEFAULT_FIDELITY for trained
-     * searches; `rungs: 1` trains every candidate in full.
+     * Multi-fidelity (train evaluator; local, evolution, random and nested): `rungs` training
+     * budgets `eta` apart in images, the top one `training.limit`; every candidate trains first on
+     * the fewest and the best 1/eta of a rung go up (ASHA). Unset: DEFAULT_FIDELITY (one rung:
+     * every candidate in full).
      */
     fidelity: z.object({ rungs: positiveInt.max(6).default(3), eta: z.number().int().min(2).max(10).default(3) }).strict().optional(),
     /**
@@ -198,8 +198,13 @@ export const SearchConfigSchema = z
 export type SearchConfig = z.output<typeof SearchConfigSchema>;
 export type SearchConfigInput = z.input<typeof SearchConfigSchema>;
 
-/** Multi-fidelity when the configuration does not say (trained searches of the discrete strategies). */
-export const DEFAULT_FIDELITY = { rungs: 3, eta: 3 } as const;
+/**
+ * Multi-fidelity when the configuration does not say: off. On the main job (one epoch of 8000
+ * MNIST images) the lower rungs carry too little signal to rank by: 889 images are 14 SGD steps,
+ * after which candidates sit at 60–90% error; a 3-minute search with three rungs ended at loss
+ * 0.180 against 0.106 in full (README, Multi-fidelity).
+ */
+export const DEFAULT_FIDELITY = { rungs: 1, eta: 3 } as const;
 
 export class ConfigError extends Error {
   constructor(message: string) {

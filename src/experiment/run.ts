@@ -134,7 +134,7 @@ function runInputs(store: ExperimentStore, input: SearchConfig, resume: boolean,
     if (version !== undefined && version !== VERSION) warnings.push(`this run was started by procnas ${version}; procnas ${VERSION} resumes it`);
   } else {
     // Stored resolved: a resume must not take a default that has changed since.
-    config = { ...config, fidelity: config.fidelity ?? (config.evaluator.kind === 'train' && config.strategy !== 'dnas' ? { ...DEFAULT_FIDELITY } : { rungs: 1, eta: DEFAULT_FIDELITY.eta }) };
+    config = { ...config, fidelity: config.fidelity ?? { ...DEFAULT_FIDELITY } };
     store.setMeta('config', config);
     store.setMeta('started', new Date().toISOString());
     store.setMeta('version', VERSION);
@@ -202,7 +202,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       if (config.strategy !== 'dnas') {
         // The top rung trains on what a full training would: the limit, or every training image there is.
         const full = Math.min(t.limit, dataset.train.count - t.validation);
-        const { rungs, eta } = config.fidelity ?? { rungs: 1, eta: DEFAULT_FIDELITY.eta };
+        const { rungs, eta } = config.fidelity ?? DEFAULT_FIDELITY;
         if (rungs > 1 && full > 0) fidelity = fidelitySchedule(full, rungs, eta, t.batch);
         if (fidelity && fidelity.images.length < 2) fidelity = undefined;
       }
