@@ -5,12 +5,16 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { parseSearchConfig } from '../src/experiment/config.js';
+import { createRng } from '../src/data/index.js';
+import { confirmationReserveS } from '../src/experiment/confirm.js';
 import { loadRunReport } from '../src/experiment/load.js';
+import { presetProcessor } from '../src/processor/index.js';
+import type { Processor } from '../src/processor/index.js';
 import { runExperiment } from '../src/experiment/run.js';
 import { ExperimentStore } from '../src/experiment/store.js';
-import { DEFAULT_LOSS, confirm, processorLoss, repeatSeeds, topTrials } from '../src/search/index.js';
+import { DEFAULT_LOSS, Nb201TableEvaluator, RandomSearch, confirm, processorLoss, repeatSeeds, runSearch, topTrials } from '../src/search/index.js';
 import type { CostFigures, Repeat, Trial } from '../src/search/index.js';
-import { notationOf, parseArchitecture } from '../src/space/index.js';
+import { Nb201Space, notationOf, parseArchitecture } from '../src/space/index.js';
 import { writeHalvesIdx } from './fixtures.js';
 
 const architecture = parseArchitecture({ name: 'c', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] });
@@ -68,6 +72,31 @@ describe('confirming the best (pure)', () => {
   it('repeats with the seeds after the search\'s', () => {
     assert.deepEqual(repeatSeeds(7, 3), [8, 9, 10]);
     assert.deepEqual(repeatSeeds(0, 0), []);
+  });
+});
+
+describe('confirming within the time budget', () => {
+  it('keeps the time its trainings will take: rounds of the workers, each a median full training', () => {
+    const config = parseSearchConfig({ confirm: { top: 3, seeds: 1 } });
+    const timed = (i: number, s: number): Trial => ({ ...trial(i, 0.1), evaluationS: s });
+    const trials = [timed(0, 10), timed(1, 30), timed(2, 20), { ...timed(3, 99), status: 'failed' as const, loss: Infinity }];
+    assert.equal(confirmationReserveS(config, trials, 2), 2 * 20);
+    assert.equal(confirmationReserveS(config, trials, 3), 20);
+    assert.equal(confirmationReserveS(parseSearchConfig({ confirm: { top: 3, seeds: 2 } }), trials, 2), 3 * 20);
+    assert.equal(confirmationReserveS(parseSearchConfig({ confirm: { top: 0 } }), trials, 2), 0);
+    assert.equal(confirmationReserveS(config, [], 2), 0);
+  });
+
+  it('the loop stops that much earlier, and says so', async () => {
+    const space = new Nb201Space('cifar10');
+    const table = new Nb201TableEvaluator(space, new URL('../../shared/data/nb201/accuracy.json', import.meta.url).pathname);
+    const initial = space.fromDigits('333333');
+    const result = await runSearch({
+      space, strategy: new RandomSearch(space, initial, createRng(1)), evaluator: table, processor: presetProcessor('mobile-npu') as Processor, initial, loss: DEFAULT_LOSS,
+      stop: { timeBudgetS: 3600 }, reserve: { seconds: (trials) => (trials.length >= 5 ? 3600 : 0), for: 'confirming the best' },
+    });
+    assert.equal(result.evaluations, 5);
+    assert.match(result.stoppedBecause, /^time budget of 3600 s \(3600 s of it kept for confirming the best\)$/);
   });
 });
 

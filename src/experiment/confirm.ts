@@ -4,8 +4,8 @@
  * it lands, and the best is the candidate of lowest loss at its mean error. A resumed run trains
  * only the repeats its store lacks.
  */
-import { confirm, repeatSeeds, topTrials } from '../search/index.js';
-import type { Confirmed, Reference, Repeat, SearchResult } from '../search/index.js';
+import { confirm, repeatSeeds, topRung, topTrials } from '../search/index.js';
+import type { Confirmed, Reference, Repeat, SearchResult, Trial } from '../search/index.js';
 import type { TrainingEvaluator } from '../search/evaluators/training.js';
 import type { SearchConfig } from './config.js';
 import type { ExperimentStore } from './store.js';
@@ -22,6 +22,18 @@ export function confirmationPlan(config: SearchConfig, search: Pick<SearchResult
   const { top, seeds } = config.confirm;
   if (top === 0 || seeds === 0) return { candidates: [], seeds: [] };
   return { candidates: topTrials(search.trials, top), seeds: repeatSeeds(config.seed, seeds) };
+}
+
+/**
+ * How long confirming will take, from the trials so far: its trainings in rounds of `workers`,
+ * each as long as the median finished training at the highest rung (a full one).
+ */
+export function confirmationReserveS(config: SearchConfig, trials: readonly Trial[], workers: number): number {
+  const { top, seeds } = config.confirm;
+  const full = topRung(trials).map((t) => t.evaluationS).sort((a, b) => a - b);
+  if (top === 0 || seeds === 0 || full.length === 0) return 0;
+  const median = full[Math.floor(full.length / 2)] as number;
+  return Math.ceil((Math.min(top, full.length) * seeds) / Math.max(1, workers)) * median;
 }
 
 /** The confirmed candidates, best first; undefined when confirmation is off or nothing finished. */

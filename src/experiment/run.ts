@@ -20,7 +20,7 @@ import { exportGraphModel, exportOnnx, writeGraphModel } from '../export/index.j
 import { MobileSpace, Nb201Space, architectureToData, describeChoices, log10SpaceSize, lower, supernetSpec, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
 import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_FIDELITY, migrateStoredConfig, parseSearchConfig } from './config.js';
-import { confirmBest } from './confirm.js';
+import { confirmBest, confirmationReserveS } from './confirm.js';
 import type { ConfirmEvents } from './confirm.js';
 import { checkDnasConfig, createDnas } from './dnas.js';
 import type { DnasWiring, SupernetProgress } from './dnas.js';
@@ -253,6 +253,8 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         elapsedBeforeS,
         // One evaluation per worker; dnas trains its supernet here while its last argmax trains.
         concurrency: config.strategy === 'dnas' ? 1 : workers,
+        // Confirming the best happens within the time budget, not after it.
+        ...(evaluator instanceof TrainingEvaluator ? { reserve: { seconds: (trials: readonly Trial[]) => confirmationReserveS(config, trials, workers), for: 'confirming the best' } } : {}),
         ...(fidelity ? { fidelity } : {}),
         onTrial: (trial, best, replayed) => {
           if (!replayed) {

@@ -45,6 +45,11 @@ export interface SearchOptions {
   prior?: Trial[];
   /** Seconds already spent before this run (a resumed search keeps its time budget). */
   elapsedBeforeS?: number;
+  /**
+   * Seconds of the time budget kept for what follows the search (confirming the best), as
+   * estimated from the trials so far: the search stops that much earlier.
+   */
+  reserve?: { seconds: (trials: readonly Trial[]) => number; for: string };
   /** Evaluations in flight at once (one per worker); default 1. */
   concurrency?: number;
   /**
@@ -204,10 +209,17 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   let iterations = 0;
   let fruitless = 0;
   let stoppedBecause: string | undefined;
-  const progress = () => ({ iterations, evaluations: trials.length, sinceImprovement, elapsedS: clock(), bestLoss: best?.loss ?? Number.POSITIVE_INFINITY });
+  const reserved = (): number => o.reserve?.seconds(trials) ?? 0;
+  const progress = () => ({ iterations, evaluations: trials.length, sinceImprovement, elapsedS: clock() + reserved(), bestLoss: best?.loss ?? Number.POSITIVE_INFINITY });
   for (;;) {
     stoppedBecause = stopReason(o.stop, progress());
-    if (stoppedBecause) break;
+    if (stoppedBecause) {
+      const kept = reserved();
+      if (o.reserve && kept > 0 && stoppedBecause.startsWith('time budget') && o.stop.timeBudgetS !== undefined && clock() < o.stop.timeBudgetS) {
+        stoppedBecause += ` (${Math.round(kept)} s of it kept for ${o.reserve.for})`;
+      }
+      break;
+    }
     // Never start more evaluations than the limit allows: the search ends on it, not past it.
     const room = o.stop.maxEvaluations === undefined ? slots : Math.min(slots, o.stop.maxEvaluations - trials.length - flying.size);
     let free = Math.min(slots - flying.size, room);
