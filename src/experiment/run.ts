@@ -186,7 +186,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     let fidelity: FidelitySchedule | undefined;
     const manyRungs = (config.fidelity?.rungs ?? 1) > 1;
     if (manyRungs && config.evaluator.kind !== 'train') throw new ConfigError('fidelity: the NAS-Bench-201 table has one fidelity; multi-fidelity needs the train evaluator (or rungs: 1)');
-    if (manyRungs && config.strategy === 'dnas') throw new ConfigError('fidelity: dnas trains each argmax in full; multi-fidelity is for local, evolution and random (or rungs: 1)');
+    if (manyRungs && config.strategy === 'dnas') throw new ConfigError('fidelity: dnas trains each argmax in full; multi-fidelity is for local, evolution, random and nested (or rungs: 1)');
     if (config.evaluator.kind === 'nb201-table') {
       if (!nb201) throw new ConfigError('evaluator nb201-table needs a NAS-Bench-201 initial architecture (initial: "nb201:|...|")');
       if (!config.evaluator.table) throw new ConfigError('evaluator.table: give the path of the NAS-Bench-201 accuracy table');
