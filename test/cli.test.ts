@@ -91,6 +91,34 @@ describe('procnas cost', () => {
   });
 });
 
+describe('procnas search: the keys of search v2, refused clearly', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'procnas-v2-keys-'));
+  const search = (yaml: string, ...flags: string[]) => {
+    const config = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(config, yaml);
+    return procnas('search', '--config', config, '--out', join(dir, `o-${Math.random().toString(36).slice(2)}`), ...flags);
+  };
+
+  it('names the bad key of fidelity, confirm and nested, and exits 2 before any trial', () => {
+    const bad = search('fidelity: { rungs: 0, eta: 1 }\nconfirm: { top: -1 }\nnested: { innerPatience: 0 }\nneighbourhood: 8\n');
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /^procnas: .*invalid search configuration/);
+    for (const key of ['fidelity.rungs', 'fidelity.eta', 'confirm.top', 'nested.innerPatience']) assert.match(bad.stderr, new RegExp(`  ${key.replace('.', '\\.')}: `), key);
+    assert.match(bad.stderr, /Unrecognized key: "neighbourhood"/);
+    assert.doesNotMatch(bad.stderr, /trial/);
+  });
+
+  it('refuses nested and multi-fidelity on the NAS-Bench-201 table, naming why', () => {
+    const table = fileURLToPath(new URL('../../shared/data/nb201/accuracy.json', import.meta.url));
+    const nested = procnas('search', '--initial', 'nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|', '--table', table, '--strategy', 'nested', '--max-evals', '3', '--out', join(dir, 'nested'));
+    assert.equal(nested.code, 2, nested.stderr);
+    assert.match(nested.stderr, /^procnas: strategy nested moves stage widths and depths outside/);
+    const rungs = search(`initial: "nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"\nevaluator: { kind: nb201-table, table: ${table} }\nfidelity: { rungs: 2 }\nstop: { maxEvals: 3 }\n`);
+    assert.equal(rungs.code, 2, rungs.stderr);
+    assert.match(rungs.stderr, /^procnas: fidelity: the NAS-Bench-201 table has one fidelity/);
+  });
+});
+
 describe('procnas search with a space section', () => {
   const dir = mkdtempSync(join(tmpdir(), 'procnas-space-'));
   writeHalvesIdx(dir);

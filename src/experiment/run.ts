@@ -101,7 +101,7 @@ function createStrategy(config: SearchConfig, space: SearchSpace, initial: Archi
     case 'random':
       return new RandomSearch(space, initial, random);
     case 'nested':
-      if (!(space instanceof MobileSpace)) throw new ConfigError('strategy nested moves stage widths and depths outside and composite operations inside: it needs the mobile space (an initial of ir/er/ds stages), not a NAS-Bench-201 cell');
+      if (!(space instanceof MobileSpace)) throw new Error('internal: strategy nested without the mobile space');
       return new NestedSearch(space, random, { innerPatience: config.nested.innerPatience, restartMoves: 2 });
     case 'dnas':
       throw new Error('internal: the dnas strategy is made by createDnas');
@@ -174,6 +174,9 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     let initial = inputs.initial;
     const nb201 = isNb201(initial);
     if (nb201 && Object.keys(config.space).length > 0) throw new ConfigError('space: a NAS-Bench-201 cell has fixed choices (five operations on six edges); the space section shapes the mobile space');
+    if (config.strategy === 'nested' && nb201) {
+      throw new ConfigError('strategy nested moves stage widths and depths outside and composite operations inside: it needs the mobile space (an initial of ir/er/ds stages), not a NAS-Bench-201 cell');
+    }
     if (config.strategy === 'dnas') {
       checkDnasConfig(config);
       if (nb201) throw new ConfigError('strategy dnas searches the mobile space: give an initial architecture of ir/er/ds stages, not a NAS-Bench-201 cell');
