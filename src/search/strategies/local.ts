@@ -9,6 +9,7 @@
  */
 import type { Architecture, Random, SearchSpace } from '../../space/index.js';
 import type { Strategy, Trial } from '../types.js';
+import { Seen } from './seen.js';
 
 export interface LocalOptions {
   /** Random moves away from the best architecture when stuck at a local optimum. */
@@ -18,10 +19,7 @@ export interface LocalOptions {
 export class LocalSearch implements Strategy {
   readonly name = 'local';
   private current: Trial | undefined;
-  private best: Trial | undefined;
-  private readonly seen = new Map<string, Trial>();
-  /** Proposed and not landed yet. */
-  private readonly pending = new Set<string>();
+  private readonly seen: Seen;
   /** The restart point in flight: the search goes on from it once it lands. */
   private restart: string | undefined;
   /** Keys of the local optima it restarted from, in order (every neighbour of each was seen). */
@@ -32,32 +30,29 @@ export class LocalSearch implements Strategy {
     private readonly initial: Architecture,
     private readonly random: Random,
     private readonly options: LocalOptions = { restartMoves: 3 },
-  ) {}
+  ) {
+    this.seen = new Seen(space);
+  }
 
   propose(slots: number): Architecture[] {
     if (this.current) {
-      const fresh = this.space.neighbours(this.current.architecture).filter((a) => {
-        const key = this.space.key(a);
-        return !this.seen.has(key) && !this.pending.has(key);
-      });
-      if (fresh.length > 0) return this.track(shuffled(fresh, this.random).slice(0, Math.max(1, slots)));
+      const fresh = this.space.neighbours(this.current.architecture).filter((a) => this.seen.unseen(a));
+      if (fresh.length > 0) return this.seen.track(shuffled(fresh, this.random).slice(0, Math.max(1, slots)));
       // A neighbour in flight may still lower the loss: wait for it.
-      if (this.pending.size > 0) return [];
+      if (this.seen.inFlight > 0) return [];
       this.localOptima.push(this.current.key);
       this.current = undefined;
     }
     // Waiting for the point to start from.
-    if (this.pending.size > 0) return [];
+    if (this.seen.inFlight > 0) return [];
     const restart = this.escape();
     this.restart = this.space.key(restart);
-    return this.track([restart]);
+    return this.seen.track([restart]);
   }
 
   observe(trials: Trial[]): void {
     for (const t of trials) {
-      this.seen.set(t.key, t);
-      this.pending.delete(t.key);
-      if (!this.best || t.loss < this.best.loss) this.best = t;
+      this.seen.tell(t);
       if (!this.current) {
         // The first trial told (the initial's) or the restart point: where the search goes on.
         if (this.restart === undefined || t.key === this.restart) {
@@ -68,13 +63,8 @@ export class LocalSearch implements Strategy {
     }
   }
 
-  private track(candidates: Architecture[]): Architecture[] {
-    for (const a of candidates) this.pending.add(this.space.key(a));
-    return candidates;
-  }
-
   private escape(): Architecture {
-    let a = (this.best ?? this.current)?.architecture ?? this.initial;
+    let a = (this.seen.best ?? this.current)?.architecture ?? this.initial;
     for (let i = 0; i < this.options.restartMoves; i++) a = this.space.mutate(a, this.random);
     return a;
   }

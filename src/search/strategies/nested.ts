@@ -14,6 +14,7 @@
 import type { Architecture, MobileSpace, Random } from '../../space/index.js';
 import type { Strategy, Trial } from '../types.js';
 import { shuffled } from './local.js';
+import { Seen } from './seen.js';
 
 export interface NestedOptions {
   /** The inner level's termination: trials in a row without a lower loss for the macro candidate. */
@@ -34,10 +35,8 @@ export class NestedSearch implements Strategy {
   readonly name = 'nested';
   /** The outer level's point: the best architecture of the best macro structure so far. */
   private current: Trial | undefined;
-  private best: Trial | undefined;
   private inner: Inner | undefined;
-  private readonly seen = new Map<string, Trial>();
-  private readonly pending = new Set<string>();
+  private readonly seen: Seen;
   /** Macro structures whose inner search ran (or runs), so that the outer level moves to new ones. */
   private readonly tried = new Set<string>();
   /** The macro structures the outer level restarted from, in order. */
@@ -50,7 +49,9 @@ export class NestedSearch implements Strategy {
     private readonly space: MobileSpace,
     private readonly random: Random,
     private readonly options: NestedOptions = { innerPatience: 6, restartMoves: 2 },
-  ) {}
+  ) {
+    this.seen = new Seen(space);
+  }
 
   propose(slots: number): Architecture[] {
     // Inner searches that end at once (every neighbour seen) hand over to the next macro candidate;
@@ -59,24 +60,22 @@ export class NestedSearch implements Strategy {
       // The initial architecture's trial starts the first inner search (the loop tells it first).
       const inner = this.inner;
       if (!inner) return [];
-      if (!inner.best) return this.pending.size > 0 ? [] : this.track([inner.start]);
+      if (!inner.best) return this.seen.inFlight > 0 ? [] : this.seen.track([inner.start]);
       if (inner.sinceImprovement < this.options.innerPatience) {
-        const fresh = this.space.microNeighbours(inner.best.architecture).filter((a) => this.unseen(a));
-        if (fresh.length > 0) return this.track(shuffled(fresh, this.random).slice(0, Math.max(1, slots)));
+        const fresh = this.space.microNeighbours(inner.best.architecture).filter((a) => this.seen.unseen(a));
+        if (fresh.length > 0) return this.seen.track(shuffled(fresh, this.random).slice(0, Math.max(1, slots)));
       }
       // The inner search has ended; what it has in flight lands first.
-      if (this.pending.size > 0) return [];
+      if (this.seen.inFlight > 0) return [];
       this.endInner(inner);
     }
     this.startInner(this.space.sample(this.random));
-    return this.track([(this.inner as Inner).start]);
+    return this.seen.track([(this.inner as Inner).start]);
   }
 
   observe(trials: Trial[]): void {
     for (const t of trials) {
-      this.seen.set(t.key, t);
-      this.pending.delete(t.key);
-      if (!this.best || t.loss < this.best.loss) this.best = t;
+      this.seen.tell(t);
       if (!this.current) {
         this.current = t;
         this.startInner(t.architecture, t);
@@ -105,7 +104,7 @@ export class NestedSearch implements Strategy {
     }
     // Every macro neighbour tried without a lower loss: restart a few macro moves from the best.
     this.localOptima.push(this.space.macroKey(point));
-    let a = (this.best as Trial).architecture;
+    let a = (this.seen.best as Trial).architecture;
     for (let i = 0; i < this.options.restartMoves; i++) a = pick(this.space.macroNeighbours(a), this.random) ?? a;
     this.tried.delete(this.space.macroKey(a));
     this.startInner(a);
@@ -115,17 +114,7 @@ export class NestedSearch implements Strategy {
     const macro = this.space.macroKey(start);
     this.tried.add(macro);
     this.innerTrials = known ? 1 : 0;
-    this.inner = { macro, start, best: known ?? this.seen.get(this.space.key(start)), sinceImprovement: 0 };
-  }
-
-  private unseen(a: Architecture): boolean {
-    const key = this.space.key(a);
-    return !this.seen.has(key) && !this.pending.has(key);
-  }
-
-  private track(candidates: Architecture[]): Architecture[] {
-    for (const a of candidates) this.pending.add(this.space.key(a));
-    return candidates;
+    this.inner = { macro, start, best: known ?? this.seen.trial(this.space.key(start)), sinceImprovement: 0 };
   }
 }
 
