@@ -276,3 +276,48 @@ describe('training', () => {
     assert.equal(learningRateAt({ ...o, schedule: 'constant' }, 99, 10, 100), 0.1);
   });
 });
+
+describe('weight inheritance', () => {
+  const parentData = { name: 'p', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8'], ['ir_k3_s1_e2_c8']], head: ['gap', 'fc'] };
+  // One move: the second stage's block takes a 5x5 kernel; every other layer keeps its shape.
+  const childData = { ...parentData, stages: [['ir_k3_s2_e2_c8'], ['ir_k5_s1_e2_c8']] };
+
+  it('a child takes its parent\'s weights where names and shapes match, and keeps its own elsewhere', async () => {
+    await initEngine('wasm');
+    const parent = new Network(graphOf(parentData), { seed: 1 });
+    const trained = parent.weights();
+    parent.dispose();
+    const fresh = new Network(graphOf(childData), { seed: 2 });
+    const own = fresh.weights();
+    fresh.dispose();
+    const child = new Network(graphOf(childData), { seed: 2 });
+    const { inherited, of } = child.inherit(trained);
+    const after = child.weights();
+    child.dispose();
+    let expected = 0;
+    for (const [name, w] of Object.entries(after)) {
+      const source = trained[name];
+      const same = source !== undefined && source.shape.join() === w.shape.join();
+      if (same) expected += w.values.length;
+      assert.deepEqual(Array.from(w.values), Array.from(same ? (source as { values: Float32Array }).values : (own[name] as { values: Float32Array }).values), name);
+    }
+    assert.equal(inherited, expected);
+    assert.equal(of, Object.values(after).reduce((n, w) => n + w.values.length, 0));
+    assert.ok(inherited > 0 && inherited < of, `${inherited} of ${of}`);
+    assert.deepEqual(trained['s1.b0.dw.weight']?.shape, [3, 3, 16, 1]);
+    assert.deepEqual(after['s1.b0.dw.weight']?.shape, [5, 5, 16, 1], 'the changed kernel keeps its own initialisation');
+  });
+
+  it('training from a start says how much it inherited', async () => {
+    await initEngine('wasm');
+    const parent = train(graphOf(parentData), halvesSplits(), { epochs: 1, batchSize: 32, seed: 1 });
+    const start = parent.network.weights();
+    parent.network.dispose();
+    const child = train(graphOf(childData), halvesSplits(), { epochs: 1, batchSize: 32, seed: 2 }, start);
+    child.network.dispose();
+    assert.ok(child.inherited && child.inherited.inherited > 0 && child.inherited.inherited < child.inherited.of, JSON.stringify(child.inherited));
+    const scratch = train(graphOf(childData), halvesSplits(), { epochs: 1, batchSize: 32, seed: 2 });
+    scratch.network.dispose();
+    assert.equal(scratch.inherited, undefined);
+  });
+});

@@ -18,6 +18,8 @@ export interface TrainJob {
   test?: boolean;
   /** Return the trained weights (for export), keyed `<layer name>.<role>`. */
   weights?: boolean;
+  /** Start from these trained weights where names and shapes match (weight inheritance). */
+  start?: Record<string, { shape: number[]; values: Float32Array }>;
 }
 
 export type JobResult = Omit<TrainResult, 'network'> & {
@@ -47,7 +49,7 @@ function splitsFor(dataset: string, split: SplitOptions): Splits {
 export function runJob(job: TrainJob): JobResult {
   const graph = lower(parseArchitecture(job.architecture));
   const splits = splitsFor(job.dataset, job.split);
-  const { network, ...result } = train(graph, splits, job.options);
+  const { network, ...result } = train(graph, splits, job.options, job.start);
   try {
     const out: JobResult = { ...result };
     if (job.test) out.testAccuracy = accuracy(network, splits.test);

@@ -80,6 +80,25 @@ export class Network {
     return out;
   }
 
+  /**
+   * Weight inheritance: every variable whose name and shape a trained network's `weights()` also
+   * has takes its values (a child keeps its parent's weights where a move left the layer as it
+   * was: names are positional, `s<stage>.b<block>.<op>.<role>`); the others keep their seeded
+   * initialisation. Returns how many values were inherited, of how many.
+   */
+  inherit(from: Record<string, { shape: number[]; values: Float32Array }>): { inherited: number; of: number } {
+    let inherited = 0;
+    let of = 0;
+    for (const [name, v] of this.variables) {
+      of += v.size;
+      const source = from[name];
+      if (!source || source.shape.length !== v.shape.length || source.shape.some((d, i) => d !== v.shape[i])) continue;
+      v.assign(tf.tensor(source.values, source.shape, 'float32'));
+      inherited += v.size;
+    }
+    return { inherited, of };
+  }
+
   /** Number of trainable parameters. */
   parameterCount(): number {
     return this.trainableVariables().reduce((n, v) => n + v.size, 0);

@@ -67,6 +67,8 @@ export interface TrainResult {
   trainImagesPerSecond: number;
   /** Why training ended early, if it did. */
   stopped?: 'time budget' | 'diverged';
+  /** With a start: how many weight values were inherited, of how many. */
+  inherited?: { inherited: number; of: number };
   network: Network;
 }
 
@@ -97,7 +99,11 @@ export function accuracy(network: Network, data: Prepared, batchSize = 256): num
   return correct / data.count;
 }
 
-export function train(graph: LayerGraph, splits: Splits, overrides: Partial<TrainOptions> = {}): TrainResult {
+/**
+ * Trains a network of `graph` on `splits`; with `start`, from a trained network's weights where
+ * names and shapes match (weight inheritance) instead of only its seeded initialisation.
+ */
+export function train(graph: LayerGraph, splits: Splits, overrides: Partial<TrainOptions> = {}, start?: Record<string, { shape: number[]; values: Float32Array }>): TrainResult {
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...overrides };
   const { h, w, c } = graph.input;
   if (splits.shape.h !== h || splits.shape.w !== w || splits.shape.c !== c) {
@@ -107,9 +113,11 @@ export function train(graph: LayerGraph, splits: Splits, overrides: Partial<Trai
     throw new Error(`the dataset has ${splits.classes} classes but the architecture predicts ${graph.classes}`);
   }
   const network = new Network(graph, { seed: o.seed });
+  const inherited = start ? network.inherit(start) : undefined;
   const optimizer = new Optimizer({ name: o.optimizer, momentum: o.momentum, weightDecay: o.weightDecay });
   try {
-    return fit(network, optimizer, splits, o);
+    const result = fit(network, optimizer, splits, o);
+    return inherited ? { ...result, inherited } : result;
   } catch (error) {
     // The caller gets no network to dispose of: nothing may stay behind in the engine.
     network.dispose();
