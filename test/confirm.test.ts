@@ -15,9 +15,9 @@ import { ExperimentStore } from '../src/experiment/store.js';
 import { DEFAULT_LOSS, Nb201TableEvaluator, RandomSearch, confirm, processorLoss, repeatSeeds, runSearch, topTrials } from '../src/search/index.js';
 import type { CostFigures, Repeat, Trial } from '../src/search/index.js';
 import { Nb201Space, notationOf, parseArchitecture } from '../src/space/index.js';
-import { writeHalvesIdx } from './fixtures.js';
+import { HALVES_INITIAL, halvesSearch, writeHalvesIdx } from './fixtures.js';
 
-const architecture = parseArchitecture({ name: 'c', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] });
+const architecture = parseArchitecture(HALVES_INITIAL);
 const reference = { dramTimeS: 1e-3, dramEnergyJ: 1e-6, dramPowerW: 1e-3, latencyS: 1e-3 };
 const figures = (dramTimeS: number): CostFigures => ({ params: 1, macs: 1, latencyS: 1e-3, energyJ: 1e-6, dramTimeS, dramEnergyJ: 1e-6, dramPowerW: 1e-3, dramBytes: 1 });
 
@@ -123,20 +123,15 @@ describe('a trained search confirms its best', () => {
   const setUp = (confirmConfig: { top?: number; seeds?: number }) => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-confirm-'));
     writeHalvesIdx(dir);
-    const config = parseSearchConfig({
-      dataset: `idx:${dir}`,
-      initial: { name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] },
+    const config = parseSearchConfig(halvesSearch(dir, {
       strategy: 'random',
       seed: 4,
       stop: { maxEvals: 4 },
-      training: { epochs: 1, batch: 32, validation: 100, limit: 200 },
       final: { enabled: false },
       confirm: confirmConfig,
       // Every candidate in full: the top of a single rung is what is confirmed here.
       fidelity: { rungs: 1 },
-      workers: 2,
-      backend: 'wasm',
-    });
+    }));
     return { config, out: join(dir, 'run') };
   };
 

@@ -11,7 +11,7 @@ import { ConfigError, mergeConfig, parseSearchConfig } from '../src/experiment/c
 import { ExperimentStore } from '../src/experiment/store.js';
 import { runExperiment } from '../src/experiment/run.js';
 import { notationOf } from '../src/space/index.js';
-import { writeHalvesIdx } from './fixtures.js';
+import { halvesSearch, writeHalvesIdx } from './fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TABLE = fileURLToPath(new URL('../../shared/data/nb201/accuracy.json', import.meta.url));
@@ -82,18 +82,7 @@ describe('experiments survive a crash', () => {
     const root = mkdtempSync(join(tmpdir(), 'procnas-exp-trained-'));
     writeHalvesIdx(root);
     const config = join(root, 'search.json');
-    writeFileSync(config, JSON.stringify({
-      dataset: `idx:${root}`,
-      initial: { name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] },
-      strategy: 'evolution',
-      fidelity: { rungs: 3 },
-      stop: { maxEvals: 24 },
-      training: { epochs: 1, batch: 32, validation: 100, limit: 200 },
-      confirm: { top: 0 },
-      final: { enabled: false },
-      workers: 2,
-      backend: 'wasm',
-    }));
+    writeFileSync(config, JSON.stringify(halvesSearch(root, { strategy: 'evolution', fidelity: { rungs: 3 }, stop: { maxEvals: 24 }, confirm: { top: 0 }, final: { enabled: false } })));
     const cut = join(root, 'cut');
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'search', '--config', config, '--out', cut], { stdio: 'ignore' });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
@@ -227,15 +216,7 @@ describe('a search that trains its candidates', () => {
   it('runs on a real (tiny) task with the worker pool and stores every trial', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-exp-'));
     writeHalvesIdx(dir);
-    const config = parseSearchConfig({
-      dataset: `idx:${dir}`,
-      initial: { name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] },
-      strategy: 'evolution',
-      stop: { maxEvals: 6 },
-      training: { epochs: 1, batch: 32, validation: 100, limit: 300 },
-      workers: 2,
-      backend: 'wasm',
-    });
+    const config = parseSearchConfig(halvesSearch(dir, { strategy: 'evolution', stop: { maxEvals: 6 }, training: { epochs: 1, batch: 32, validation: 100, limit: 300 } }));
     const out = join(dir, 'run');
     const result = await runExperiment(config, out, false);
     assert.ok(result.search.evaluations >= 6);

@@ -14,7 +14,7 @@ import { DEFAULT_LOSS, Evolution, LocalSearch, Nb201TableEvaluator, bestTrial, f
 import type { CostFigures, EvaluationOptions, Evaluator, FidelitySchedule, Strategy, Trial } from '../src/search/index.js';
 import { Nb201Space } from '../src/space/index.js';
 import type { Architecture } from '../src/space/index.js';
-import { writeHalvesIdx } from './fixtures.js';
+import { halvesSearch, writeHalvesIdx } from './fixtures.js';
 
 const TABLE = new URL('../../shared/data/nb201/accuracy.json', import.meta.url).pathname;
 const space = new Nb201Space('cifar10');
@@ -151,18 +151,14 @@ describe('a trained search under multi-fidelity', () => {
   it('says its rungs, stores each trial\'s images, and reports them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-fidelity-'));
     writeHalvesIdx(dir);
-    const config = parseSearchConfig({
-      dataset: `idx:${dir}`,
-      initial: { name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] },
+    const config = parseSearchConfig(halvesSearch(dir, {
       strategy: 'random',
       fidelity: { rungs: 3 },
       stop: { maxEvals: 14 },
       training: { epochs: 1, batch: 32, validation: 100, limit: 300 },
       confirm: { top: 0 },
       final: { enabled: false },
-      workers: 2,
-      backend: 'wasm',
-    });
+    }));
     const out = join(dir, 'run');
     let said: FidelitySchedule | undefined;
     const result = await runExperiment(config, out, false, { onStart: (info) => (said = info.fidelity) });

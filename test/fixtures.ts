@@ -47,3 +47,11 @@ export function relativeError(a: Float32Array, b: Float32Array): number {
   }
   return diff / scale;
 }
+
+/** The halves task's architecture: one MBConv stage on 8x8 images, two classes. */
+export const HALVES_INITIAL = { name: 'halves', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8']], head: ['gap', 'fc'] };
+
+/** A trained search's configuration on the halves task of `dir` (see writeHalvesIdx): tiny trainings on two wasm workers; `over` replaces whole keys. */
+export function halvesSearch(dir: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return { dataset: `idx:${dir}`, initial: HALVES_INITIAL, training: { epochs: 1, batch: 32, validation: 100, limit: 200 }, workers: 2, backend: 'wasm', ...over };
+}
