@@ -5,8 +5,9 @@ import { initEngine } from '../src/engine/backend.js';
 import { dilateFilter, Network } from '../src/engine/network.js';
 import { accuracy, learningRateAt, train, DEFAULT_TRAIN_OPTIONS } from '../src/engine/train.js';
 import { tf } from '../src/engine/tf.js';
+import { graphVariables, sharedValues } from '../src/engine/variables.js';
 import { builtinArchitecture, lower, parseArchitecture } from '../src/space/index.js';
-import type { LayerGraph } from '../src/space/index.js';
+import type { Architecture, LayerGraph } from '../src/space/index.js';
 import { relativeError, values } from './fixtures.js';
 
 const graphOf = (data: unknown): LayerGraph => lower(parseArchitecture(data));
@@ -306,6 +307,25 @@ describe('weight inheritance', () => {
     assert.ok(inherited > 0 && inherited < of, `${inherited} of ${of}`);
     assert.deepEqual(trained['s1.b0.dw.weight']?.shape, [3, 3, 16, 1]);
     assert.deepEqual(after['s1.b0.dw.weight']?.shape, [5, 5, 16, 1], 'the changed kernel keeps its own initialisation');
+  });
+
+  it('the variables a graph holds are known without building its network: the names and shapes the network makes', async () => {
+    await initEngine('wasm');
+    for (const name of ['mobilenet_v2', 'mnasnet_a1', 'resnet18', 'nb201:|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|']) {
+      const graph = lower(builtinArchitecture(name) as Architecture);
+      const network = new Network(graph, { seed: 3 });
+      const built = new Map([...network.variables].map(([n, v]) => [n, [...v.shape]]));
+      network.dispose();
+      assert.deepEqual(graphVariables(graph), built, name);
+    }
+    // What a child would take, counted without a network, is what inherit() takes.
+    const parent = new Network(graphOf(parentData), { seed: 1 });
+    const trained = parent.weights();
+    parent.dispose();
+    const child = new Network(graphOf(childData), { seed: 2 });
+    const { inherited } = child.inherit(trained);
+    child.dispose();
+    assert.equal(sharedValues(graphVariables(graphOf(childData)), trained), inherited);
   });
 
   it('training from a start says how much it inherited', async () => {

@@ -90,6 +90,13 @@ describe('distributed queue (real Redis, BullMQ)', () => {
         assert.ok(r?.values instanceof Float32Array, name);
         assert.deepEqual(r, local.weights?.[name], name);
       }
+      // A job that starts from trained weights (inheritance) takes them across Redis intact.
+      const start = local.weights ?? {};
+      const inheritedRemote = await runner.run({ ...job(5), start });
+      const inheritedLocal = runJob({ ...job(5), start });
+      assert.ok(inheritedLocal.inherited && inheritedLocal.inherited.inherited === inheritedLocal.inherited.of, JSON.stringify(inheritedLocal.inherited));
+      assert.deepEqual(inheritedRemote.inherited, inheritedLocal.inherited);
+      assert.deepEqual(inheritedRemote.stepLosses, inheritedLocal.stepLosses);
       // No validation images: the accuracy is NaN, and stays NaN across Redis (JSON would make it null).
       const noValidation = await runner.run(job(4, { split: { validation: 0, seed: 0 } }));
       assert.ok(Number.isNaN(noValidation.validationAccuracy));
@@ -173,6 +180,8 @@ describe('distributed queue (real Redis, BullMQ)', () => {
         const trials = store.trials();
         assert.ok(trials.length >= 3);
         assert.ok(trials.every((t) => t.status === 'done'));
+        // Local search inherits by default: the weights went to the worker and came back.
+        for (const t of trials.slice(1)) assert.ok(t.inherited && t.inherited.fraction > 0, `trial ${t.index}: ${JSON.stringify(t.inherited)}`);
         // Every trial was trained by the worker process, none here.
         await until(() => (worker.log().match(/ done /g) ?? []).length >= trials.length, 'the worker log of every trial');
         for (const t of trials) assert.ok(worker.log().includes(`done ${t.key}:`), t.key);

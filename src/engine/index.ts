@@ -5,3 +5,4 @@ export * from './optimizer.js';
 export * from './pool.js';
 export * from './train.js';
 export { tf } from './tf.js';
+export * from './variables.js';

@@ -8,6 +8,7 @@ import { lower, parseArchitecture } from '../space/index.js';
 import type { ArchitectureData } from '../space/index.js';
 import { accuracy, train } from './train.js';
 import type { TrainOptions, TrainResult } from './train.js';
+import type { Weights } from './variables.js';
 
 export interface TrainJob {
   architecture: ArchitectureData;
@@ -19,12 +20,12 @@ export interface TrainJob {
   /** Return the trained weights (for export), keyed `<layer name>.<role>`. */
   weights?: boolean;
   /** Start from these trained weights where names and shapes match (weight inheritance). */
-  start?: Record<string, { shape: number[]; values: Float32Array }>;
+  start?: Weights;
 }
 
 export type JobResult = Omit<TrainResult, 'network'> & {
   testAccuracy?: number;
-  weights?: Record<string, { shape: number[]; values: Float32Array }>;
+  weights?: Weights;
 };
 
 /** Runs training jobs somewhere: worker threads here (TrainingPool), or machines behind a queue. */

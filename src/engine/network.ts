@@ -4,10 +4,12 @@
  * scores is the one trained, so parameter counts agree by construction (and are tested).
  */
 import { createRng } from '../data/random.js';
-import type { Layer, LayerGraph } from '../space/index.js';
+import type { Layer, LayerGraph, Shape } from '../space/index.js';
 import type { FusedActivation } from './kernels/batch-norm.js';
 import { batchNormTrain } from './ops/batch-norm.js';
 import { tf } from './tf.js';
+import { layerVariables } from './variables.js';
+import type { VariableRole, VariableSpec, Weights } from './variables.js';
 
 const BN_EPSILON = 1e-5;
 /** PyTorch's convention: running = (1 - momentum) · running + momentum · batch statistic. */
@@ -31,6 +33,20 @@ interface LayerWeights {
   expandWeight?: tf.Variable;
   expandBias?: tf.Variable;
 }
+
+/** Where each variable role lives in a layer's weights. */
+const FIELD: Record<VariableRole, keyof LayerWeights> = {
+  weight: 'weight',
+  bias: 'bias',
+  gamma: 'gamma',
+  beta: 'beta',
+  mean: 'mean',
+  variance: 'variance',
+  'reduce.weight': 'reduceWeight',
+  'reduce.bias': 'reduceBias',
+  'expand.weight': 'expandWeight',
+  'expand.bias': 'expandBias',
+};
 
 /** TF.js registers variables by name process-wide, so names carry a process-wide counter. */
 let variableCounter = 0;
@@ -74,8 +90,8 @@ export class Network {
   }
 
   /** Every variable's current value (trainable or not), keyed `<layer name>.<role>`, for export. */
-  weights(): Record<string, { shape: number[]; values: Float32Array }> {
-    const out: Record<string, { shape: number[]; values: Float32Array }> = {};
+  weights(): Weights {
+    const out: Weights = {};
     for (const [name, v] of this.variables) out[name] = { shape: [...v.shape], values: v.dataSync() as Float32Array };
     return out;
   }
@@ -86,7 +102,7 @@ export class Network {
    * was: names are positional, `s<stage>.b<block>.<op>.<role>`); the others keep their seeded
    * initialisation. Returns how many values were inherited, of how many.
    */
-  inherit(from: Record<string, { shape: number[]; values: Float32Array }>): { inherited: number; of: number } {
+  inherit(from: Weights): { inherited: number; of: number } {
     let inherited = 0;
     let of = 0;
     for (const [name, v] of this.variables) {
@@ -146,48 +162,26 @@ export class Network {
     return 1 + Math.floor(this.seeds() * 2 ** 31);
   }
 
-  /** He-normal initialisation (fan-in), seeded per variable. */
-  private heNormal(shape: number[], fanIn: number): tf.Tensor {
-    return tf.randomNormal(shape, 0, Math.sqrt(2 / fanIn), 'float32', this.nextSeed());
+  private createWeights(layer: Layer): LayerWeights {
+    const input = this.graph.tensors[layer.inputs[0] ?? layer.output] as Shape;
+    const output = this.graph.tensors[layer.output] as Shape;
+    const w: LayerWeights = {};
+    // In the specs' order: each seeded initialiser draws the next seed.
+    for (const spec of layerVariables(layer, input, output)) w[FIELD[spec.role]] = this.variable(layer, spec.role, this.initial(spec), spec.trainable);
+    return w;
   }
 
-  private createWeights(layer: Layer): LayerWeights {
-    const inShape = this.graph.tensors[layer.inputs[0] ?? layer.output]!;
-    const out = this.graph.tensors[layer.output]!;
-    switch (layer.kind) {
-      case 'conv': {
-        const depthwise = layer.groups === inShape.c && layer.groups > 1;
-        const shape = depthwise
-          ? [layer.kernel, layer.kernel, inShape.c, out.c / inShape.c]
-          : [layer.kernel, layer.kernel, inShape.c / layer.groups, out.c];
-        const fanIn = layer.kernel * layer.kernel * (inShape.c / layer.groups);
-        const w: LayerWeights = { weight: this.variable(layer, 'weight', this.heNormal(shape, fanIn)) };
-        if (layer.bias) w.bias = this.variable(layer, 'bias', tf.zeros([out.c]));
-        return w;
-      }
-      case 'bn':
-        return {
-          gamma: this.variable(layer, 'gamma', tf.ones([out.c])),
-          beta: this.variable(layer, 'beta', tf.zeros([out.c])),
-          mean: this.variable(layer, 'mean', tf.zeros([out.c]), false),
-          variance: this.variable(layer, 'variance', tf.ones([out.c]), false),
-        };
-      case 'se':
-        return {
-          reduceWeight: this.variable(layer, 'reduce.weight', this.heNormal([inShape.c, layer.squeeze], inShape.c)),
-          reduceBias: this.variable(layer, 'reduce.bias', tf.zeros([layer.squeeze])),
-          expandWeight: this.variable(layer, 'expand.weight', this.heNormal([layer.squeeze, inShape.c], layer.squeeze)),
-          expandBias: this.variable(layer, 'expand.bias', tf.zeros([inShape.c])),
-        };
-      case 'dense': {
-        const w: LayerWeights = {
-          weight: this.variable(layer, 'weight', tf.randomNormal([inShape.c, out.c], 0, 1 / Math.sqrt(inShape.c), 'float32', this.nextSeed())),
-        };
-        if (layer.bias) w.bias = this.variable(layer, 'bias', tf.zeros([out.c]));
-        return w;
-      }
-      default:
-        return {};
+  private initial(spec: VariableSpec): tf.Tensor {
+    const { shape, init } = spec;
+    switch (init.kind) {
+      case 'he':
+        return tf.randomNormal(shape, 0, Math.sqrt(2 / init.fanIn), 'float32', this.nextSeed());
+      case 'normal':
+        return tf.randomNormal(shape, 0, init.std, 'float32', this.nextSeed());
+      case 'zeros':
+        return tf.zeros(shape);
+      case 'ones':
+        return tf.ones(shape);
     }
   }
 

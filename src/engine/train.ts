@@ -9,6 +9,7 @@ import { Network } from './network.js';
 import { Optimizer } from './optimizer.js';
 import type { OptimizerName } from './optimizer.js';
 import { tf } from './tf.js';
+import type { Weights } from './variables.js';
 
 export type Schedule = 'cosine' | 'step' | 'constant';
 
@@ -103,7 +104,7 @@ export function accuracy(network: Network, data: Prepared, batchSize = 256): num
  * Trains a network of `graph` on `splits`; with `start`, from a trained network's weights where
  * names and shapes match (weight inheritance) instead of only its seeded initialisation.
  */
-export function train(graph: LayerGraph, splits: Splits, overrides: Partial<TrainOptions> = {}, start?: Record<string, { shape: number[]; values: Float32Array }>): TrainResult {
+export function train(graph: LayerGraph, splits: Splits, overrides: Partial<TrainOptions> = {}, start?: Weights): TrainResult {
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...overrides };
   const { h, w, c } = graph.input;
   if (splits.shape.h !== h || splits.shape.w !== w || splits.shape.c !== c) {

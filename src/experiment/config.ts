@@ -151,6 +151,12 @@ export const SearchConfigSchema = z
         labelSmoothing: z.number().min(0).max(0.99).default(0),
         augment: z.boolean().default(false),
         budget: duration.optional(),
+        /**
+         * Weight inheritance: a candidate starts from the trained network it shares the most
+         * weights with (names and shapes), not from a random initialisation. Unset: on for local,
+         * evolution and nested, off for random and dnas (inheritedByDefault).
+         */
+        inherit: z.boolean().optional(),
       })
       .strict()
       .default({ epochs: 1, batch: 64, limit: 8000, validation: 2000, lr: 0.1, optimizer: 'sgd', weightDecay: 5e-4, labelSmoothing: 0, augment: false }),
@@ -214,16 +220,26 @@ export class ConfigError extends Error {
 }
 
 /**
+ * Whether candidates inherit weights when `training.inherit` does not say: where a strategy
+ * moves from a trained network to a near one (local, evolution, nested) and candidates train.
+ * Random search's candidates have no parent; dnas's argmax candidates train from scratch.
+ */
+export function inheritedByDefault(config: Pick<SearchConfig, 'strategy' | 'evaluator'>): boolean {
+  return config.evaluator.kind === 'train' && (config.strategy === 'local' || config.strategy === 'evolution' || config.strategy === 'nested');
+}
+
+/**
  * A configuration stored by an earlier procnas, in today's keys: `dnas.maxBlocks` became the
- * space's `depth.max` (one depth range for every strategy), `neighbourhood` is gone, and a run
- * without `fidelity` trained every candidate in full.
+ * space's `depth.max` (one depth range for every strategy), `neighbourhood` is gone, a run
+ * without `fidelity` trained every candidate in full and one without `training.inherit` from
+ * scratch.
  */
 export function migrateStoredConfig(data: unknown): unknown {
   if (typeof data !== 'object' || data === null) return data;
   // `neighbourhood` went when local search became asynchronous (one neighbour per free worker).
-  const { neighbourhood: _dropped, ...stored } = data as { neighbourhood?: unknown; fidelity?: unknown; dnas?: { maxBlocks?: number }; space?: { depth?: unknown } };
-  // Runs from before multi-fidelity trained every candidate in full.
-  const config = { ...stored, fidelity: stored.fidelity ?? { rungs: 1 } };
+  const { neighbourhood: _dropped, ...stored } = data as { neighbourhood?: unknown; fidelity?: unknown; training?: { inherit?: boolean }; dnas?: { maxBlocks?: number }; space?: { depth?: unknown } };
+  // Runs from before multi-fidelity trained every candidate in full, and from scratch.
+  const config = { ...stored, fidelity: stored.fidelity ?? { rungs: 1 }, training: { ...stored.training, inherit: stored.training?.inherit ?? false } };
   if (config.dnas?.maxBlocks === undefined) return config;
   const { maxBlocks, ...dnas } = config.dnas;
   return { ...config, dnas, space: { ...config.space, depth: config.space?.depth ?? { max: maxBlocks } } };

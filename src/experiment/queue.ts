@@ -75,8 +75,8 @@ function bullConnection(url: string): ConnectionOptions {
   return { ...connectionOf(url), maxRetriesPerRequest: null };
 }
 
-// Job results cross Redis as JSON: weights as base64, and NaN (a diverged loss) kept as NaN.
-function encode(result: JobResult): string {
+// Jobs and their results cross Redis as JSON: weights as base64, and NaN (a diverged loss) kept as NaN.
+function encode(result: JobResult | TrainJob): string {
   return JSON.stringify(result, (_key, value: unknown) => {
     if (typeof value === 'number' && !Number.isFinite(value)) return { $number: String(value) };
     if (value instanceof Float32Array) return { $float32: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
@@ -84,7 +84,7 @@ function encode(result: JobResult): string {
   });
 }
 
-function decode(text: string): JobResult {
+function decode<T extends JobResult | TrainJob>(text: string): T {
   return JSON.parse(text, (_key, value: unknown) => {
     if (value && typeof value === 'object' && '$number' in value) return Number((value as { $number: string }).$number);
     if (value && typeof value === 'object' && '$float32' in value) {
@@ -92,7 +92,7 @@ function decode(text: string): JobResult {
       return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     }
     return value;
-  }) as JobResult;
+  }) as T;
 }
 
 /** A job as it arrives from Redis; the architecture itself is validated when the job lowers it. */
@@ -103,6 +103,7 @@ const TrainJobSchema = z.object({
   options: z.record(z.string(), z.unknown()),
   test: z.boolean().optional(),
   weights: z.boolean().optional(),
+  start: z.record(z.string(), z.object({ shape: z.array(z.number().int().nonnegative()), values: z.instanceof(Float32Array) })).optional(),
 });
 
 /** The search's side: runs each job on whichever worker takes it first. */
@@ -133,15 +134,17 @@ export class QueueRunner implements JobRunner {
 
   async run(job: TrainJob): Promise<JobResult> {
     const data: TrainJob = { ...job, dataset: absoluteDatasetSpec(job.dataset) };
-    const id = `${this.runId}-${createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 20)}`;
-    const queued = await this.queue.add('train', data, {
+    // Weights (a start to inherit from) travel as base64, as results do.
+    const wire = encode(data);
+    const id = `${this.runId}-${createHash('sha256').update(wire).digest('hex').slice(0, 20)}`;
+    const queued = await this.queue.add('train', JSON.parse(wire) as object, {
       jobId: id,
       removeOnComplete: { age: KEEP_FINISHED_S },
       removeOnFail: { age: KEEP_FINISHED_S },
     });
     const result: unknown = await queued.waitUntilFinished(this.events);
     if (typeof result !== 'string') throw new Error(`job ${id}: a worker returned no result; is it a procnas worker of this version?`);
-    return decode(result);
+    return decode<JobResult>(result);
   }
 
   async close(): Promise<void> {
@@ -183,7 +186,7 @@ export class QueueWorker {
     }
     const host = hostname();
     const processor = async (job: Job): Promise<string> => {
-      const parsed = TrainJobSchema.safeParse(job.data);
+      const parsed = TrainJobSchema.safeParse(decode<TrainJob>(JSON.stringify(job.data)));
       if (!parsed.success) throw new Error(`${host}: job ${job.id} is not a procnas training job: ${parsed.error.issues[0]?.message ?? ''}`);
       const data = parsed.data as unknown as TrainJob;
       let notation: string;

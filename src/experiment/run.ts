@@ -19,7 +19,7 @@ import { estimateArchitectureCost } from '../cost/index.js';
 import { exportGraphModel, exportOnnx, writeGraphModel } from '../export/index.js';
 import { MobileSpace, Nb201Space, architectureToData, describeChoices, log10SpaceSize, lower, supernetSpec, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
-import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_FIDELITY, migrateStoredConfig, parseSearchConfig } from './config.js';
+import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_FIDELITY, inheritedByDefault, migrateStoredConfig, parseSearchConfig } from './config.js';
 import { confirmBest, confirmationReserveS } from './confirm.js';
 import type { ConfirmEvents } from './confirm.js';
 import { checkDnasConfig, createDnas } from './dnas.js';
@@ -43,6 +43,8 @@ export interface ExperimentEvents extends ConfirmEvents {
     resumedTrials: number;
     budgetS?: number;
     maxEvaluations?: number;
+    /** Whether candidates inherit the weights of the trained network they share the most with. */
+    inherit: boolean;
     /** Whose DRAM cost the loss weighs. */
     cost: { mode: 'inference' | 'training'; batch: number };
     /** Multi-fidelity: training images per rung and the promotion ratio (absent: every candidate in full). */
@@ -134,7 +136,7 @@ function runInputs(store: ExperimentStore, input: SearchConfig, resume: boolean,
     if (version !== undefined && version !== VERSION) warnings.push(`this run was started by procnas ${version}; procnas ${VERSION} resumes it`);
   } else {
     // Stored resolved: a resume must not take a default that has changed since.
-    config = { ...config, fidelity: config.fidelity ?? { ...DEFAULT_FIDELITY } };
+    config = { ...config, fidelity: config.fidelity ?? { ...DEFAULT_FIDELITY }, training: { ...config.training, inherit: config.training.inherit ?? inheritedByDefault(config) } };
     store.setMeta('config', config);
     store.setMeta('started', new Date().toISOString());
     store.setMeta('version', VERSION);
@@ -177,6 +179,8 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     if (config.strategy === 'nested' && nb201) {
       throw new ConfigError('strategy nested moves stage widths and depths outside and composite operations inside: it needs the mobile space (an initial of ir/er/ds stages), not a NAS-Bench-201 cell');
     }
+    if (config.training.inherit && config.evaluator.kind !== 'train') throw new ConfigError('training.inherit: the nb201-table evaluator trains nothing; weight inheritance needs the train evaluator');
+    if (config.training.inherit && config.strategy === 'dnas') throw new ConfigError('training.inherit: dnas trains each argmax candidate from scratch; weight inheritance is for local, evolution, random and nested');
     if (config.strategy === 'dnas') {
       checkDnasConfig(config);
       if (nb201) throw new ConfigError('strategy dnas searches the mobile space: give an initial architecture of ir/er/ds stages, not a NAS-Bench-201 cell');
@@ -216,6 +220,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         training: { epochs: t.epochs, batchSize: t.batch, learningRate: t.lr, optimizer: t.optimizer, weightDecay: t.weightDecay, labelSmoothing: t.labelSmoothing, augment: t.augment, seed: config.seed, timeBudgetS: t.budget },
         workers,
         backend: config.backend,
+        inherit: config.training.inherit ?? false,
         ...(queue ? { runner: queue } : {}),
       });
     }
@@ -227,7 +232,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     const elapsedS = (): number => elapsedBeforeS + (performance.now() - started) / 1000;
     const queueInfo = queue && config.queue ? { url: config.queue.redis, name: config.queue.name, workers: await queue.workerCount() } : undefined;
     const choices = space instanceof MobileSpace ? { stages: describeChoices(space.choices), log10Size: log10SpaceSize(space.choices) } : undefined;
-    events.onStart?.({ out, processor, initial, space: space.name, ...(choices ? { choices } : {}), evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, maxEvaluations: stop.maxEvaluations, cost: { mode: config.cost.mode, batch: config.cost.batch }, ...(fidelity ? { fidelity } : {}), warnings, ...(queueInfo ? { queue: queueInfo } : {}) });
+    events.onStart?.({ out, processor, initial, space: space.name, ...(choices ? { choices } : {}), evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, maxEvaluations: stop.maxEvaluations, inherit: config.training.inherit ?? false, cost: { mode: config.cost.mode, batch: config.cost.batch }, ...(fidelity ? { fidelity } : {}), warnings, ...(queueInfo ? { queue: queueInfo } : {}) });
     const started = performance.now();
     let dnas: DnasWiring | undefined;
     try {

@@ -1,6 +1,7 @@
 /**
  * The experiment store: one SQLite file per experiment holding its configuration, every trial
- * (architecture, notation, cost figures, error, loss, status, timings, seed), the repeated
+ * (architecture, notation, cost figures, error, loss, status, timings, seed, the network its
+ * training inherited from), the repeated
  * trainings of the top candidates that confirm the best, and its progress.
  * A trial is written in its own transaction as soon as it is evaluated, so a run killed at any
  * moment loses only the evaluations in flight.
@@ -37,6 +38,8 @@ CREATE TABLE IF NOT EXISTS trials (
   finished_at TEXT NOT NULL,
   rung INTEGER NOT NULL DEFAULT 0,
   images INTEGER,
+  inherited_from TEXT,
+  inherited REAL,
   UNIQUE (key, rung)
 );
 CREATE TABLE IF NOT EXISTS supernet_epochs (
@@ -85,6 +88,9 @@ interface TrialRow {
   evaluation_s: number;
   rung: number;
   images: number | null;
+  /** NULL when the trial trained from scratch (and in stores written before weight inheritance). */
+  inherited_from: string | null;
+  inherited: number | null;
 }
 
 /** SQLite keeps NaN as NULL; say so explicitly. */
@@ -103,6 +109,8 @@ export class ExperimentStore {
     // Stores written before the DRAM power was a cost figure lack its columns.
     this.addColumn('trials', 'dram_power_w REAL');
     this.addRungs();
+    this.addColumn('trials', 'inherited_from TEXT');
+    this.addColumn('trials', 'inherited REAL');
     this.addColumn('supernet_epochs', 'expected_dram_power_w REAL');
     this.addColumn('supernet_epochs', 'dram_power_w REAL');
   }
@@ -146,9 +154,9 @@ export class ExperimentStore {
     this.db
       .prepare(
         `INSERT INTO trials (idx, key, notation, architecture, status, error, loss, reason, params, macs, latency_s, energy_j,
-           dram_time_s, dram_energy_j, dram_power_w, dram_bytes, evaluation_s, seed, finished_at, rung, images)
+           dram_time_s, dram_energy_j, dram_power_w, dram_bytes, evaluation_s, seed, finished_at, rung, images, inherited_from, inherited)
          VALUES (@idx, @key, @notation, @architecture, @status, @error, @loss, @reason, @params, @macs, @latency_s, @energy_j,
-           @dram_time_s, @dram_energy_j, @dram_power_w, @dram_bytes, @evaluation_s, @seed, @finished_at, @rung, @images)`,
+           @dram_time_s, @dram_energy_j, @dram_power_w, @dram_bytes, @evaluation_s, @seed, @finished_at, @rung, @images, @inherited_from, @inherited)`,
       )
       .run({
         idx: trial.index,
@@ -172,6 +180,8 @@ export class ExperimentStore {
         finished_at: new Date().toISOString(),
         rung: trial.rung ?? 0,
         images: trial.images ?? null,
+        inherited_from: trial.inherited?.from ?? null,
+        inherited: trial.inherited?.fraction ?? null,
       });
   }
 
@@ -245,6 +255,7 @@ export class ExperimentStore {
         trial.rung = r.rung;
         trial.images = r.images;
       }
+      if (r.inherited_from !== null && r.inherited !== null) trial.inherited = { from: r.inherited_from, fraction: r.inherited };
       return trial;
     });
   }

@@ -20,7 +20,11 @@ export interface Repeat {
 
 export interface Confirmed {
   trial: Trial;
-  /** The search's error first, then each repeat's that finished, in seed order. */
+  /**
+   * The search's error first, then each repeat's that finished, in seed order. A search training
+   * that inherited weights is left out when a repeat finished: the repeats train from scratch, as
+   * the final training does, and its error is not of the same kind.
+   */
   errors: number[];
   meanError: number;
   /** Sample standard deviation of `errors` (0 with one). */
@@ -52,7 +56,8 @@ export function confirm(candidates: readonly Trial[], repeats: readonly Repeat[]
   return candidates
     .map((trial, order) => {
       const own = repeats.filter((r) => r.key === trial.key).sort((a, b) => a.seed - b.seed);
-      const errors = [trial.error as number, ...own.flatMap((r) => (r.error !== undefined ? [r.error] : []))];
+      const repeated = own.flatMap((r) => (r.error !== undefined ? [r.error] : []));
+      const errors = trial.inherited && repeated.length > 0 ? repeated : [trial.error as number, ...repeated];
       const failures = own.flatMap((r) => (r.error === undefined ? [`seed ${r.seed}: ${r.reason ?? 'failed'}`] : []));
       const meanError = errors.reduce((s, e) => s + e, 0) / errors.length;
       const variance = errors.length > 1 ? errors.reduce((s, e) => s + (e - meanError) ** 2, 0) / (errors.length - 1) : 0;

@@ -119,7 +119,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const evaluate = async (flight: Flight, t0: number): Promise<void> => {
     const { trial } = flight;
     try {
-      trial.error = (await o.evaluator.evaluate(trial.architecture, trial.images === undefined ? {} : { images: trial.images })).error;
+      const result = await o.evaluator.evaluate(trial.architecture, trial.images === undefined ? {} : { images: trial.images });
+      trial.error = result.error;
+      if (result.inherited) trial.inherited = result.inherited;
       if (!Number.isFinite(trial.error)) throw new Error('the evaluator returned no finite error');
       trial.loss = processorLoss(trial.error, trial.cost, reference, o.loss);
     } catch (error) {
@@ -127,6 +129,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       trial.status = 'failed';
       trial.reason = error instanceof Error ? error.message : String(error);
       delete trial.error;
+      delete trial.inherited;
     }
     trial.evaluationS = (performance.now() - t0) / 1000;
     finished.push(flight);

@@ -46,18 +46,33 @@ export interface Trial {
   /** Multi-fidelity: the rung it trained at (0, the fewest images, when absent) and its images. */
   rung?: number;
   images?: number;
+  /** Weight inheritance: the trained network it started from (absent: from its seeded initialisation). */
+  inherited?: Inheritance;
+}
+
+/** A training that started from another trained network's weights where names and shapes match. */
+export interface Inheritance {
+  /** The parent's notation. */
+  from: string;
+  /** The share of the candidate's weight values taken from it, in (0, 1]. */
+  fraction: number;
 }
 
 /** How an evaluation trains: on fewer images (a lower fidelity) or with another seed than configured. */
 export interface EvaluationOptions {
   images?: number;
   seed?: number;
+  /** Train from the seeded initialisation even when the evaluator passes weights on (a repeat must be independent). */
+  scratch?: boolean;
 }
 
 /** Gives the prediction error of an architecture: by training it, or from a benchmark table. */
 export interface Evaluator {
-  /** The candidate's prediction error; `options` ask for a lower fidelity or another seed (a table ignores them). */
-  evaluate(architecture: Architecture, options?: EvaluationOptions): Promise<{ error: number }>;
+  /**
+   * The candidate's prediction error; `options` ask for a lower fidelity or another seed (a table
+   * ignores them). A training evaluator that passes weights on says which network it started from.
+   */
+  evaluate(architecture: Architecture, options?: EvaluationOptions): Promise<{ error: number; inherited?: Inheritance }>;
   close?(): Promise<void>;
 }
 

@@ -16,7 +16,7 @@ interface SearchFlags {
   processor?: string;
   dataset?: string;
   initial?: string;
-  strategy?: 'local' | 'evolution' | 'random' | 'dnas';
+  strategy?: 'local' | 'evolution' | 'random' | 'nested' | 'dnas';
   lambdaTime?: number;
   lambdaEnergy?: number;
   lambdaPower?: number;
@@ -31,6 +31,7 @@ interface SearchFlags {
   table?: string;
   workers?: number;
   queue?: string;
+  inherit?: boolean;
   json?: boolean;
 }
 
@@ -67,6 +68,8 @@ export function registerSearch(program: Command): void {
     .option('--budget <time>', 'wall-clock budget, e.g. 10m (config key: stop.budget)', duration)
     .option('--max-evals <n>', 'stop after this many evaluations (config key: stop.maxEvals)', positiveInt)
     .option('--patience <k>', 'stop after k trials in a row without improvement (config key: stop.patience)', positiveInt)
+    .option('--inherit', 'candidates start from the trained network they share the most weights with (config key: training.inherit; default: on for local, evolution and nested)')
+    .option('--no-inherit', 'every candidate trains from a random initialisation')
     .option('--seed <n>', 'seed of the strategy, the splits and the training (config key: seed)', nonNegativeInt)
     .option('--table <file>', 'evaluate from a NAS-Bench-201 accuracy table instead of training (config keys: evaluator.kind, evaluator.table)')
     .option('--workers <n>', 'trainings in flight at once (config key: workers; default: one per core; with --queue, how many the queue\'s workers should get at once)', positiveInt)
@@ -94,6 +97,7 @@ export function registerSearch(program: Command): void {
             ['table', '--table'],
             ['workers', '--workers'],
             ['queue', '--queue'],
+            ['inherit', flags.inherit ? '--inherit' : '--no-inherit'],
           ] as const
         ).filter(([key]) => flags[key] !== undefined);
         if (changing.length > 0) {
@@ -113,6 +117,7 @@ export function registerSearch(program: Command): void {
         loss: { lambdaTime: flags.lambdaTime, lambdaEnergy: flags.lambdaEnergy, lambdaPower: flags.lambdaPower },
         cost: flags.costMode || flags.costBatch ? { mode: flags.costMode, batch: flags.costBatch } : undefined,
         stop: { budget: flags.budget, maxEvals: flags.maxEvals, patience: flags.patience },
+        training: flags.inherit === undefined ? undefined : { inherit: flags.inherit },
         evaluator: flags.table ? { kind: 'nb201-table', table: flags.table } : undefined,
         queue: flags.queue ? { redis: flags.queue } : undefined,
         out: flags.out,
@@ -140,6 +145,7 @@ export function registerSearch(program: Command): void {
           if (info.fidelity) {
             progress.log(`multi-fidelity (ASHA): every candidate trains first on ${info.fidelity.images[0]} images, the best 1/${info.fidelity.eta} of a rung go up: ${info.fidelity.images.join(' → ')} images`);
           }
+          if (info.inherit) progress.log('weight inheritance: each candidate starts from the trained network it shares the most weights with');
           progress.log(`DRAM cost of ${info.cost.mode === 'training' ? `one training step, batch ${info.cost.batch}` : `inference, batch ${info.cost.batch}`}`);
           if (info.queue && info.queue.workers === 0) {
             progress.log(`no procnas worker is listening yet: trials wait in the queue until one starts (procnas worker --queue ${info.queue.url})`);
