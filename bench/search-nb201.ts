@@ -5,11 +5,14 @@
  * known in each setting; each strategy then runs from the same initial architecture under many
  * seeds, and the script prints per setting and strategy the median number of evaluations needed
  * to reach that architecture, its ratio to regularized evolution's (the peer), and the median
- * regret (loss above the optimum) after 100, 300 and 1000 evaluations.
+ * regret (loss above the optimum) after 100, 300 and 1000 evaluations. An evaluation is a
+ * training (a table look-up standing for one): a `+prune` strategy rejects hopeless candidates
+ * untrained (their DRAM terms alone reach the best loss), and those are not evaluations. The
+ * peer, `evolution`, is regularized evolution as published: it trains every candidate.
  *
  *   node --import tsx bench/search-nb201.ts [--table ../shared/data/nb201/accuracy.json]
  *        [--processors mobile-npu,edge-cpu] [--lambdas 0.1/0.1,0.3/0,0/0.3] [--seeds 31] [--cap 3000]
- *        [--strategies local,evolution,random]
+ *        [--strategies local,evolution,random,local+prune,evolution+prune]
  */
 import { parseArgs } from 'node:util';
 import { estimateCost } from '../src/cost/index.js';
@@ -27,7 +30,7 @@ const { values } = parseArgs({
     lambdas: { type: 'string', default: '0.1/0.1,0.3/0,0/0.3' },
     seeds: { type: 'string', default: '31' },
     cap: { type: 'string', default: '3000' },
-    strategies: { type: 'string', default: 'local,evolution,random' },
+    strategies: { type: 'string', default: 'local,evolution,random,local+prune,evolution+prune' },
   },
 });
 const seeds = Number(values.seeds);
@@ -52,7 +55,7 @@ const strategies: Record<string, (random: Random) => Strategy> = {
   evolution: (r) => new Evolution(space, initial, r),
   random: (r) => new RandomSearch(space, initial, r),
 };
-const names = values.strategies.split(',').filter((n) => n in strategies);
+const names = values.strategies.split(',').filter((n) => n.replace(/\+prune$/, '') in strategies);
 
 console.log(`NAS-Bench-201 CIFAR-10 from cell 333333; loss = error + λ_time·T/T0 + λ_energy·E/E0 (T0, E0: cell 333333); ${seeds} seeds per strategy, at most ${cap} evaluations each`);
 const summary: string[] = [];
@@ -71,7 +74,7 @@ for (const processorName of values.processors.split(',')) {
       if (l < optimum.loss) optimum = { key, loss: l };
     }
     console.log(`  λ_time ${lambdaTime}, λ_energy ${lambdaEnergy}: optimum ${optimum.key}, loss ${optimum.loss.toFixed(5)}`);
-    console.log('  ' + ['strategy'.padEnd(10), 'reached'.padStart(8), 'median evals to optimum'.padStart(24), '× evolution'.padStart(12), 'regret@100'.padStart(11), 'regret@300'.padStart(11), 'regret@1000'.padStart(12), 'time'.padStart(7)].join(' '));
+    console.log('  ' + ['strategy'.padEnd(16), 'reached'.padStart(8), 'median evals to optimum'.padStart(24), '× evolution'.padStart(12), 'regret@100'.padStart(11), 'regret@300'.padStart(11), 'regret@1000'.padStart(12), 'time'.padStart(7)].join(' '));
     const medians: Record<string, number> = {};
     const rows: Array<[string, string]> = [];
     for (const name of names) {
@@ -79,10 +82,14 @@ for (const processorName of values.processors.split(',')) {
       const evalsToOptimum: number[] = [];
       const regrets: Record<number, number[]> = { 100: [], 300: [], 1000: [] };
       for (let seed = 1; seed <= seeds; seed++) {
-        const result = await runSearch({ space, strategy: (strategies[name] as (r: Random) => Strategy)(createRng(seed)), evaluator, processor, initial, loss, stop: { maxEvaluations: cap, targetLoss: optimum.loss } });
-        const hit = result.trials.findIndex((t: Trial) => t.key === optimum.key);
+        const prune = name.endsWith('+prune');
+        const make = strategies[name.replace(/\+prune$/, '')] as (r: Random) => Strategy;
+        const result = await runSearch({ space, strategy: make(createRng(seed)), evaluator, processor, initial, loss, stop: { maxEvaluations: cap, targetLoss: optimum.loss }, prune });
+        // Evaluations are trainings: a pruned candidate was rejected without one.
+        const trained = result.trials.filter((t: Trial) => t.status !== 'rejected');
+        const hit = trained.findIndex((t: Trial) => t.key === optimum.key);
         evalsToOptimum.push(hit >= 0 ? hit + 1 : Number.POSITIVE_INFINITY);
-        for (const k of [100, 300, 1000]) (regrets[k] as number[]).push(Math.min(...result.trials.slice(0, k).map((t) => t.loss)) - optimum.loss);
+        for (const k of [100, 300, 1000]) (regrets[k] as number[]).push(Math.min(...trained.slice(0, k).map((t) => t.loss)) - optimum.loss);
       }
       const reached = evalsToOptimum.filter(Number.isFinite).length;
       medians[name] = median(evalsToOptimum);
@@ -98,7 +105,7 @@ for (const processorName of values.processors.split(',')) {
     for (const [name, row] of rows) {
       const m = medians[name] as number;
       const ratio = peer !== undefined && Number.isFinite(peer) && Number.isFinite(m) ? `${(m / peer).toFixed(2)}×` : '—';
-      console.log(`  ${name.padEnd(10)} ${row.replace('%RATIO%', ratio.padStart(12))}`);
+      console.log(`  ${name.padEnd(16)} ${row.replace('%RATIO%', ratio.padStart(12))}`);
       summary.push(`| ${processor.name} | ${lambdaTime} / ${lambdaEnergy} | ${name} | ${Number.isFinite(m) ? m.toFixed(0) : `>${cap}`} | ${ratio} |`);
     }
   }

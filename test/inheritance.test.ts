@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { migrateStoredConfig, parseSearchConfig } from '../src/experiment/config.js';
+import { ConfigError, migrateStoredConfig, parseSearchConfig } from '../src/experiment/config.js';
 import { runExperiment } from '../src/experiment/run.js';
 import { ExperimentStore } from '../src/experiment/store.js';
 import type { Weights } from '../src/engine/variables.js';
@@ -63,43 +63,59 @@ describe('confirming a best whose search training inherited weights', () => {
 });
 
 describe('weight inheritance in a trained search', () => {
-  it('local search: every candidate after the initial starts from an earlier trained network, the store keeps which, and the repeats train from scratch', async () => {
+  it('under multi-fidelity: lower-rung trainings start from an earlier full training, full trainings from scratch; the store keeps which', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-inherit-'));
     writeHalvesIdx(dir);
-    const config = parseSearchConfig(halvesSearch(dir, { strategy: 'local', stop: { maxEvals: 6 }, final: { enabled: false }, confirm: { top: 2, seeds: 1 } }));
+    const config = parseSearchConfig(halvesSearch(dir, { strategy: 'local', fidelity: { rungs: 2, eta: 2 }, stop: { maxEvals: 10 }, final: { enabled: false }, confirm: { top: 0 } }));
     const out = join(dir, 'run');
     const seen: boolean[] = [];
     const result = await runExperiment(config, out, false, { onStart: (info) => seen.push(info.inherit) });
-    assert.deepEqual(seen, [true], 'on by default for local search, and said so');
+    assert.deepEqual(seen, [true], 'on by default for local search under multi-fidelity, and said so');
     const trials = result.search.trials;
-    assert.equal(trials[0]?.inherited, undefined, 'the initial trains from scratch');
-    const done = trials.filter((t) => t.status === 'done' && t.index > 0);
-    assert.ok(done.length >= 4, `${done.length} candidates trained`);
-    for (const t of done) {
-      const from = t.inherited;
-      assert.ok(from && from.fraction > 0 && from.fraction <= 1, `trial ${t.index}: ${JSON.stringify(from)}`);
-      const parent = trials.find((p) => notationOf(p.architecture) === from.from);
-      assert.ok(parent && parent.index < t.index, `trial ${t.index} inherits from ${from.from}, a network trained before it`);
+    const top = Math.max(...trials.map((t) => t.rung ?? 0));
+    assert.equal(top, 1);
+    for (const t of trials.filter((t) => t.rung === top)) assert.equal(t.inherited, undefined, `full training ${t.index} starts from scratch`);
+    const children = trials.filter((t) => t.inherited);
+    assert.ok(children.length >= 3, `${children.length} trainings inherited`);
+    for (const t of children) {
+      const from = t.inherited as { from: string; fraction: number };
+      assert.ok(t.rung === 0 && from.fraction > 0 && from.fraction <= 1, `trial ${t.index}: rung ${t.rung}, ${JSON.stringify(from)}`);
+      const parent = trials.find((p) => p.rung === top && notationOf(p.architecture) === from.from);
+      assert.ok(parent && parent.index < t.index, `trial ${t.index} inherits from ${from.from}, a full training landed before it`);
     }
+    // Once a full training has landed, a lower-rung training started after it inherits.
+    const firstParent = trials.findIndex((t) => t.rung === top && t.status === 'done');
+    const scratchAfter = trials.filter((t) => t.rung === 0 && t.status === 'done' && !t.inherited && t.index > firstParent + 2);
+    assert.deepEqual(scratchAfter.map((t) => t.index), [], 'no lower-rung training long after the first full one starts from scratch');
     const store = new ExperimentStore(join(out, 'experiment.sqlite'));
     assert.deepEqual(store.trials().map((t) => t.inherited ?? null), trials.map((t) => t.inherited ?? null));
     assert.equal((store.getMeta('config') as { training: { inherit: boolean } }).training.inherit, true, 'stored resolved');
     store.close();
-    // The confirmed best's errors are its repeat's alone when its search training inherited.
-    const best = result.confirmation?.[0];
-    assert.ok(best, 'a confirmation');
-    assert.equal(best.errors.length, best.trial.inherited ? 1 : 2);
   });
 
-  it('is off on request and by default for random search; a store from before keeps training from scratch', async () => {
+  it('is off on request, by default for random search and with one rung; a store from before keeps training from scratch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-inherit-off-'));
     writeHalvesIdx(dir);
-    for (const over of [{ strategy: 'local', training: { epochs: 1, batch: 32, validation: 100, limit: 200, inherit: false } }, { strategy: 'random' }]) {
-      const out = join(dir, `run-${String(over.strategy)}`);
-      const result = await runExperiment(parseSearchConfig(halvesSearch(dir, { stop: { maxEvals: 3 }, final: { enabled: false }, confirm: { top: 0 }, ...over })), out, false);
-      assert.ok(result.search.trials.filter((t) => t.status === 'done').length >= 3);
+    const cases = [
+      { strategy: 'local', training: { epochs: 1, batch: 32, validation: 100, limit: 200, inherit: false } },
+      { strategy: 'random' },
+      // One rung: nothing below the top to inherit into.
+      { strategy: 'local', fidelity: { rungs: 1 } },
+    ];
+    for (const [i, over] of cases.entries()) {
+      const out = join(dir, `run-${i}`);
+      const result = await runExperiment(parseSearchConfig(halvesSearch(dir, { fidelity: { rungs: 2, eta: 2 }, stop: { maxEvals: 6 }, final: { enabled: false }, confirm: { top: 0 }, ...over })), out, false);
+      assert.ok(result.search.trials.filter((t) => t.status === 'done').length >= 4);
       assert.deepEqual(result.search.trials.map((t) => t.inherited), result.search.trials.map(() => undefined), JSON.stringify(over));
     }
+    // Asked for where it cannot act: refused before any trial, naming the key.
+    await assert.rejects(
+      runExperiment(parseSearchConfig(halvesSearch(dir, { fidelity: { rungs: 1 }, training: { epochs: 1, batch: 32, validation: 100, limit: 200, inherit: true }, stop: { maxEvals: 2 } })), join(dir, 'refused'), false),
+      (error: Error) => error instanceof ConfigError && /^training\.inherit: candidates inherit at the lower rungs of multi-fidelity/.test(error.message),
+    );
+    const refused = new ExperimentStore(join(dir, 'refused', 'experiment.sqlite'));
+    assert.equal(refused.count(), 0);
+    refused.close();
     assert.equal((migrateStoredConfig({ strategy: 'local', training: { limit: 10 } }) as { training: { inherit: boolean; limit: number } }).training.inherit, false);
     // A store written before inheritance gets the columns, its trials none.
     const old = join(dir, 'old.sqlite');

@@ -164,7 +164,9 @@ describe('distributed queue (real Redis, BullMQ)', () => {
         [
           `dataset: idx:${dir}`,
           'initial: { name: halves, input: 8x8x1, classes: 2, stem: [cn_k3_c8], stages: [[ir_k3_s2_e2_c8]], head: [gap, fc] }',
-          'stop: { maxEvals: 3 }',
+          'stop: { maxEvals: 6 }',
+          'fidelity: { rungs: 2, eta: 2 }',
+          'prune: false',
           'workers: 2',
           'training: { epochs: 1, batch: 32, validation: 100, limit: 300 }',
           'final: { enabled: false }',
@@ -178,10 +180,11 @@ describe('distributed queue (real Redis, BullMQ)', () => {
       const store = new ExperimentStore(join(out, 'experiment.sqlite'));
       try {
         const trials = store.trials();
-        assert.ok(trials.length >= 3);
+        assert.ok(trials.length >= 6);
         assert.ok(trials.every((t) => t.status === 'done'));
-        // Local search inherits by default: the weights went to the worker and came back.
-        for (const t of trials.slice(1)) assert.ok(t.inherited && t.inherited.fraction > 0, `trial ${t.index}: ${JSON.stringify(t.inherited)}`);
+        // Local search under multi-fidelity inherits by default: full trainings' weights came back from the worker, and went to it again.
+        const inherited = trials.filter((t) => t.inherited);
+        assert.ok(inherited.length > 0 && inherited.every((t) => t.rung === 0 && (t.inherited?.fraction ?? 0) > 0), JSON.stringify(trials.map((t) => [t.rung, t.inherited])));
         // Every trial was trained by the worker process, none here.
         await until(() => (worker.log().match(/ done /g) ?? []).length >= trials.length, 'the worker log of every trial');
         for (const t of trials) assert.ok(worker.log().includes(`done ${t.key}:`), t.key);

@@ -222,7 +222,8 @@ describe('procnas report', () => {
     };
     const graph = { graph: { name: evil, nodes: [{ id: 'a', op: 'conv', kernel: 3, out: 8, inputs: ['in'] }, { id: 'b', op: 'relu', inputs: ['a'] }], output: 'b' } };
     const initial = trial(0, [['ir_k3_s2_e4_c16']], 0.2);
-    const best = trial(1, [[graph], ['ir_k3_s2_e2_c16']], 0.1);
+    // Its weights came from a network of a hostile name too.
+    const best = { ...trial(1, [[graph], ['ir_k3_s2_e2_c16']], 0.1), inherited: { from: evil, fraction: 0.5 } };
     const input: ReportInput = { title: '</script><script>window.pwned=2</script>', processor, cost: { mode: 'inference', batch: 1 }, trials: [initial, best], initial, best, facts: [['note', evil]] };
     const file = join(mkdtempSync(join(tmpdir(), 'procnas-escape-')), 'report.html');
     writeFileSync(file, renderReport(input));
@@ -234,6 +235,11 @@ describe('procnas report', () => {
     assert.ok(notationOf(best.architecture).includes(evil));
     assert.equal(await page.title(), `procnas report — ${input.title}`);
     assert.ok((await page.textContent('#trials-table tbody'))?.includes(evil), 'the table shows the name as text');
+    // The inherited share, and the parent's name as the cell's title, as text.
+    const inherited = page.locator('#trials-table tbody tr:nth-child(2) td:nth-child(11)');
+    assert.equal(await inherited.textContent(), '50.00%');
+    assert.equal(await inherited.getAttribute('title'), `from ${evil}`);
+    assert.equal(await page.locator('#trials-table tbody tr:nth-child(1) td:nth-child(11)').textContent(), '', 'the initial trained from scratch');
     assert.deepEqual(errors, []);
     assert.deepEqual(blocked, []);
     await page.close();

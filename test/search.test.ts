@@ -11,6 +11,7 @@ import {
   RandomSearch,
   budgetViolations,
   dominates,
+  lossFloor,
   paretoFront,
   processorLoss,
   runSearch,
@@ -162,6 +163,35 @@ describe('the search loop', () => {
     });
   }
 
+  it('with prune, a candidate whose DRAM terms alone reach the best loss lands rejected, untrained, saying why; the walk the same as without', async () => {
+    // Heavy DRAM weights: most cells' cost terms alone exceed a good cell's whole loss.
+    const heavy = { ...DEFAULT_LOSS, lambdaTime: 0.5, lambdaEnergy: 0.5 };
+    const evaluator = new CountingEvaluator();
+    // 150 trials: within them no restart lands on a hopeless point (one would move the walk on
+    // from it as from a point of infinite loss, where the unpruned walk knows its finite loss).
+    const result = await runSearch({ space, strategy: new LocalSearch(space, initial, createRng(3)), evaluator, processor, initial, loss: heavy, stop: { maxEvaluations: 150 }, prune: true });
+    const reference = result.reference;
+    const pruned = result.trials.filter((t) => t.status === 'rejected');
+    assert.ok(pruned.length >= 20, `${pruned.length} pruned`);
+    assert.equal(evaluator.calls.length, result.trials.length - pruned.length, 'a pruned candidate is not evaluated');
+    for (const t of pruned) {
+      const floor = lossFloor(t.cost, reference, heavy);
+      const bestBefore = Math.min(...result.trials.slice(0, t.index).map((u) => u.loss));
+      assert.ok(floor >= bestBefore, `trial ${t.index}: floor ${floor} below the best before it, ${bestBefore}`);
+      assert.match(t.reason ?? '', /^cannot beat the best: its loss at no error at all, \d\.\d{4}, is not below the best's \d\.\d{4}$/);
+    }
+    // Every trained candidate could have won when it was proposed.
+    for (const t of result.trials.filter((u) => u.status === 'done' && u.index > 0)) {
+      const bestBefore = Math.min(...result.trials.slice(0, t.index).map((u) => u.loss));
+      assert.ok(lossFloor(t.cost, reference, heavy) < bestBefore, `trial ${t.index} trained though hopeless`);
+    }
+    const unpruned = await runSearch({ space, strategy: new LocalSearch(space, initial, createRng(3)), evaluator: new CountingEvaluator(), processor, initial, loss: heavy, stop: { maxEvaluations: 150 } });
+    assert.equal(unpruned.trials.filter((t) => t.status === 'rejected').length, 0);
+    // A hopeless candidate does not improve either way: local search walks the same path, for fewer trainings.
+    assert.deepEqual(result.trials.map((t) => t.key), unpruned.trials.map((t) => t.key));
+    assert.equal(result.best.loss, unpruned.best.loss);
+  });
+
   it('local search moves to a neighbour as soon as one lowers the loss, and restarts only from a local optimum', async () => {
     const strategy = new LocalSearch(space, initial, createRng(2));
     const result = await runSearch({ space, strategy, evaluator: table, processor, initial, loss, stop: { maxEvaluations: 200 } });
@@ -264,7 +294,8 @@ describe('search v2: the defects of the first search', () => {
 });
 
 describe('the asynchronous loop: every worker busy, and a resume replays the landing order', () => {
-  const loss = { ...DEFAULT_LOSS, lambdaTime: 0.1, lambdaEnergy: 0.1 };
+  const plainLoss = { ...DEFAULT_LOSS, lambdaTime: 0.1, lambdaEnergy: 0.1 };
+  const loss = plainLoss;
   /** Answers from the table after a delay that depends on the key; records how many run at once. */
   class DelayedEvaluator implements Evaluator {
     inFlight = 0;
@@ -304,18 +335,23 @@ describe('the asynchronous loop: every worker busy, and a resume replays the lan
     assert.deepEqual(result.trials.map((t) => t.index), Array.from({ length: 40 }, (_, i) => i), 'trials are numbered as they land');
   });
 
-  for (const [name, make] of [
-    ['local', (seed: number) => new LocalSearch(space, initial, createRng(seed))],
-    ['evolution', (seed: number) => new Evolution(space, initial, createRng(seed))],
-  ] as Array<[string, (seed: number) => Strategy]>) {
+  // Pruned: heavy DRAM weights, so that hopeless candidates land at once, untrained, among the others.
+  const heavy = { ...DEFAULT_LOSS, lambdaTime: 0.5, lambdaEnergy: 0.5 };
+  for (const [name, make, loss, prune] of [
+    ['local', (seed: number) => new LocalSearch(space, initial, createRng(seed)), plainLoss, false],
+    ['evolution', (seed: number) => new Evolution(space, initial, createRng(seed)), plainLoss, false],
+    ['local, pruned', (seed: number) => new LocalSearch(space, initial, createRng(seed)), heavy, true],
+    ['evolution, pruned', (seed: number) => new Evolution(space, initial, createRng(seed)), heavy, true],
+  ] as Array<[string, (seed: number) => Strategy, LossConfig, boolean]>) {
     it(`${name}: resumed with other timings, replays the stored trials in their landing order and evaluates none again`, async () => {
-      const whole = await runSearch({ space, strategy: make(3), evaluator: new DelayedEvaluator(hashDelay(1)), processor, initial, loss, stop: { maxEvaluations: 60 }, concurrency: 4 });
+      const whole = await runSearch({ space, strategy: make(3), evaluator: new DelayedEvaluator(hashDelay(1)), processor, initial, loss, stop: { maxEvaluations: 60 }, concurrency: 4, prune });
       const stored = whole.trials.slice(0, 35);
+      if (prune) assert.ok(stored.filter((t) => t.status === 'rejected').length >= 3, 'pruned trials among the stored ones');
       // Other timings: here what was in flight at the cut finishes at once, before any stored one could.
       const evaluator = new DelayedEvaluator(() => 0);
       const replayed: boolean[] = [];
       const resumed = await runSearch({
-        space, strategy: make(3), evaluator, processor, initial, loss, stop: { maxEvaluations: 60 }, concurrency: 4, prior: stored,
+        space, strategy: make(3), evaluator, processor, initial, loss, stop: { maxEvaluations: 60 }, concurrency: 4, prior: stored, prune,
         onTrial: (_t, _b, r) => replayed.push(r),
       });
       assert.deepEqual(resumed.trials.slice(0, 35).map((t) => t.key), stored.map((t) => t.key));

@@ -158,7 +158,7 @@ describe('the space section of a search configuration', () => {
     assert.deepEqual(config.space.depth, { max: 2 });
     assert.equal(config.dnas.archLr, 0.1);
     // Before multi-fidelity every candidate trained in full; before asynchronous local search it had a neighbourhood.
-    assert.deepEqual(migrateStoredConfig({ strategy: 'local', neighbourhood: 8 }), { strategy: 'local', fidelity: { rungs: 1 }, training: { inherit: false } });
-    assert.deepEqual(migrateStoredConfig({ strategy: 'local', fidelity: { rungs: 3, eta: 3 }, training: { inherit: true } }), { strategy: 'local', fidelity: { rungs: 3, eta: 3 }, training: { inherit: true } });
+    assert.deepEqual(migrateStoredConfig({ strategy: 'local', neighbourhood: 8 }), { strategy: 'local', fidelity: { rungs: 1 }, training: { inherit: false }, prune: false });
+    assert.deepEqual(migrateStoredConfig({ strategy: 'local', fidelity: { rungs: 3, eta: 3 }, training: { inherit: true }, prune: true }), { strategy: 'local', fidelity: { rungs: 3, eta: 3 }, training: { inherit: true }, prune: true });
   });
 });

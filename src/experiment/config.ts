@@ -82,6 +82,11 @@ export const SearchConfigSchema = z
       .default({}),
     /** nested: the inner level's termination (trials without improvement for one macro structure). */
     nested: z.object({ innerPatience: positiveInt.default(6) }).strict().default({ innerPatience: 6 }),
+    /**
+     * Candidates that cannot become the best are not trained: their loss with no prediction error
+     * at all (the DRAM terms alone) is not below the best loss found. They are stored as rejected.
+     */
+    prune: z.boolean().default(true),
     /** evolution: population and tournament sizes. */
     population: positiveInt.default(20),
     tournament: positiveInt.default(5),
@@ -152,9 +157,10 @@ export const SearchConfigSchema = z
         augment: z.boolean().default(false),
         budget: duration.optional(),
         /**
-         * Weight inheritance: a candidate starts from the trained network it shares the most
-         * weights with (names and shapes), not from a random initialisation. Unset: on for local,
-         * evolution and nested, off for random and dnas (inheritedByDefault).
+         * Weight inheritance under multi-fidelity: a training below the top rung starts from the
+         * top-rung network it shares the most weights with (names and shapes), not from a random
+         * initialisation; top-rung trainings start from scratch. Unset: on for local, evolution
+         * and nested when fidelity.rungs > 1 (inheritedByDefault).
          */
         inherit: z.boolean().optional(),
       })
@@ -220,26 +226,27 @@ export class ConfigError extends Error {
 }
 
 /**
- * Whether candidates inherit weights when `training.inherit` does not say: where a strategy
- * moves from a trained network to a near one (local, evolution, nested) and candidates train.
- * Random search's candidates have no parent; dnas's argmax candidates train from scratch.
+ * Whether candidates inherit weights when `training.inherit` does not say: under multi-fidelity
+ * (inheritance acts on the lower rungs), where a strategy moves from a trained network to a near
+ * one (local, evolution, nested). Random search's candidates have no parent.
  */
-export function inheritedByDefault(config: Pick<SearchConfig, 'strategy' | 'evaluator'>): boolean {
-  return config.evaluator.kind === 'train' && (config.strategy === 'local' || config.strategy === 'evolution' || config.strategy === 'nested');
+export function inheritedByDefault(config: Pick<SearchConfig, 'strategy' | 'evaluator' | 'fidelity'>): boolean {
+  const rungs = (config.fidelity ?? DEFAULT_FIDELITY).rungs;
+  return config.evaluator.kind === 'train' && rungs > 1 && (config.strategy === 'local' || config.strategy === 'evolution' || config.strategy === 'nested');
 }
 
 /**
  * A configuration stored by an earlier procnas, in today's keys: `dnas.maxBlocks` became the
  * space's `depth.max` (one depth range for every strategy), `neighbourhood` is gone, a run
- * without `fidelity` trained every candidate in full and one without `training.inherit` from
- * scratch.
+ * without `fidelity` trained every candidate in full, one without `training.inherit` from
+ * scratch, and one without `prune` trained every candidate within the budgets.
  */
 export function migrateStoredConfig(data: unknown): unknown {
   if (typeof data !== 'object' || data === null) return data;
   // `neighbourhood` went when local search became asynchronous (one neighbour per free worker).
-  const { neighbourhood: _dropped, ...stored } = data as { neighbourhood?: unknown; fidelity?: unknown; training?: { inherit?: boolean }; dnas?: { maxBlocks?: number }; space?: { depth?: unknown } };
+  const { neighbourhood: _dropped, ...stored } = data as { neighbourhood?: unknown; fidelity?: unknown; training?: { inherit?: boolean }; prune?: boolean; dnas?: { maxBlocks?: number }; space?: { depth?: unknown } };
   // Runs from before multi-fidelity trained every candidate in full, and from scratch.
-  const config = { ...stored, fidelity: stored.fidelity ?? { rungs: 1 }, training: { ...stored.training, inherit: stored.training?.inherit ?? false } };
+  const config = { ...stored, fidelity: stored.fidelity ?? { rungs: 1 }, training: { ...stored.training, inherit: stored.training?.inherit ?? false }, prune: stored.prune ?? false };
   if (config.dnas?.maxBlocks === undefined) return config;
   const { maxBlocks, ...dnas } = config.dnas;
   return { ...config, dnas, space: { ...config.space, depth: config.space?.depth ?? { max: maxBlocks } } };

@@ -56,7 +56,7 @@ export async function confirmBest(
       const t0 = performance.now();
       let repeat: Repeat;
       try {
-        const { error } = await evaluator.evaluate(trial.architecture, { seed, scratch: true });
+        const { error } = await evaluator.evaluate(trial.architecture, { seed });
         if (!Number.isFinite(error)) throw new Error('the evaluator returned no finite error');
         repeat = { key: trial.key, seed, error };
       } catch (error) {

@@ -136,7 +136,8 @@ function runInputs(store: ExperimentStore, input: SearchConfig, resume: boolean,
     if (version !== undefined && version !== VERSION) warnings.push(`this run was started by procnas ${version}; procnas ${VERSION} resumes it`);
   } else {
     // Stored resolved: a resume must not take a default that has changed since.
-    config = { ...config, fidelity: config.fidelity ?? { ...DEFAULT_FIDELITY }, training: { ...config.training, inherit: config.training.inherit ?? inheritedByDefault(config) } };
+    config = { ...config, fidelity: config.fidelity ?? { ...DEFAULT_FIDELITY } };
+    config = { ...config, training: { ...config.training, inherit: config.training.inherit ?? inheritedByDefault(config) } };
     store.setMeta('config', config);
     store.setMeta('started', new Date().toISOString());
     store.setMeta('version', VERSION);
@@ -181,6 +182,9 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     }
     if (config.training.inherit && config.evaluator.kind !== 'train') throw new ConfigError('training.inherit: the nb201-table evaluator trains nothing; weight inheritance needs the train evaluator');
     if (config.training.inherit && config.strategy === 'dnas') throw new ConfigError('training.inherit: dnas trains each argmax candidate from scratch; weight inheritance is for local, evolution, random and nested');
+    if (config.training.inherit && (config.fidelity?.rungs ?? 1) < 2) {
+      throw new ConfigError('training.inherit: candidates inherit at the lower rungs of multi-fidelity (full trainings start from scratch, so that the best is judged like with like): set fidelity.rungs to 2 or more');
+    }
     if (config.strategy === 'dnas') {
       checkDnasConfig(config);
       if (nb201) throw new ConfigError('strategy dnas searches the mobile space: give an initial architecture of ir/er/ds stages, not a NAS-Bench-201 cell');
@@ -220,7 +224,6 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         training: { epochs: t.epochs, batchSize: t.batch, learningRate: t.lr, optimizer: t.optimizer, weightDecay: t.weightDecay, labelSmoothing: t.labelSmoothing, augment: t.augment, seed: config.seed, timeBudgetS: t.budget },
         workers,
         backend: config.backend,
-        inherit: config.training.inherit ?? false,
         ...(queue ? { runner: queue } : {}),
       });
     }
@@ -232,7 +235,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     const elapsedS = (): number => elapsedBeforeS + (performance.now() - started) / 1000;
     const queueInfo = queue && config.queue ? { url: config.queue.redis, name: config.queue.name, workers: await queue.workerCount() } : undefined;
     const choices = space instanceof MobileSpace ? { stages: describeChoices(space.choices), log10Size: log10SpaceSize(space.choices) } : undefined;
-    events.onStart?.({ out, processor, initial, space: space.name, ...(choices ? { choices } : {}), evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, maxEvaluations: stop.maxEvaluations, inherit: config.training.inherit ?? false, cost: { mode: config.cost.mode, batch: config.cost.batch }, ...(fidelity ? { fidelity } : {}), warnings, ...(queueInfo ? { queue: queueInfo } : {}) });
+    events.onStart?.({ out, processor, initial, space: space.name, ...(choices ? { choices } : {}), evaluator: config.evaluator.kind, workers, resumedTrials: prior.length, budgetS: stop.timeBudgetS, maxEvaluations: stop.maxEvaluations, inherit: fidelity !== undefined && (config.training.inherit ?? false), cost: { mode: config.cost.mode, batch: config.cost.batch }, ...(fidelity ? { fidelity } : {}), warnings, ...(queueInfo ? { queue: queueInfo } : {}) });
     const started = performance.now();
     let dnas: DnasWiring | undefined;
     try {
@@ -263,7 +266,8 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         concurrency: config.strategy === 'dnas' ? 1 : workers,
         // Confirming the best happens within the time budget, not after it.
         ...(evaluator instanceof TrainingEvaluator ? { reserve: { seconds: (trials: readonly Trial[]) => confirmationReserveS(config, trials, workers), for: 'confirming the best' } } : {}),
-        ...(fidelity ? { fidelity } : {}),
+        ...(fidelity ? { fidelity, inherit: config.training.inherit ?? false } : {}),
+        prune: config.prune,
         onTrial: (trial, best, replayed) => {
           if (!replayed) {
             store.addTrial(trial, config.seed);

@@ -230,7 +230,8 @@ export const CLIENT_SCRIPT = String.raw`
         [String(t.i), t.i], [t.notation, t.notation], [t.status, t.status, t.reason || ''],
         [percent(t.error), t.error], [num(t.loss, 4), t.loss], [withUnit(t.timeS, U.time), t.timeS],
         [withUnit(t.energyJ, U.energy), t.energyJ], [count(t.params), t.params], [millions(t.macs), t.macs],
-        [t.images === null ? 'all' : count(t.images), t.images === null ? Infinity : t.images]
+        [t.images === null ? 'all' : count(t.images), t.images === null ? Infinity : t.images],
+        t.inherited === null ? ['', 0] : [percent(t.inherited.fraction), t.inherited.fraction, 'from ' + t.inherited.from]
       ], cls);
       addTag(tr, tags);
     });

@@ -54,6 +54,7 @@ function trialRows(trials: Trial[]): TrialRow[] {
     pareto: front.has(t),
     reason: t.reason ?? null,
     images: t.images ?? null,
+    inherited: t.inherited ? { fraction: t.inherited.fraction, from: t.inherited.from } : null,
   }));
 }
 

@@ -96,7 +96,7 @@ function headers(columns: Array<[string, 'num' | 'text']>): string {
 }
 
 const TRIAL_COLUMNS: Array<[string, 'num' | 'text']> = [
-  ['#', 'num'], ['notation', 'text'], ['status', 'text'], ['error', 'num'], ['loss', 'num'], ['DRAM time', 'num'], ['DRAM energy', 'num'], ['params', 'num'], ['MACs', 'num'], ['trained on', 'num'],
+  ['#', 'num'], ['notation', 'text'], ['status', 'text'], ['error', 'num'], ['loss', 'num'], ['DRAM time', 'num'], ['DRAM energy', 'num'], ['params', 'num'], ['MACs', 'num'], ['trained on', 'num'], ['inherited', 'num'],
 ];
 const LAYER_COLUMNS: Array<[string, 'num' | 'text']> = [
   ['#', 'num'], ['layer', 'text'], ['op', 'text'], ['block', 'text'], ['read KiB', 'num'], ['write KiB', 'num'], ['weights KiB', 'num'], ['fused', 'num'], ['DRAM time', 'num'],

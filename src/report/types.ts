@@ -67,6 +67,8 @@ export interface TrialRow {
   reason: string | null;
   /** Training images, under multi-fidelity (null when every candidate trained in full). */
   images: number | null;
+  /** Weight inheritance: the share of its weights it started with, and from which network (null: from scratch). */
+  inherited: { fraction: number; from: string } | null;
 }
 
 /** DRAM figures of one architecture over shared labels (null where it has no such stage/block). */

@@ -17,7 +17,7 @@ import { ArchitectureError } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
 import { nextPromotion, ranksAbove, rungOf, topRung } from './fidelity.js';
 import type { FidelitySchedule } from './fidelity.js';
-import { budgetViolations, processorLoss, referenceOf } from './loss.js';
+import { budgetViolations, lossFloor, processorLoss, referenceOf } from './loss.js';
 import type { LossConfig, Reference } from './loss.js';
 import { paretoFront } from './pareto.js';
 import { hasAnyLimit, stopReason } from './stop.js';
@@ -57,6 +57,17 @@ export interface SearchOptions {
    * initial architecture also trains in full at once: the reference the best is compared with.
    */
   fidelity?: FidelitySchedule;
+  /**
+   * Weight inheritance (with `fidelity`): trainings below the top rung start from the top-rung
+   * network they share the most weights with; top-rung trainings start from scratch, so that the
+   * best and the Pareto front compare like with like, and are the parents.
+   */
+  inherit?: boolean;
+  /**
+   * Candidates that cannot become the best are not trained: their loss at no prediction error
+   * at all is not below the best loss at the top rung. They land as rejected, with why.
+   */
+  prune?: boolean;
 }
 
 export interface SearchResult {
@@ -89,6 +100,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const prior = new Map((o.prior ?? []).map((t) => [idOf(t.key, rungOf(t)), t]));
   const schedule = o.fidelity && o.fidelity.images.length > 1 ? o.fidelity : undefined;
   const top = schedule ? schedule.images.length - 1 : 0;
+  // Without lower rungs there is nothing to inherit into: every training would be a parent.
+  const inherit = (o.inherit ?? false) && schedule !== undefined;
   const costOptions = o.cost ?? {};
   const reference = referenceOf(costFigures(estimateArchitectureCost(o.initial, o.processor, costOptions)));
   const slots = Math.max(1, Math.floor(o.concurrency ?? 1));
@@ -119,7 +132,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const evaluate = async (flight: Flight, t0: number): Promise<void> => {
     const { trial } = flight;
     try {
-      const result = await o.evaluator.evaluate(trial.architecture, trial.images === undefined ? {} : { images: trial.images });
+      const rung = rungOf(trial);
+      const inheritance = inherit ? { inheritance: rung < top ? ('child' as const) : ('parent' as const) } : {};
+      const result = await o.evaluator.evaluate(trial.architecture, { ...(trial.images === undefined ? {} : { images: trial.images }), ...inheritance });
       trial.error = result.error;
       if (result.inherited) trial.inherited = result.inherited;
       if (!Number.isFinite(trial.error)) throw new Error('the evaluator returned no finite error');
@@ -134,6 +149,13 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     trial.evaluationS = (performance.now() - t0) / 1000;
     finished.push(flight);
     wake?.();
+  };
+
+  /** Why a candidate cannot become the best (its DRAM terms alone reach the best loss at the top rung), if it cannot. */
+  const hopelessness = (trial: Trial): string | undefined => {
+    if (!best || best.status !== 'done' || rungOf(best) !== top) return undefined;
+    const floor = lossFloor(trial.cost, reference, o.loss);
+    return floor >= best.loss ? `cannot beat the best: its loss at no error at all, ${floor.toFixed(4)}, is not below the best's ${best.loss.toFixed(4)}` : undefined;
   };
 
   /** Starts a candidate at a rung; returns whether it is new (a known or flying one is not evaluated twice). */
@@ -154,15 +176,21 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       trial.images = schedule.images[rung] as number;
     }
     const replay = prior.get(id);
+    if (replay?.status === 'rejected') {
+      // It landed at once when it was launched (never trained): so it does again, before the next proposal.
+      land({ ...replay }, true);
+      return true;
+    }
     if (replay) {
       flying.set(id, { trial, replay });
       return true;
     }
     const violations = budgetViolations(trial.cost, o.loss.budgets);
-    if (violations.length > 0) {
-      // Over a budget: rejected before any training, so it lands at once.
+    const hopeless = o.prune ? hopelessness(trial) : undefined;
+    if (violations.length > 0 || hopeless) {
+      // Over a budget, or unable to win: rejected before any training, so it lands at once.
       trial.status = 'rejected';
-      trial.reason = violations.join('; ');
+      trial.reason = violations.length > 0 ? violations.join('; ') : hopeless;
       land(trial, false);
       return true;
     }

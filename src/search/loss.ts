@@ -69,6 +69,15 @@ export function budgetViolations(cost: CostFigures, budgets: Budgets): string[] 
   });
 }
 
+/**
+ * The lowest loss a candidate of cost `cost` can reach: its loss at no prediction error at all
+ * (both forms grow with the error). No training can take it below this, so a candidate whose
+ * floor is not below the best loss found cannot become the best.
+ */
+export function lossFloor(cost: CostFigures, reference: Reference, config: LossConfig): number {
+  return processorLoss(0, cost, reference, config);
+}
+
 /** The loss of a candidate with prediction error `error` (0..1) and cost `cost`. */
 export function processorLoss(error: number, cost: CostFigures, reference: Reference, config: LossConfig): number {
   if (budgetViolations(cost, config.budgets).length > 0) return Number.POSITIVE_INFINITY;

@@ -62,8 +62,12 @@ export interface Inheritance {
 export interface EvaluationOptions {
   images?: number;
   seed?: number;
-  /** Train from the seeded initialisation even when the evaluator passes weights on (a repeat must be independent). */
-  scratch?: boolean;
+  /**
+   * Weight inheritance: a `child` starts from the kept network it shares the most weights with; a
+   * `parent` trains from scratch and is kept for children to come. Neither (a repeat): from
+   * scratch, not kept.
+   */
+  inheritance?: 'child' | 'parent';
 }
 
 /** Gives the prediction error of an architecture: by training it, or from a benchmark table. */

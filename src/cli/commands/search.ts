@@ -32,6 +32,7 @@ interface SearchFlags {
   workers?: number;
   queue?: string;
   inherit?: boolean;
+  prune?: boolean;
   json?: boolean;
 }
 
@@ -68,8 +69,9 @@ export function registerSearch(program: Command): void {
     .option('--budget <time>', 'wall-clock budget, e.g. 10m (config key: stop.budget)', duration)
     .option('--max-evals <n>', 'stop after this many evaluations (config key: stop.maxEvals)', positiveInt)
     .option('--patience <k>', 'stop after k trials in a row without improvement (config key: stop.patience)', positiveInt)
-    .option('--inherit', 'candidates start from the trained network they share the most weights with (config key: training.inherit; default: on for local, evolution and nested)')
-    .option('--no-inherit', 'every candidate trains from a random initialisation')
+    .option('--inherit', 'under multi-fidelity, trainings below the top rung start from the fully trained network they share the most weights with (config key: training.inherit; default: on for local, evolution and nested)')
+    .option('--no-inherit', 'every training starts from a random initialisation')
+    .option('--no-prune', 'train every candidate within the budgets, also those whose DRAM terms alone reach the best loss (config key: prune)')
     .option('--seed <n>', 'seed of the strategy, the splits and the training (config key: seed)', nonNegativeInt)
     .option('--table <file>', 'evaluate from a NAS-Bench-201 accuracy table instead of training (config keys: evaluator.kind, evaluator.table)')
     .option('--workers <n>', 'trainings in flight at once (config key: workers; default: one per core; with --queue, how many the queue\'s workers should get at once)', positiveInt)
@@ -98,8 +100,10 @@ export function registerSearch(program: Command): void {
             ['workers', '--workers'],
             ['queue', '--queue'],
             ['inherit', flags.inherit ? '--inherit' : '--no-inherit'],
+            ['prune', '--no-prune'],
           ] as const
-        ).filter(([key]) => flags[key] !== undefined);
+        // --no-prune alone: commander's default for prune is true, so only false was asked for.
+        ).filter(([key]) => (key === 'prune' ? flags.prune === false : flags[key] !== undefined));
         if (changing.length > 0) {
           throw new ConfigError(
             `--resume continues a search with the configuration it started with; ${changing.map(([, flag]) => flag).join(', ')} would change it (on resume only --budget, --max-evals and --patience may change)`,
@@ -113,6 +117,7 @@ export function registerSearch(program: Command): void {
         initial: flags.initial,
         strategy: flags.strategy,
         seed: flags.seed,
+        prune: flags.prune === false ? false : undefined,
         workers: flags.workers,
         loss: { lambdaTime: flags.lambdaTime, lambdaEnergy: flags.lambdaEnergy, lambdaPower: flags.lambdaPower },
         cost: flags.costMode || flags.costBatch ? { mode: flags.costMode, batch: flags.costBatch } : undefined,
@@ -145,7 +150,7 @@ export function registerSearch(program: Command): void {
           if (info.fidelity) {
             progress.log(`multi-fidelity (ASHA): every candidate trains first on ${info.fidelity.images[0]} images, the best 1/${info.fidelity.eta} of a rung go up: ${info.fidelity.images.join(' → ')} images`);
           }
-          if (info.inherit) progress.log('weight inheritance: each candidate starts from the trained network it shares the most weights with');
+          if (info.inherit) progress.log('weight inheritance: trainings below the top rung start from the fully trained network they share the most weights with');
           progress.log(`DRAM cost of ${info.cost.mode === 'training' ? `one training step, batch ${info.cost.batch}` : `inference, batch ${info.cost.batch}`}`);
           if (info.queue && info.queue.workers === 0) {
             progress.log(`no procnas worker is listening yet: trials wait in the queue until one starts (procnas worker --queue ${info.queue.url})`);
