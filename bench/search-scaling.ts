@@ -8,11 +8,14 @@
  * the synchronous loop procnas had before (a batch of W proposed, all of it awaited), and the
  * script prints trials per minute and their share of ideal for both.
  *
- * In-process: the delay stands for a training on a worker; what the Redis queue adds per job is
- * measured by bench/queue-overhead.ts.
+ * In-process by default: the delay stands for a training on a worker. With `--redis`, every
+ * evaluation goes through BullMQ on a local redis-server the script starts, to a queue worker
+ * (in this process, concurrency W) that sleeps the delay: the search's side of a distributed
+ * search, queue round trips included. What the queue adds to a real training job is measured by
+ * bench/queue-overhead.ts.
  *
  *   node --import tsx bench/search-scaling.ts [--workers 2,4,8] [--delay-ms 100] [--trials 120]
- *        [--strategies local,evolution,random] [--seed 1]
+ *        [--strategies local,evolution,random] [--seed 1] [--redis]
  */
 import { parseArgs } from 'node:util';
 import { estimateCost } from '../src/cost/index.js';
@@ -23,6 +26,10 @@ import { DEFAULT_LOSS, Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch
 import type { Evaluator, Strategy, Trial } from '../src/search/index.js';
 import { Nb201Space, lower } from '../src/space/index.js';
 import type { Architecture } from '../src/space/index.js';
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import { connectionOf } from '../src/experiment/queue.js';
+import { startRedis } from '../test/redis.js';
+import type { RedisServer } from '../test/redis.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +39,7 @@ const { values } = parseArgs({
     trials: { type: 'string', default: '120' },
     strategies: { type: 'string', default: 'local,evolution,random' },
     seed: { type: 'string', default: '1' },
+    redis: { type: 'boolean', default: false },
   },
 });
 const workerCounts = values.workers.split(',').map(Number);
@@ -55,6 +63,32 @@ class DelayedTable implements Evaluator {
     this.delays.push(ms);
     await new Promise((resolve) => setTimeout(resolve, ms));
     return table.evaluate(a);
+  }
+}
+
+/** The same, through Redis: each evaluation is a BullMQ job that a queue worker of `workers` slots sleeps through. */
+class QueuedDelayedTable implements Evaluator {
+  readonly delays: number[] = [];
+  private constructor(private readonly queue: Queue, private readonly events: QueueEvents, private readonly worker: Worker) {}
+  static async start(url: string, name: string, workers: number): Promise<QueuedDelayedTable> {
+    const connection = { ...connectionOf(url), maxRetriesPerRequest: null };
+    const queue = new Queue(name, { connection });
+    const events = new QueueEvents(name, { connection });
+    const worker = new Worker(name, async (job) => new Promise((resolve) => setTimeout(() => resolve('slept'), (job.data as { ms: number }).ms)), { connection, concurrency: workers });
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), worker.waitUntilReady()]);
+    return new QueuedDelayedTable(queue, events, worker);
+  }
+  async evaluate(a: Architecture): Promise<{ error: number }> {
+    const ms = delayOf(a);
+    this.delays.push(ms);
+    const job = await this.queue.add('sleep', { ms }, { removeOnComplete: true });
+    await job.waitUntilFinished(this.events);
+    return table.evaluate(a);
+  }
+  async close(): Promise<void> {
+    await this.worker.close();
+    await this.events.close();
+    await this.queue.close();
   }
 }
 
@@ -83,15 +117,18 @@ const make: Record<string, () => Strategy> = {
   random: () => new RandomSearch(space, initial, createRng(seed)),
 };
 
-console.log(`NAS-Bench-201 table, delay ∝ MACs (${delayMs} ms for cell 333333), ${trials} trials per run`);
+const redis: RedisServer | undefined = values.redis ? await startRedis() : undefined;
+let queues = 0;
+console.log(`NAS-Bench-201 table, delay ∝ MACs (${delayMs} ms for cell 333333), ${trials} trials per run${redis ? ', every evaluation a job through Redis (BullMQ)' : ', in-process'}`);
 console.log('strategy'.padEnd(10), 'workers'.padStart(7), 'loop'.padStart(12), 'trials/min'.padStart(11), 'ideal'.padStart(8), 'of ideal'.padStart(9));
 for (const name of values.strategies.split(',')) {
   for (const w of workerCounts) {
     for (const [loop, strategy] of [['async', make[name]!()], ['synchronous', new Barrier(make[name]!())]] as Array<[string, Strategy]>) {
-      const evaluator = new DelayedTable();
+      const evaluator: DelayedTable | QueuedDelayedTable = redis ? await QueuedDelayedTable.start(redis.url, `scaling-${queues++}`, w) : new DelayedTable();
       const t0 = performance.now();
       const result = await runSearch({ space, strategy, evaluator, processor, initial, loss: DEFAULT_LOSS, stop: { maxEvaluations: trials }, concurrency: w });
       const seconds = (performance.now() - t0) / 1000;
+      if (evaluator instanceof QueuedDelayedTable) await evaluator.close();
       const rate = (60 * result.evaluations) / seconds;
       const meanDelayS = evaluator.delays.reduce((s, d) => s + d, 0) / evaluator.delays.length / 1000;
       // The initial trial runs alone (nothing else to do before it lands): ideal counts it as such.
@@ -101,3 +138,4 @@ for (const name of values.strategies.split(',')) {
     }
   }
 }
+await redis?.stop();

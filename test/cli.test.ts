@@ -119,6 +119,28 @@ describe('procnas search: the keys of search v2, refused clearly', () => {
   });
 });
 
+describe('procnas search prunes hopeless candidates', () => {
+  it('says how many it did not train, and trains them with --no-prune', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-prune-'));
+    const table = fileURLToPath(new URL('../../shared/data/nb201/accuracy.json', import.meta.url));
+    const args = ['search', '--initial', 'nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|', '--table', table, '--lambda-time', '0.5', '--lambda-energy', '0.5', '--max-evals', '80', '--seed', '3'];
+    const pruned = procnas(...args, '--out', join(dir, 'pruned'));
+    assert.equal(pruned.code, 0, pruned.stderr);
+    const count = Number(/\n {2}not trained: (\d+) unable to beat the best \(prune\)\n/.exec(pruned.stdout)?.[1]);
+    assert.ok(count > 0, pruned.stdout);
+    const store = new ExperimentStore(join(dir, 'pruned', 'experiment.sqlite'));
+    assert.equal(store.trials().filter((t) => t.status === 'rejected').length, count);
+    store.close();
+    const all = procnas(...args, '--no-prune', '--out', join(dir, 'all'));
+    assert.equal(all.code, 0, all.stderr);
+    assert.doesNotMatch(all.stdout, /not trained/);
+    // Resumed: --no-prune would change the path, and is refused like every such flag.
+    const resumed = procnas('search', '--resume', join(dir, 'pruned'), '--no-prune');
+    assert.equal(resumed.code, 2, resumed.stderr);
+    assert.match(resumed.stderr, /^procnas: --resume continues a search with the configuration it started with; --no-prune would change it/);
+  });
+});
+
 describe('procnas search with a space section', () => {
   const dir = mkdtempSync(join(tmpdir(), 'procnas-space-'));
   writeHalvesIdx(dir);

@@ -81,6 +81,14 @@ export interface SearchResult {
   reference: Reference;
 }
 
+/** How a pruned trial's reason begins. */
+const PRUNED = 'cannot beat the best';
+
+/** Whether a trial was rejected untrained because it could not beat the best (prune). */
+export function wasPruned(t: Trial): boolean {
+  return t.status === 'rejected' && (t.reason?.startsWith(PRUNED) ?? false);
+}
+
 /** Proposal rounds in a row that bring nothing new before the search gives up on its strategy. */
 const FRUITLESS_ROUNDS = 1000;
 
@@ -155,7 +163,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const hopelessness = (trial: Trial): string | undefined => {
     if (!best || best.status !== 'done' || rungOf(best) !== top) return undefined;
     const floor = lossFloor(trial.cost, reference, o.loss);
-    return floor >= best.loss ? `cannot beat the best: its loss at no error at all, ${floor.toFixed(4)}, is not below the best's ${best.loss.toFixed(4)}` : undefined;
+    return floor >= best.loss ? `${PRUNED}: its loss at no error at all, ${floor.toFixed(4)}, is not below the best's ${best.loss.toFixed(4)}` : undefined;
   };
 
   /** Starts a candidate at a rung; returns whether it is new (a known or flying one is not evaluated twice). */

@@ -4,7 +4,7 @@ import { ConfigError, loadSearchConfigFile, mergeConfig, parseSearchConfig } fro
 import type { SearchConfigInput } from '../../experiment/config.js';
 import { runExperiment } from '../../experiment/run.js';
 import { formatSI } from '../../processor/index.js';
-import { addToFront, rungOf } from '../../search/index.js';
+import { addToFront, rungOf, wasPruned } from '../../search/index.js';
 import { notationOf } from '../../space/index.js';
 import type { Trial } from '../../search/index.js';
 import { duration, nonNegativeInt, nonNegativeNumber, positiveInt } from '../args.js';
@@ -50,6 +50,14 @@ function rungCounts(trials: Trial[]): string {
   const byImages = new Map<number, number>();
   for (const t of trials) if (t.images !== undefined && t.status !== 'rejected') byImages.set(t.images, (byImages.get(t.images) ?? 0) + 1);
   return [...byImages.entries()].sort(([a], [b]) => a - b).map(([images, n]) => `${n} on ${images} images`).join(', ');
+}
+
+/** Candidates rejected before training, by why ('' when none was). */
+function rejectedCount(trials: Trial[]): string {
+  const rejected = trials.filter((t) => t.status === 'rejected');
+  const hopeless = rejected.filter(wasPruned).length;
+  const parts = [...(rejected.length > hopeless ? [`${rejected.length - hopeless} over a budget`] : []), ...(hopeless > 0 ? [`${hopeless} unable to beat the best (prune)`] : [])];
+  return parts.join(', ');
 }
 
 export function registerSearch(program: Command): void {
@@ -203,6 +211,7 @@ export function registerSearch(program: Command): void {
         [
           `stopped after ${evaluations} evaluations: ${stoppedBecause}`,
           ...(rungCounts(result.search.trials) ? [`  trained ${rungCounts(result.search.trials)}`] : []),
+          ...(rejectedCount(result.search.trials) ? [`  not trained: ${rejectedCount(result.search.trials)}`] : []),
           `  initial  ${describe(initial)}`,
           `  best     ${describe(best)}`,
           ...(confirmed ? [`  confirmed: mean error ${(100 * confirmed.meanError).toFixed(2)}% ± ${(100 * confirmed.sdError).toFixed(2)} over ${confirmed.errors.length} trainings, loss ${confirmed.meanLoss.toFixed(4)} at the mean${best !== result.search.best ? ` (the search's best by one training, trial ${result.search.best.index}, fell back on other seeds)` : ''}`] : []),
