@@ -8,7 +8,7 @@ import type { Layer, LayerGraph, Shape } from '../space/index.js';
 import type { FusedActivation } from './kernels/batch-norm.js';
 import { batchNormTrain } from './ops/batch-norm.js';
 import { tf } from './tf.js';
-import { layerVariables } from './variables.js';
+import { layerVariables, sameShape } from './variables.js';
 import type { VariableRole, VariableSpec, Weights } from './variables.js';
 
 const BN_EPSILON = 1e-5;
@@ -108,7 +108,7 @@ export class Network {
     for (const [name, v] of this.variables) {
       of += v.size;
       const source = from[name];
-      if (!source || source.shape.length !== v.shape.length || source.shape.some((d, i) => d !== v.shape[i])) continue;
+      if (!source || !sameShape(source.shape, v.shape)) continue;
       v.assign(tf.tensor(source.values, source.shape, 'float32'));
       inherited += v.size;
     }

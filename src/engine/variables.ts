@@ -81,7 +81,7 @@ export function graphVariables(graph: LayerGraph): Map<string, number[]> {
 /** Trained values of a network's variables, by name (what `Network.weights()` gives). */
 export type Weights = Record<string, { shape: number[]; values: Float32Array }>;
 
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+export const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** How many values a network of these variables would take from `weights` (names and shapes match). */
 export function sharedValues(variables: ReadonlyMap<string, number[]>, weights: Weights): number {
