@@ -328,6 +328,43 @@ describe('weight inheritance', () => {
     assert.equal(sharedValues(graphVariables(graphOf(childData)), trained), inherited);
   });
 
+  it('a block more starts as the identity: the deeper child computes what its parent computes (function-preserving)', async () => {
+    await initEngine('wasm');
+    // The second stage gets a second block, as a deepening move appends it: same width, stride 1, residual.
+    const deeperData = { ...parentData, stages: [['ir_k3_s2_e2_c8'], ['ir_r2_k3_s1_e2_c8']] };
+    const parent = new Network(graphOf(parentData), { seed: 1 });
+    const weights = parent.weights();
+    const child = new Network(graphOf(deeperData), { seed: 2 });
+    const counts = child.inherit(weights);
+    assert.equal(counts.identities, 1);
+    const x = tf.tensor4d(values(4 * 8 * 8, 9), [4, 8, 8, 1]);
+    for (const training of [false, true]) {
+      const expected = parent.apply(x, training).dataSync() as Float32Array;
+      const got = child.apply(x, training).dataSync() as Float32Array;
+      assert.ok(relativeError(got, expected) < 1e-6, `training ${training}: ${relativeError(got, expected)}`);
+    }
+    // The block it inherited keeps its parent's batch norm; only the new one starts at zero.
+    const after = child.weights();
+    const gammas = Object.keys(after).filter((n) => n.startsWith('s1.') && n.endsWith('.gamma'));
+    const zeroed = gammas.filter((n) => Array.from(after[n]!.values).every((v) => v === 0));
+    assert.equal(zeroed.length, 1, gammas.join());
+    assert.ok(zeroed[0]!.startsWith('s1.b1.'), zeroed[0]);
+    // Without inheritance the same child computes something else.
+    const fresh = new Network(graphOf(deeperData), { seed: 2 });
+    assert.ok(relativeError(fresh.apply(x, false).dataSync() as Float32Array, parent.apply(x, false).dataSync() as Float32Array) > 1e-2);
+    for (const n of [parent, child, fresh]) n.dispose();
+    x.dispose();
+  });
+
+  it('finds the residual blocks it can start as the identity: MobileNetV2\'s 10, ResNet-18\'s 5 without a projection', async () => {
+    await initEngine('wasm');
+    for (const [name, residual] of [['mobilenet_v2', 10], ['resnet18', 5]] as const) {
+      const network = new Network(lower(builtinArchitecture(name) as Architecture), { seed: 1 });
+      assert.equal(network.inherit({}).identities, residual, name);
+      network.dispose();
+    }
+  });
+
   it('training from a start says how much it inherited', async () => {
     await initEngine('wasm');
     const parent = train(graphOf(parentData), halvesSplits(), { epochs: 1, batchSize: 32, seed: 1 });

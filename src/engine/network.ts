@@ -4,7 +4,7 @@
  * scores is the one trained, so parameter counts agree by construction (and are tested).
  */
 import { createRng } from '../data/random.js';
-import type { Layer, LayerGraph, Shape } from '../space/index.js';
+import type { Composite, Layer, LayerGraph, Shape } from '../space/index.js';
 import type { FusedActivation } from './kernels/batch-norm.js';
 import { batchNormTrain } from './ops/batch-norm.js';
 import { tf } from './tf.js';
@@ -47,6 +47,15 @@ const FIELD: Record<VariableRole, keyof LayerWeights> = {
   'expand.weight': 'expandWeight',
   'expand.bias': 'expandBias',
 };
+
+const ROLES = Object.keys(FIELD) as VariableRole[];
+
+/** What a network took from a trained one: values, of how many, and residual blocks started as the identity. */
+export interface InheritanceCounts {
+  inherited: number;
+  of: number;
+  identities: number;
+}
 
 /** TF.js registers variables by name process-wide, so names carry a process-wide counter. */
 let variableCounter = 0;
@@ -100,19 +109,62 @@ export class Network {
    * Weight inheritance: every variable whose name and shape a trained network's `weights()` also
    * has takes its values (a child keeps its parent's weights where a move left the layer as it
    * was: names are positional, `s<stage>.b<block>.<op>.<role>`); the others keep their seeded
-   * initialisation. Returns how many values were inherited, of how many.
+   * initialisation. A residual block that takes nothing (a block more, as a deepening move
+   * appends) starts as the identity, function-preserving as network morphism asks: the batch
+   * norm that ends its branch starts at gamma = beta = 0, so the block adds nothing until it
+   * learns to. Returns how many values were inherited, of how many, and how many blocks start as
+   * the identity.
    */
-  inherit(from: Weights): { inherited: number; of: number } {
+  inherit(from: Weights): InheritanceCounts {
     let inherited = 0;
     let of = 0;
-    for (const [name, v] of this.variables) {
-      of += v.size;
-      const source = from[name];
-      if (!source || !sameShape(source.shape, v.shape)) continue;
-      v.assign(tf.tensor(source.values, source.shape, 'float32'));
-      inherited += v.size;
+    /** Layers that took at least one value. */
+    const took = new Set<number>();
+    this.graph.layers.forEach((layer, i) => {
+      const w = this.layerWeights[i] as LayerWeights;
+      for (const role of ROLES) {
+        const v = w[FIELD[role]];
+        if (!v) continue;
+        of += v.size;
+        const source = from[`${layer.name}.${role}`];
+        if (!source || !sameShape(source.shape, v.shape)) continue;
+        tf.tidy(() => v.assign(tf.tensor(source.values, source.shape, 'float32')));
+        inherited += v.size;
+        took.add(i);
+      }
+    });
+    let identities = 0;
+    for (const composite of this.graph.composites) {
+      const end = this.residualBranchEnd(composite);
+      if (end === undefined) continue;
+      let takes = false;
+      for (let i = composite.firstLayer; i < composite.endLayer; i++) takes ||= took.has(i);
+      if (takes) continue;
+      const w = this.layerWeights[end] as LayerWeights;
+      for (const v of [w.gamma, w.beta]) if (v) tf.tidy(() => v.assign(tf.zerosLike(v)));
+      identities++;
     }
-    return { inherited, of };
+    return { inherited, of, identities };
+  }
+
+  /**
+   * The batch norm that ends a residual block's branch (the block's output is the input plus
+   * it, maybe through an activation), if the composite is such a block: zero it, and the block is
+   * the identity on what it can take (after a ReLU, inputs are already non-negative).
+   */
+  private residualBranchEnd(c: Composite): number | undefined {
+    const { layers, producers } = this.graph;
+    for (let i = c.firstLayer; i < c.endLayer; i++) {
+      const add = layers[i] as Layer;
+      if (add.kind !== 'add' || add.inputs.length !== 2 || !add.inputs.includes(c.input)) continue;
+      const after = layers[i + 1];
+      const isOutput = add.output === c.output || (i + 1 < c.endLayer && after?.kind === 'act' && after.inputs[0] === add.output && after.output === c.output);
+      if (!isOutput) continue;
+      const branch = add.inputs.find((t) => t !== c.input) as number;
+      const end = producers[branch] as number;
+      return layers[end]?.kind === 'bn' && end >= c.firstLayer ? end : undefined;
+    }
+    return undefined;
   }
 
   /** Number of trainable parameters. */

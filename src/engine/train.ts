@@ -6,6 +6,7 @@ import { augmentBatch, batches, createRng } from '../data/index.js';
 import type { Prepared, Splits } from '../data/index.js';
 import type { LayerGraph } from '../space/index.js';
 import { Network } from './network.js';
+import type { InheritanceCounts } from './network.js';
 import { Optimizer } from './optimizer.js';
 import type { OptimizerName } from './optimizer.js';
 import { tf } from './tf.js';
@@ -69,7 +70,7 @@ export interface TrainResult {
   /** Why training ended early, if it did. */
   stopped?: 'time budget' | 'diverged';
   /** With a start: how many weight values were inherited, of how many. */
-  inherited?: { inherited: number; of: number };
+  inherited?: InheritanceCounts;
   network: Network;
 }
 
