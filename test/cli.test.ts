@@ -119,6 +119,33 @@ describe('procnas search: the keys of search v2, refused clearly', () => {
   });
 });
 
+describe('bad flags and commands', () => {
+  it('get one line naming the flag or command, status 2, and no help; --help still prints it and succeeds', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['cost', 'resnet18', '--batch', '0'], /^procnas: option '-b, --batch <n>' argument '0' is invalid\. must be a positive integer\. \(see procnas cost --help\)$/],
+      [['search', '--bogus'], /^procnas: unknown option '--bogus' \(see procnas search --help\)$/],
+      [['train', 'resnet18', '--epochs', 'many'], /^procnas: option '-e, --epochs <n>' argument 'many' is invalid/],
+      [['cost'], /^procnas: missing required argument 'arch' \(see procnas cost --help\)$/],
+      [['nosuch'], /^procnas: unknown command 'nosuch' \(see procnas --help\)$/],
+      [['search', '--strategy', 'greedy'], /^procnas: option '-s, --strategy <name>' argument 'greedy' is invalid\. Allowed choices are local, evolution, random, nested, dnas\./],
+    ];
+    for (const [args, first] of cases) {
+      const run = procnas(...args);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.equal(run.stderr.trimEnd().split('\n').length, 1, `${args.join(' ')}: one line, not the help:\n${run.stderr}`);
+      assert.match(run.stderr.trimEnd(), first);
+      assert.equal(run.stdout, '');
+    }
+    const bare = procnas();
+    assert.equal(bare.code, 2);
+    assert.match(bare.stderr, /^procnas: no command given\nUsage: procnas/);
+    const help = procnas('cost', '--help');
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: procnas cost \[options\] <arch>/);
+    assert.equal(help.stderr, '');
+  });
+});
+
 describe('procnas search prunes hopeless candidates', () => {
   it('says how many it did not train, and trains them with --no-prune', () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-prune-'));

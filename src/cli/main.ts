@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The procnas command: parses arguments, wires the parts together, prints. Nothing else. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { DatasetError } from '../data/index.js';
 import { ConfigError } from '../experiment/config.js';
 import { EngineError } from '../engine/backend.js';
@@ -18,10 +18,13 @@ import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
 import { registerWorker } from './commands/worker.js';
 
+// A bad flag is bad input like any other: one line naming it, status 2, not the whole help.
+// Set before the commands are registered: each command inherits them.
 const program = new Command()
   .name('procnas')
   .description('Find the neural-network architecture that suits one processor, by its DRAM cost.')
-  .showHelpAfterError();
+  .exitOverride()
+  .configureOutput({ outputError: () => undefined });
 registerCost(program);
 registerPresets(program);
 registerCalibrate(program);
@@ -40,6 +43,14 @@ const KNOWN_ERRORS = [ArchitectureError, SpaceError, ProcessorError, DatasetErro
  * module's uncaughtException handler rethrows, and Node then prints that module's 40 KB line.
  */
 function exitOnError(error: unknown): never {
+  if (error instanceof CommanderError) {
+    // --help, and help shown for a command group: as commander ends them.
+    if (error.exitCode === 0 || error.code === 'commander.help') process.exit(error.exitCode === 0 ? 0 : 2);
+    const named = process.argv[2] && !process.argv[2].startsWith('-') && error.code !== 'commander.unknownCommand';
+    const command = named ? ` ${process.argv[2]}` : '';
+    console.error(`procnas: ${error.message.replace(/^error: /, '')} (see procnas${command} --help)`);
+    process.exit(2);
+  }
   if (KNOWN_ERRORS.some((kind) => error instanceof kind)) {
     console.error(`procnas: ${(error as Error).message}`);
     process.exit(2);
@@ -55,6 +66,11 @@ function exitOnError(error: unknown): never {
 process.on('uncaughtException', exitOnError);
 process.on('unhandledRejection', exitOnError);
 
+if (process.argv.length <= 2) {
+  // No command: say so first, then the commands.
+  console.error(`procnas: no command given\n${program.helpInformation()}`);
+  process.exit(2);
+}
 try {
   await program.parseAsync();
 } catch (error) {
