@@ -87,7 +87,7 @@ export function registerSearch(program: Command): void {
     .option('-o, --out <dir>', 'results folder (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the experiment in this folder where it stopped')
     .option('--json', 'print the result as one JSON object')
-    .action(async (flags: SearchFlags) => {
+    .action(async (flags: SearchFlags, command: Command) => {
       if (flags.resume) {
         // A resumed search replays its stored path: only when it stops may change.
         const changing = (
@@ -110,8 +110,8 @@ export function registerSearch(program: Command): void {
             ['inherit', flags.inherit ? '--inherit' : '--no-inherit'],
             ['prune', '--no-prune'],
           ] as const
-        // --no-prune alone: commander's default for prune is true, so only false was asked for.
-        ).filter(([key]) => (key === 'prune' ? flags.prune === false : flags[key] !== undefined));
+        // Given on the command line (a default, such as --no-prune's true, is not).
+        ).filter(([key]) => command.getOptionValueSource(key) === 'cli');
         if (changing.length > 0) {
           throw new ConfigError(
             `--resume continues a search with the configuration it started with; ${changing.map(([, flag]) => flag).join(', ')} would change it (on resume only --budget, --max-evals and --patience may change)`,
