@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { estimateCost } from '../src/cost/index.js';
 import { createRng } from '../src/data/index.js';
 import { resolveProcessor } from '../src/processor/index.js';
-import { DEFAULT_LOSS, Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, costFigures, processorLoss, referenceOf, runSearch } from '../src/search/index.js';
+import { BayesianSearch, DEFAULT_LOSS, Evolution, LocalSearch, Nb201TableEvaluator, RandomSearch, costFigures, processorLoss, referenceOf, runSearch } from '../src/search/index.js';
 import type { CostFigures, LossConfig, Strategy, Trial } from '../src/search/index.js';
 import { NB201_OPS, Nb201Space, lower } from '../src/space/index.js';
 import type { Random } from '../src/space/index.js';
@@ -54,6 +54,7 @@ const strategies: Record<string, (random: Random) => Strategy> = {
   local: (r) => new LocalSearch(space, initial, r),
   evolution: (r) => new Evolution(space, initial, r),
   random: (r) => new RandomSearch(space, initial, r),
+  bayesian: (r) => new BayesianSearch(space, initial, r),
 };
 const names = values.strategies.split(',').filter((n) => n.replace(/\+prune$/, '') in strategies);
 

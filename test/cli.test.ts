@@ -127,7 +127,7 @@ describe('bad flags and commands', () => {
       [['train', 'resnet18', '--epochs', 'many'], /^procnas: option '-e, --epochs <n>' argument 'many' is invalid/],
       [['cost'], /^procnas: missing required argument 'arch' \(see procnas cost --help\)$/],
       [['nosuch'], /^procnas: unknown command 'nosuch' \(see procnas --help\)$/],
-      [['search', '--strategy', 'greedy'], /^procnas: option '-s, --strategy <name>' argument 'greedy' is invalid\. Allowed choices are local, evolution, random, nested, dnas\./],
+      [['search', '--strategy', 'greedy'], /^procnas: option '-s, --strategy <name>' argument 'greedy' is invalid\. Allowed choices are local, evolution, random, nested, dnas, bayesian\./],
     ];
     for (const [args, first] of cases) {
       const run = procnas(...args);

@@ -112,6 +112,20 @@ describe('experiments survive a crash', () => {
     assert.equal((JSON.parse(resumed.stdout) as { evaluations: number }).evaluations, 24);
   });
 
+  it('a bayesian search stopped and resumed with a larger limit proposes what an uninterrupted one does', () => {
+    const root = mkdtempSync(join(tmpdir(), 'procnas-exp-'));
+    const args = ['search', '--initial', DENSE, '--table', TABLE, '--strategy', 'bayesian', '--seed', '5', '--workers', '1', '--json'];
+    const whole = procnas(...args, '--max-evals', '40', '--out', join(root, 'whole'));
+    assert.equal(whole.code, 0, whole.stderr);
+    const part = procnas(...args, '--max-evals', '25', '--out', join(root, 'part'));
+    assert.equal(part.code, 0, part.stderr);
+    const resumed = procnas('search', '--resume', join(root, 'part'), '--max-evals', '40', '--json');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const keys = (dir: string): string[] => storedTrials(join(root, dir)).map((t) => t.key);
+    assert.equal(keys('whole').length, 40);
+    assert.deepEqual(keys('part'), keys('whole'));
+  });
+
   it('refuses to overwrite an experiment, and to resume a folder that holds none', () => {
     const root = mkdtempSync(join(tmpdir(), 'procnas-exp-'));
     const out = join(root, 'run');

@@ -50,7 +50,7 @@ export const SearchConfigSchema = z
     dataset: z.string().default('mnist'),
     /** A built-in name, a file, or an architecture written inline. */
     initial: z.union([z.string(), z.record(z.string(), z.unknown())]).default(DEFAULT_INITIAL),
-    strategy: z.enum(['local', 'evolution', 'random', 'nested', 'dnas']).default('local'),
+    strategy: z.enum(['local', 'evolution', 'random', 'nested', 'dnas', 'bayesian']).default('local'),
     /** dnas: the differentiable supernet search (train evaluator, mobile space, additive loss). */
     dnas: z
       .object({

@@ -12,7 +12,7 @@ import { createRng, loadDataset } from '../data/index.js';
 import { parseProcessor, profileData, resolveProcessor } from '../processor/index.js';
 import type { Processor } from '../processor/index.js';
 import { TrainingEvaluator } from '../search/evaluators/training.js';
-import { Evolution, LocalSearch, Nb201TableEvaluator, NestedSearch, RandomSearch, fidelitySchedule, runSearch } from '../search/index.js';
+import { BayesianSearch, Evolution, LocalSearch, Nb201TableEvaluator, NestedSearch, RandomSearch, fidelitySchedule, runSearch } from '../search/index.js';
 import { costFigures, referenceOf } from '../search/index.js';
 import type { Confirmed, Evaluator, FidelitySchedule, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
 import { estimateArchitectureCost } from '../cost/index.js';
@@ -102,6 +102,8 @@ function createStrategy(config: SearchConfig, space: SearchSpace, initial: Archi
       return new Evolution(space, initial, random, { populationSize: config.population, sampleSize: config.tournament });
     case 'random':
       return new RandomSearch(space, initial, random);
+    case 'bayesian':
+      return new BayesianSearch(space, initial, random);
     case 'nested':
       if (!(space instanceof MobileSpace)) throw new Error('internal: strategy nested without the mobile space');
       return new NestedSearch(space, random, { innerPatience: config.nested.innerPatience, restartMoves: 2 });

@@ -10,5 +10,6 @@ export * from './strategies/evolution.js';
 export * from './strategies/local.js';
 export * from './strategies/nested.js';
 export * from './strategies/random.js';
+export * from './strategies/bayesian.js';
 export * from './expected-cost.js';
 export * from './strategies/dnas.js';

@@ -23,7 +23,7 @@ import { paretoFront } from './pareto.js';
 import { hasAnyLimit, stopReason } from './stop.js';
 import type { StopConditions } from './stop.js';
 import { costFigures } from './types.js';
-import type { Evaluator, Strategy, Trial } from './types.js';
+import type { CostFigures, Evaluator, Strategy, Trial } from './types.js';
 
 export interface SearchOptions {
   space: SearchSpace;
@@ -92,6 +92,9 @@ export function wasPruned(t: Trial): boolean {
 /** Proposal rounds in a row that bring nothing new before the search gives up on its strategy. */
 const FRUITLESS_ROUNDS = 1000;
 
+/** Cost figures a search keeps for pricing candidates before it starts forgetting them. */
+const COST_MEMO = 50_000;
+
 /** A candidate being evaluated: live (by the evaluator) or replayed (from the stored trials). */
 interface Flight {
   trial: Trial;
@@ -113,6 +116,19 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const costOptions = o.cost ?? {};
   const reference = referenceOf(costFigures(estimateArchitectureCost(o.initial, o.processor, costOptions)));
   const slots = Math.max(1, Math.floor(o.concurrency ?? 1));
+  /** Cost figures by key: a strategy may price the same candidate many times before it is tried. */
+  const costs = new Map<string, CostFigures>();
+  const costOf = (key: string, architecture: Architecture): CostFigures => {
+    let cost = costs.get(key);
+    if (!cost) {
+      // Bounded: a long search over a large space prices far more candidates than it tries.
+      if (costs.size >= COST_MEMO) costs.clear();
+      cost = costFigures(estimateArchitectureCost(architecture, o.processor, costOptions));
+      costs.set(key, cost);
+    }
+    return cost;
+  };
+  o.strategy.priceWith?.((architecture, error) => processorLoss(error, costOf(o.space.key(architecture), architecture), reference, o.loss));
   const trials: Trial[] = [];
   const byKey = new Map<string, Trial>();
   const flying = new Map<string, Flight>();
@@ -178,7 +194,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     }
     if (flying.has(id)) return false;
     const t0 = performance.now();
-    const trial: Trial = { index: -1, key, architecture, status: 'done', loss: Number.POSITIVE_INFINITY, cost: costFigures(estimateArchitectureCost(architecture, o.processor, costOptions)), evaluationS: 0 };
+    const trial: Trial = { index: -1, key, architecture, status: 'done', loss: Number.POSITIVE_INFINITY, cost: costOf(key, architecture), evaluationS: 0 };
     if (schedule) {
       trial.rung = rung;
       trial.images = schedule.images[rung] as number;

@@ -97,4 +97,13 @@ export interface Strategy {
    * again). The loop tells it the initial architecture's trial first, before any proposal.
    */
   observe(trials: Trial[]): void;
+  /**
+   * For a strategy that weighs candidates before they are trained: the loop says, before it tells
+   * the first trial, how a candidate's loss follows from its prediction error (its cost is known
+   * without training).
+   */
+  priceWith?(lossOf: LossOf): void;
 }
+
+/** The loss a candidate would have at prediction error `error` (0..1): Infinity over a budget. */
+export type LossOf = (architecture: Architecture, error: number) => number;

@@ -25,15 +25,27 @@ export interface SearchSpace {
   neighbours(a: Architecture): Architecture[];
   /** One random move. */
   mutate(a: Architecture, random: Random): Architecture;
+  /**
+   * The architecture as categorical tokens, one per gene ("edge 2 = 3"): what a model of the
+   * error compares (two architectures are as alike as the tokens they share).
+   */
+  features(a: Architecture): string[];
 }
 
 function pick<T>(xs: readonly T[], random: Random): T {
   return xs[Math.floor(random() * xs.length)] as T;
 }
 
+/**
+ * The cell's paths from node 0 to node 3 as edge indices, in the order of NAS-Bench-201's string
+ * (edges 0→1, 0→2, 1→2, 0→3, 1→3, 2→3).
+ */
+const NB201_PATHS = [[3], [0, 4], [1, 5], [0, 2, 5]] as const;
+
 /** NAS-Bench-201: the cell's six edge ops, the same cell in all 15 positions. */
 export class Nb201Space implements SearchSpace {
   readonly name = 'nb201';
+  private readonly cells = new Map<string, Architecture>();
 
   constructor(readonly dataset: Nb201Dataset = 'cifar10') {
     if (!(dataset in NB201_DATASETS)) throw new Error(`unknown NAS-Bench-201 dataset "${dataset}"`);
@@ -53,7 +65,13 @@ export class Nb201Space implements SearchSpace {
   }
 
   fromDigits(digits: string): Architecture {
-    return parseArchitecture(nb201Network(printNb201String(digits), this.dataset));
+    // At most 5⁶ cells: a search that prices thousands of candidates parses each once.
+    let a = this.cells.get(digits);
+    if (!a) {
+      a = parseArchitecture(nb201Network(printNb201String(digits), this.dataset));
+      this.cells.set(digits, a);
+    }
+    return a;
   }
 
   /** Architecture of a NAS-Bench-201 string such as `|nor_conv_3x3~0|+...`. */
@@ -79,6 +97,19 @@ export class Nb201Space implements SearchSpace {
 
   mutate(a: Architecture, random: Random): Architecture {
     return pick(this.neighbours(a), random);
+  }
+
+  /**
+   * What the cell computes: each live path from its input to its output as its ops in order
+   * (BANANAS's path encoding, White et al. 2021), and the op of each edge on a live path. A path
+   * through a "none" carries nothing, so the ops on it are not features: two cells that differ
+   * only there compute the same function, and get the same tokens.
+   */
+  features(a: Architecture): string[] {
+    const digits = this.digits(a);
+    const live = NB201_PATHS.filter((path) => path.every((edge) => digits[edge] !== '0'));
+    const edges = [...new Set(live.flat())].sort().map((edge) => `e${edge}=${digits[edge]}`);
+    return [...edges, ...live.map((path) => `path ${path.map((edge) => digits[edge]).join('')}`)];
   }
 }
 
@@ -261,5 +292,14 @@ export class MobileSpace implements SearchSpace {
 
   mutate(a: Architecture, random: Random): Architecture {
     return pick(this.neighbours(a), random);
+  }
+
+  /** Each stage's width and depth, and each block's genes by position in its stage. */
+  features(a: Architecture): string[] {
+    return this.genes(a).flatMap((stage, s) => [
+      `s${s} width=${stage.width}`,
+      `s${s} depth=${stage.blocks.length}`,
+      ...stage.blocks.flatMap((block, b) => Object.entries(block).map(([gene, value]) => `s${s}b${b} ${gene}=${String(value)}`)),
+    ]);
   }
 }

@@ -16,7 +16,7 @@ interface SearchFlags {
   processor?: string;
   dataset?: string;
   initial?: string;
-  strategy?: 'local' | 'evolution' | 'random' | 'nested' | 'dnas';
+  strategy?: 'local' | 'evolution' | 'random' | 'nested' | 'dnas' | 'bayesian';
   lambdaTime?: number;
   lambdaEnergy?: number;
   lambdaPower?: number;
@@ -68,7 +68,7 @@ export function registerSearch(program: Command): void {
     .option('-p, --processor <preset|file>', 'processor (config key: processor)')
     .option('-d, --dataset <spec>', 'task dataset (config key: dataset)')
     .option('-i, --initial <arch>', `initial architecture: ${ARCH_HELP} (config key: initial)`)
-    .addOption(new Option('-s, --strategy <name>', 'search strategy (config key: strategy)').choices(['local', 'evolution', 'random', 'nested', 'dnas']))
+    .addOption(new Option('-s, --strategy <name>', 'search strategy (config key: strategy)').choices(['local', 'evolution', 'random', 'nested', 'dnas', 'bayesian']))
     .option('--lambda-time <x>', 'weight of DRAM time in the loss (config key: loss.lambdaTime)', nonNegativeNumber)
     .option('--lambda-energy <x>', 'weight of DRAM energy in the loss (config key: loss.lambdaEnergy)', nonNegativeNumber)
     .option('--lambda-power <x>', 'weight of average DRAM power in the loss (config key: loss.lambdaPower)', nonNegativeNumber)

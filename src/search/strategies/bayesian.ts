@@ -1,0 +1,231 @@
+/**
+ * Bayesian optimisation over the space's moves: a Gaussian process models the prediction error
+ * from the architecture's genes (`gp.ts`), and since the processor's cost of a candidate is known
+ * before it is trained, the model's belief about its error is a belief about its loss. Each free
+ * worker gets the candidate of highest expected improvement of the loss over the best found,
+ * among a pool drawn around the best trials: every unseen neighbour of the few best, random
+ * two-move steps from them, and random samples of the space for reach (the acquisition is
+ * optimised by mutation, as in BANANAS, White et al. 2021). A candidate that cannot beat the best
+ * even at no error has no expected improvement: it is never proposed.
+ *
+ * The first candidates, before the model has anything to go on, are mutants of the initial
+ * architecture one to three moves away. Its state is the trials it was told, so a resumed
+ * search rebuilds the same model.
+ */
+import type { Architecture, Random, SearchSpace } from '../../space/index.js';
+import type { LossOf, Strategy, Trial } from '../types.js';
+import { CategoricalGp } from './gp.js';
+import { Seen } from './seen.js';
+
+export interface BayesianOptions {
+  /** Trained candidates before the model is consulted (the initial's counts). */
+  founders: number;
+  /** The best trials whose every unseen neighbour joins the pool. */
+  parents: number;
+  /** Random two-move steps from those trials in the pool. */
+  steps: number;
+  /** Random samples of the space in the pool. */
+  samples: number;
+  /** The most promising candidates of the pool from which the acquisition climbs. */
+  climbs: number;
+  /** Every this many proposals, one is a mutant of a best trial instead of the model's choice (0: never). */
+  explore: number;
+}
+
+export const DEFAULT_BAYESIAN: BayesianOptions = { founders: 5, parents: 10, steps: 100, samples: 300, climbs: 5, explore: 4 };
+
+/**
+ * Candidates whose exact promise is computed, best bounds first: beyond these the bound (the
+ * sd given the nearest trial alone) is loose enough that the exact promise rarely wins, and
+ * each costs O(n²).
+ */
+const EXACT = 32;
+
+/** Moves a climb of the acquisition takes at most. */
+const CLIMB_DEPTH = 6;
+
+/** An unseen candidate that could beat the best, with the bound of its expected improvement. */
+interface Candidate {
+  architecture: Architecture;
+  x: Int32Array;
+  /** How far below the best its error must be: (best − floor) / slope. */
+  room: number;
+  slope: number;
+  bound: number;
+}
+
+export class BayesianSearch implements Strategy {
+  readonly name = 'bayesian';
+  private readonly seen: Seen;
+  private readonly model = new CategoricalGp();
+  /** Trials with an error, best loss first. */
+  private readonly ranked: Trial[] = [];
+  private lossOf: LossOf | undefined;
+  private proposals = 0;
+  private readonly encodings = new Map<string, Int32Array>();
+
+  constructor(
+    private readonly space: SearchSpace,
+    private readonly initial: Architecture,
+    private readonly random: Random,
+    private readonly options: BayesianOptions = DEFAULT_BAYESIAN,
+  ) {
+    this.seen = new Seen(space);
+  }
+
+  priceWith(lossOf: LossOf): void {
+    this.lossOf = lossOf;
+  }
+
+  propose(slots: number): Architecture[] {
+    const wanted = Math.max(1, slots);
+    if (this.model.size + this.seen.inFlight < this.options.founders) return this.seen.track(this.founders(wanted));
+    const lossOf = this.lossOf;
+    if (!lossOf) throw new Error('internal: the bayesian strategy was not told how to price candidates');
+    const best = this.ranked[0]?.loss ?? Number.POSITIVE_INFINITY;
+    this.proposals++;
+    if (this.options.explore > 0 && this.proposals % this.options.explore === 0) {
+      const mutant = this.mutant(lossOf, best);
+      if (mutant) return this.seen.track([mutant]);
+    }
+    // A bound of each candidate's promise first (O(n) each), the exact promise, O(n²), only
+    // for the few whose bound can win.
+    const candidates = new Map<string, Candidate | undefined>();
+    const consider = (architecture: Architecture): Candidate | undefined => {
+      const key = this.space.key(architecture);
+      if (candidates.has(key)) return candidates.get(key);
+      let c: Candidate | undefined;
+      const floor = lossOf(architecture, 0);
+      const slope = lossOf(architecture, 1) - floor;
+      if (this.seen.unseen(architecture) && floor < best && Number.isFinite(slope)) {
+        const x = this.encoded(architecture);
+        const cheap = this.model.predictCheaply(x);
+        const room = (best - floor) / slope;
+        c = { architecture, x, room, slope, bound: slope * expectedShortfall(room, cheap.mean, cheap.observedSd) };
+      }
+      candidates.set(key, c);
+      return c;
+    };
+    const pool = this.pool();
+    pool.forEach(consider);
+    // The acquisition's own local search: from the most promising, up the bound move by move,
+    // so that promise three or four moves from any trial is found too.
+    const starts = [...candidates.values()].filter((c): c is Candidate => c !== undefined).sort((a, b) => b.bound - a.bound).slice(0, this.options.climbs);
+    for (let c of starts) {
+      for (let depth = 0; depth < CLIMB_DEPTH; depth++) {
+        let next: Candidate | undefined;
+        for (const n of this.space.neighbours(c.architecture)) {
+          const m = consider(n);
+          if (m && m.bound > (next?.bound ?? c.bound)) next = m;
+        }
+        if (!next) break;
+        c = next;
+      }
+    }
+    const bounded = [...candidates.values()].filter((c): c is Candidate => c !== undefined).sort((a, b) => b.bound - a.bound);
+    const scored: Array<{ architecture: Architecture; gain: number }> = [];
+    for (const c of bounded.slice(0, EXACT + wanted)) {
+      if (scored.length >= wanted && c.bound <= (scored[wanted - 1] as { gain: number }).gain) break;
+      const p = this.model.predict(c.x);
+      scored.push({ architecture: c.architecture, gain: c.slope * expectedShortfall(c.room, p.mean, p.observedSd) });
+      scored.sort((a, b) => b.gain - a.gain);
+    }
+    const chosen = scored.filter((s) => s.gain > 0).slice(0, wanted).map((s) => s.architecture);
+    // Nothing can improve as far as the model knows: any unseen candidate of the pool, else wait.
+    if (chosen.length === 0 && pool.length > 0) chosen.push(pool[Math.floor(this.random() * pool.length)] as Architecture);
+    if (chosen.length === 0 && this.seen.inFlight === 0) chosen.push(this.space.sample(this.random));
+    return this.seen.track(chosen);
+  }
+
+  observe(trials: Trial[]): void {
+    for (const t of trials) {
+      const known = this.seen.trial(t.key);
+      this.seen.tell(t);
+      // Told again (proposed after it landed): the model has it already.
+      if (known || t.status !== 'done' || t.error === undefined || !Number.isFinite(t.loss)) continue;
+      // The log of the error (see expectedShortfall); a perfect score is floored at 0.1%.
+      this.model.add(this.encoded(t.architecture), Math.log(Math.max(t.error, 1e-3)));
+      const at = this.ranked.findIndex((r) => r.loss > t.loss);
+      this.ranked.splice(at < 0 ? this.ranked.length : at, 0, t);
+    }
+  }
+
+  /**
+   * A guard against a confidently wrong model: a random move or two from one of the best trials
+   * (as evolution would), unseen, and able to beat the best.
+   */
+  private mutant(lossOf: LossOf, best: number): Architecture | undefined {
+    const parents = this.ranked.slice(0, this.options.parents);
+    for (let tries = 0; tries < 100 && parents.length > 0; tries++) {
+      let a = (parents[Math.floor(this.random() * parents.length)] as Trial).architecture;
+      const moves = 1 + Math.floor(this.random() * 2);
+      for (let i = 0; i < moves; i++) a = this.space.mutate(a, this.random);
+      if (this.seen.unseen(a) && lossOf(a, 0) < best) return a;
+    }
+    return undefined;
+  }
+
+  /** Mutants of the initial architecture, one to three moves away, not seen before. */
+  private founders(wanted: number): Architecture[] {
+    const out: Architecture[] = [];
+    for (let tries = 0; out.length < wanted && tries < 100 * wanted; tries++) {
+      let a = this.initial;
+      const moves = 1 + Math.floor(this.random() * 3);
+      for (let i = 0; i < moves; i++) a = this.space.mutate(a, this.random);
+      if (this.seen.unseen(a) && !out.some((o) => this.space.key(o) === this.space.key(a))) out.push(a);
+    }
+    return out;
+  }
+
+  /** Unseen candidates around the best trials, and a few anywhere. */
+  private pool(): Architecture[] {
+    const out = new Map<string, Architecture>();
+    const add = (a: Architecture): void => {
+      const key = this.space.key(a);
+      if (!out.has(key) && this.seen.unseen(a)) out.set(key, a);
+    };
+    const parents = this.ranked.slice(0, this.options.parents).map((t) => t.architecture);
+    for (const p of parents) for (const n of this.space.neighbours(p)) add(n);
+    for (let i = 0; i < this.options.steps && parents.length > 0; i++) {
+      const p = parents[Math.floor(this.random() * parents.length)] as Architecture;
+      add(this.space.mutate(this.space.mutate(p, this.random), this.random));
+    }
+    for (let i = 0; i < this.options.samples; i++) add(this.space.sample(this.random));
+    return [...out.values()];
+  }
+
+  /** The architecture as the model reads it, once per candidate. */
+  private encoded(a: Architecture): Int32Array {
+    const key = this.space.key(a);
+    let x = this.encodings.get(key);
+    if (!x) {
+      // Bounded: a long search over a large space prices far more candidates than it keeps.
+      if (this.encodings.size >= 100_000) this.encodings.clear();
+      x = this.model.encode(this.space.features(a));
+      this.encodings.set(key, x);
+    }
+    return x;
+  }
+}
+
+/**
+ * E[max(0, room − e)] for the error e = exp(Y), Y ~ N(mean, sd²): the expected improvement of a
+ * loss that is affine in the error (loss = floor + slope · e; room = (best − floor) / slope),
+ * with the model on the log of the error. Logs because errors span 2% to 90%: on a linear scale
+ * the chance-level cells would set the scale, and the differences that matter near the best
+ * would drown. The put-option formula: room·Φ(z) − e^(mean + sd²/2)·Φ(z − sd), z = (ln room − mean)/sd.
+ */
+export function expectedShortfall(room: number, mean: number, sd: number): number {
+  if (!(room > 0)) return 0;
+  if (!(sd > 0)) return Math.max(0, room - Math.exp(mean));
+  const z = (Math.log(room) - mean) / sd;
+  return room * normalCdf(z) - Math.exp(mean + (sd * sd) / 2) * normalCdf(z - sd);
+}
+
+/** Φ(z), by the complementary error function (Numerical Recipes' erfc, relative error < 1.2e-7). */
+function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * x);
+  const erfc = t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.99822787 + t * 0.17087277)))))))));
+  return z >= 0 ? 1 - erfc / 2 : erfc / 2;
+}

@@ -1,0 +1,257 @@
+/**
+ * A Gaussian-process model of the prediction error over a categorical space, for the Bayesian
+ * strategy. An architecture is a set of categorical tokens (`SearchSpace.features`: one per
+ * gene, such as "edge 2 = conv 3x3" or "stage 1, block 0, kernel = 5"); two architectures are
+ * as alike as the tokens they share. The kernel is the exponentiated overlap kernel of
+ * categorical Bayesian optimisation (CASMOPOLITAN, Wan et al., ICML 2021; COMBO's diffusion
+ * kernel has the same form): k(a, b) = σ² · exp(−θ · d(a, b)), with d half the size of the
+ * symmetric difference of the token sets, which is the Hamming distance when both have the
+ * same genes, and counts a block present in one only by its genes.
+ *
+ * The targets are standardised; θ and the noise share g (of σ²) are chosen on a grid by the
+ * marginal likelihood, with σ² at its closed-form maximum for each pair. Between refits (every
+ * 20% more points) a point joins by extending the Cholesky factor, O(n²).
+ */
+
+/** θ: how fast similarity falls per differing gene. */
+const THETAS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2.5];
+/** g: observation noise as a share of the signal variance (trainings are noisy; tables are not). */
+const NOISES = [1e-6, 1e-3, 1e-2, 0.05, 0.2];
+/** Refit the hyperparameters when the points have grown by this factor since the last fit. */
+const REFIT_GROWTH = 1.2;
+
+export interface Prediction {
+  mean: number;
+  /** Standard deviation of the latent error (noise excluded). */
+  sd: number;
+  /**
+   * Standard deviation of a new observation: the latent's and the noise's. Two trainings of one
+   * network, or of two networks that compute the same function, differ by this much.
+   */
+  observedSd: number;
+}
+
+export class CategoricalGp {
+  private readonly ids = new Map<string, number>();
+  private readonly xs: Int32Array[] = [];
+  private readonly ys: number[] = [];
+  private theta = 0.5;
+  private noise = 1e-2;
+  /** Standardisation of the targets at the last fit. */
+  private shift = 0;
+  private scale = 1;
+  /** Signal variance (standardised units) at the last fit. */
+  private signal = 1;
+  /** Lower-triangular Cholesky factor of R + g·I, row-major, n × n (n = this.xs.length at fit). */
+  private chol: Float64Array = new Float64Array(0);
+  private alpha: Float64Array = new Float64Array(0);
+  private fitted = 0;
+  /** exp(−θ·j/2) by j, for the current θ. */
+  private table: number[] = [];
+  private readonly buffers: [Float64Array, Float64Array] = [new Float64Array(64), new Float64Array(64)];
+
+  get size(): number {
+    return this.xs.length;
+  }
+
+  /** Adds an observation: the error of an architecture (`encode`d). */
+  add(x: Int32Array, y: number): void {
+    this.xs.push(x);
+    this.ys.push(y);
+    if (this.xs.length >= Math.max(3, this.fitted * REFIT_GROWTH)) this.refit();
+    else this.extend();
+  }
+
+  /** The model's error at an architecture (`encode`d); the prior before any point. */
+  predict(x: Int32Array): Prediction {
+    const n = this.xs.length;
+    if (n === 0) return { mean: 0, sd: 1, observedSd: 1 };
+    const r = this.correlations(x);
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += (r[i] as number) * (this.alpha[i] as number);
+    // v = L⁻¹ r; the latent variance is σ²(1 − v·v).
+    const v = forward(this.chol, n, r, this.scratch(1, n));
+    let vv = 0;
+    for (let i = 0; i < n; i++) vv += (v[i] as number) ** 2;
+    return this.prediction(mean, Math.max(0, 1 - vv));
+  }
+
+  /**
+   * The mean and an upper bound of the sd, O(n): the variance given all points is at most the
+   * variance given the single most similar one. Enough to bound a candidate's promise from above.
+   */
+  predictCheaply(x: Int32Array): Prediction {
+    const n = this.xs.length;
+    if (n === 0) return { mean: 0, sd: 1, observedSd: 1 };
+    const r = this.correlations(x);
+    let mean = 0;
+    let nearest = 0;
+    for (let i = 0; i < n; i++) {
+      mean += (r[i] as number) * (this.alpha[i] as number);
+      if ((r[i] as number) > nearest) nearest = r[i] as number;
+    }
+    return this.prediction(mean, Math.max(0, 1 - (nearest * nearest) / (1 + this.noise)));
+  }
+
+  /** From standardised units: the mean and the latent variance as a share of the signal's. */
+  private prediction(mean: number, share: number): Prediction {
+    return {
+      mean: this.shift + this.scale * mean,
+      sd: this.scale * Math.sqrt(this.signal * share),
+      observedSd: this.scale * Math.sqrt(this.signal * (share + this.noise)),
+    };
+  }
+
+  /**
+   * An architecture's tokens as sorted ids, to pass to `predict` (encode once, predict often).
+   * Every token gets an id: a space's tokens are a small vocabulary.
+   */
+  encode(tokens: readonly string[]): Int32Array {
+    const out = new Int32Array(tokens.length);
+    tokens.forEach((t, i) => {
+      let id = this.ids.get(t);
+      if (id === undefined) {
+        id = this.ids.size;
+        this.ids.set(t, id);
+      }
+      out[i] = id;
+    });
+    return out.sort();
+  }
+
+  /** The kernel's correlation of x with every point (a scratch buffer, valid until the next call). */
+  private correlations(x: Int32Array): Float64Array {
+    const n = this.xs.length;
+    const r = this.scratch(0, n);
+    for (let i = 0; i < n; i++) r[i] = this.correlation(difference(x, this.xs[i] as Int32Array));
+    return r;
+  }
+
+  /** exp(−θ·d) for a symmetric difference of `diff` tokens (d = diff / 2), from a table. */
+  private correlation(diff: number): number {
+    let k = this.table[diff];
+    if (k === undefined) {
+      for (let j = this.table.length; j <= diff; j++) this.table[j] = Math.exp((-this.theta * j) / 2);
+      k = this.table[diff] as number;
+    }
+    return k;
+  }
+
+  private scratch(which: 0 | 1, n: number): Float64Array {
+    let buffer = this.buffers[which];
+    if (buffer.length < n) {
+      buffer = new Float64Array(Math.max(n, 2 * buffer.length));
+      this.buffers[which] = buffer;
+    }
+    return buffer.subarray(0, n);
+  }
+
+  /** Chooses θ and g by the marginal likelihood and factorises anew. */
+  private refit(): void {
+    const n = this.xs.length;
+    const mean = this.ys.reduce((s, y) => s + y, 0) / n;
+    const sd = Math.sqrt(this.ys.reduce((s, y) => s + (y - mean) ** 2, 0) / n);
+    this.shift = mean;
+    this.scale = sd > 1e-12 ? sd : 1;
+    const y = Float64Array.from(this.ys, (v) => (v - this.shift) / this.scale);
+    const d = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) d[i * n + j] = d[j * n + i] = difference(this.xs[i] as Int32Array, this.xs[j] as Int32Array) / 2;
+    let best: { logLik: number; theta: number; noise: number; chol: Float64Array; alpha: Float64Array; signal: number } | undefined;
+    for (const theta of THETAS) {
+      for (const noise of NOISES) {
+        const k = new Float64Array(n * n);
+        for (let i = 0; i < n * n; i++) k[i] = Math.exp(-theta * (d[i] as number));
+        for (let i = 0; i < n; i++) k[i * n + i] = 1 + noise;
+        const chol = cholesky(k, n);
+        if (!chol) continue;
+        const alpha = backward(chol, n, forward(chol, n, y));
+        let quad = 0;
+        for (let i = 0; i < n; i++) quad += (y[i] as number) * (alpha[i] as number);
+        const signal = Math.max(quad / n, 1e-12);
+        let logDet = 0;
+        for (let i = 0; i < n; i++) logDet += Math.log(chol[i * n + i] as number);
+        const logLik = -0.5 * n * Math.log(signal) - logDet;
+        if (!best || logLik > best.logLik) best = { logLik, theta, noise, chol, alpha, signal };
+      }
+    }
+    if (!best) throw new Error('internal: no kernel of the grid factorises');
+    ({ theta: this.theta, noise: this.noise, chol: this.chol, alpha: this.alpha, signal: this.signal } = best);
+    this.table = [];
+    this.fitted = n;
+  }
+
+  /** The newest point joins the factor with the hyperparameters kept. */
+  private extend(): void {
+    const n = this.xs.length;
+    const m = n - 1;
+    const x = this.xs[m] as Int32Array;
+    const r = new Float64Array(m);
+    for (let i = 0; i < m; i++) r[i] = this.correlation(difference(x, this.xs[i] as Int32Array));
+    const l = forward(this.chol, m, r);
+    let ll = 0;
+    for (let i = 0; i < m; i++) ll += (l[i] as number) ** 2;
+    const chol = new Float64Array(n * n);
+    for (let i = 0; i < m; i++) chol.set(this.chol.subarray(i * m, i * m + i + 1), i * n);
+    chol.set(l, m * n);
+    chol[m * n + m] = Math.sqrt(Math.max(1 + this.noise - ll, 1e-12));
+    this.chol = chol;
+    const y = Float64Array.from(this.ys, (v) => (v - this.shift) / this.scale);
+    this.alpha = backward(chol, n, forward(chol, n, y));
+  }
+}
+
+/** The size of the symmetric difference of two sorted token-id sets (twice the distance d). */
+function difference(a: Int32Array, b: Int32Array): number {
+  let i = 0;
+  let j = 0;
+  let shared = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i] as number;
+    const y = b[j] as number;
+    if (x === y) {
+      shared++;
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return a.length + b.length - 2 * shared;
+}
+
+/** The lower Cholesky factor of a symmetric n × n matrix, or undefined when not positive definite. */
+function cholesky(a: Float64Array, n: number): Float64Array | undefined {
+  const l = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * n + j] as number;
+      for (let k = 0; k < j; k++) s -= (l[i * n + k] as number) * (l[j * n + k] as number);
+      if (i === j) {
+        if (s <= 0) return undefined;
+        l[i * n + i] = Math.sqrt(s);
+      } else l[i * n + j] = s / (l[j * n + j] as number);
+    }
+  }
+  return l;
+}
+
+/** Solves L x = b (into `out` when given). */
+function forward(l: Float64Array, n: number, b: Float64Array, out?: Float64Array): Float64Array {
+  const x = out ?? new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = b[i] as number;
+    for (let k = 0; k < i; k++) s -= (l[i * n + k] as number) * (x[k] as number);
+    x[i] = s / (l[i * n + i] as number);
+  }
+  return x;
+}
+
+/** Solves Lᵀ x = b. */
+function backward(l: Float64Array, n: number, b: Float64Array): Float64Array {
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i] as number;
+    for (let k = i + 1; k < n; k++) s -= (l[k * n + i] as number) * (x[k] as number);
+    x[i] = s / (l[i * n + i] as number);
+  }
+  return x;
+}

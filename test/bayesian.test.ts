@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createRng } from '../src/data/index.js';
+import { presetProcessor } from '../src/processor/index.js';
+import type { Processor } from '../src/processor/index.js';
+import { BayesianSearch, DEFAULT_LOSS, Nb201TableEvaluator, RandomSearch, expectedShortfall, runSearch } from '../src/search/index.js';
+import type { Strategy, Trial } from '../src/search/index.js';
+import { CategoricalGp } from '../src/search/strategies/gp.js';
+import { MobileSpace, Nb201Space, builtinArchitecture } from '../src/space/index.js';
+import type { Architecture } from '../src/space/index.js';
+
+const TABLE = new URL('../../shared/data/nb201/accuracy.json', import.meta.url).pathname;
+
+describe('CategoricalGp', () => {
+  // A function of three categorical genes with an interaction, observed without noise.
+  const truth = (g: number[]): number => g[0]! * 0.5 - g[1]! * 0.3 + (g[0] === g[2] ? 0.4 : 0);
+  const tokens = (g: number[]): string[] => g.map((v, i) => `g${i}=${v}`);
+  const grid = [...Array(4 * 4 * 4).keys()].map((i) => [i % 4, Math.floor(i / 4) % 4, Math.floor(i / 16)]);
+
+  it('interpolates what it saw, with little spread there and more far from it', () => {
+    const gp = new CategoricalGp();
+    const seen = grid.filter((_, i) => i % 2 === 0);
+    for (const g of seen) gp.add(gp.encode(tokens(g)), truth(g));
+    for (const g of seen.slice(0, 8)) {
+      const p = gp.predict(gp.encode(tokens(g)));
+      assert.ok(Math.abs(p.mean - truth(g)) < 0.05, `at a seen point ${g.join('')}: ${p.mean} vs ${truth(g)}`);
+    }
+    const at = gp.predict(gp.encode(tokens(grid[0] as number[])));
+    const near = gp.predict(gp.encode(tokens(grid[1] as number[])));
+    const far = gp.predict(gp.encode(['g0=9', 'g1=9', 'g2=9']));
+    assert.ok(at.sd < 0.2 * near.sd && near.sd < far.sd, `sd at a point ${at.sd}, one gene from points ${near.sd}, far ${far.sd}`);
+    assert.ok(far.observedSd >= far.sd, 'an observation spreads at least as much as the latent');
+  });
+
+  it('predicts unseen points of a structured function better than their mean', () => {
+    const gp = new CategoricalGp();
+    const seen = grid.filter((_, i) => i % 3 !== 0);
+    for (const g of seen) gp.add(gp.encode(tokens(g)), truth(g));
+    const unseen = grid.filter((_, i) => i % 3 === 0);
+    const mean = seen.reduce((s, g) => s + truth(g), 0) / seen.length;
+    const sq = (f: (g: number[]) => number): number => unseen.reduce((s, g) => s + (f(g) - truth(g)) ** 2, 0);
+    const model = sq((g) => gp.predict(gp.encode(tokens(g))).mean);
+    assert.ok(model < 0.25 * sq(() => mean), `squared error ${model} vs the mean's ${sq(() => mean)}`);
+  });
+
+  it('bounds the sd from above cheaply, with the same mean', () => {
+    const gp = new CategoricalGp();
+    for (const g of grid.slice(0, 40)) gp.add(gp.encode(tokens(g)), truth(g));
+    for (const g of grid.slice(40)) {
+      const x = gp.encode(tokens(g));
+      const exact = gp.predict(x);
+      const cheap = gp.predictCheaply(x);
+      assert.ok(Math.abs(exact.mean - cheap.mean) < 1e-9, `means ${exact.mean} ${cheap.mean}`);
+      assert.ok(cheap.sd >= exact.sd - 1e-12, `bound ${cheap.sd} below the exact ${exact.sd}`);
+    }
+  });
+});
+
+describe('expectedShortfall', () => {
+  it('is E[max(0, room − exp(Y))] for Y normal, against a Monte Carlo estimate', () => {
+    const random = createRng(7);
+    for (const [room, mean, sd] of [[0.08, Math.log(0.07), 0.2], [0.05, Math.log(0.09), 0.5], [0.2, Math.log(0.1), 0.05]] as const) {
+      let sum = 0;
+      const n = 200_000;
+      for (let i = 0; i < n; i += 2) {
+        // Box–Muller, both values.
+        const u = random() || 1e-12;
+        const v = random();
+        const r = Math.sqrt(-2 * Math.log(u));
+        for (const z of [r * Math.cos(2 * Math.PI * v), r * Math.sin(2 * Math.PI * v)]) sum += Math.max(0, room - Math.exp(mean + sd * z));
+      }
+      const estimate = sum / n;
+      const exact = expectedShortfall(room, mean, sd);
+      assert.ok(Math.abs(exact - estimate) < 0.01 * room + 1e-5, `room ${room}: ${exact} vs Monte Carlo ${estimate}`);
+    }
+    assert.equal(expectedShortfall(0, 0, 1), 0, 'no room, no improvement');
+    assert.equal(expectedShortfall(0.1, Math.log(0.05), 0), 0.05, 'no spread: the sure gain');
+  });
+});
+
+describe('features of the spaces', () => {
+  it('NAS-Bench-201: cells that differ only on a dead path share their tokens, others do not', () => {
+    const space = new Nb201Space('cifar10');
+    // 130102 and 031112: edges 0→1 and 1→3 lie on paths through a "none"; the live paths are 0→3 (skip) and 0→2→3 (conv 3x3, conv 1x1).
+    assert.deepEqual(space.features(space.fromDigits('130102')), space.features(space.fromDigits('031112')));
+    assert.notDeepEqual(space.features(space.fromDigits('130102')), space.features(space.fromDigits('130202')));
+    assert.deepEqual(space.features(space.fromDigits('000000')), [], 'a cell with no live path computes nothing');
+  });
+
+  it('mobile: one token per gene, so one move changes few tokens', () => {
+    const initial = builtinArchitecture('mobilenet_v2') as Architecture;
+    const space = new MobileSpace(initial);
+    const base = new Set(space.features(initial));
+    for (const n of space.neighbours(initial).slice(0, 40)) {
+      const f = space.features(n);
+      const changed = f.filter((t) => !base.has(t)).length;
+      assert.ok(changed >= 1 && changed <= 8, `a move changed ${changed} tokens: ${space.key(n)}`);
+    }
+  });
+});
+
+describe('bayesian search', () => {
+  const space = new Nb201Space('cifar10');
+  const evaluator = new Nb201TableEvaluator(space, TABLE);
+  const initial = space.fromDigits('333333');
+  const processor = presetProcessor('mobile-npu') as Processor;
+  const run = (strategy: Strategy, maxEvaluations: number) =>
+    runSearch({ space, strategy, evaluator, processor, initial, loss: DEFAULT_LOSS, stop: { maxEvaluations }, prune: false });
+
+  it('finds lower losses than random search in the same number of evaluations (median over seeds)', async () => {
+    const budget = 60;
+    const bayes: number[] = [];
+    const random: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5]) {
+      bayes.push((await run(new BayesianSearch(space, initial, createRng(seed)), budget)).best.loss);
+      random.push((await run(new RandomSearch(space, initial, createRng(seed)), budget)).best.loss);
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[2] as number;
+    assert.ok(median(bayes) < median(random), `median best loss: bayesian ${median(bayes)}, random ${median(random)}`);
+  });
+
+  it('never proposes a seen candidate, nor one whose loss at no error reaches the best', async () => {
+    const proposals: Array<{ key: string; floor: number; best: number }> = [];
+    const strategy = new BayesianSearch(space, initial, createRng(4), { founders: 5, parents: 10, steps: 100, samples: 300, climbs: 5, explore: 0 });
+    let best = Number.POSITIVE_INFINITY;
+    let lossOf: ((a: typeof initial, e: number) => number) | undefined;
+    const spy: Strategy = {
+      name: 'spy',
+      priceWith: (f) => {
+        lossOf = f;
+        strategy.priceWith(f);
+      },
+      propose: (slots) => {
+        const out = strategy.propose(slots);
+        for (const a of out) proposals.push({ key: space.key(a), floor: (lossOf as NonNullable<typeof lossOf>)(a, 0), best });
+        return out;
+      },
+      observe: (trials: Trial[]) => {
+        for (const t of trials) best = Math.min(best, t.loss);
+        strategy.observe(trials);
+      },
+    };
+    const result = await run(spy, 80);
+    const keys = proposals.map((p) => p.key);
+    assert.equal(new Set(keys).size, keys.length, 'no candidate proposed twice');
+    assert.ok(!keys.includes(space.key(initial)), 'the initial is not proposed again');
+    // After the founders, the model's choices can all beat the best.
+    const guided = proposals.slice(5);
+    assert.ok(guided.length > 50, `${guided.length} guided proposals`);
+    assert.ok(guided.every((p) => p.floor < p.best), 'a proposal could not beat the best');
+    assert.equal(result.trials.length, 80);
+  });
+
+  it('rebuilds the same proposals from the same trials (a resumed search goes on as it would have)', async () => {
+    const a = await run(new BayesianSearch(space, initial, createRng(9)), 40);
+    const b = await run(new BayesianSearch(space, initial, createRng(9)), 40);
+    assert.deepEqual(a.trials.map((t) => t.key), b.trials.map((t) => t.key));
+  });
+});
