@@ -17,6 +17,8 @@
 const THETAS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2.5];
 /** g: observation noise as a share of the signal variance (trainings are noisy; tables are not). */
 const NOISES = [1e-6, 1e-3, 1e-2, 0.05, 0.2];
+/** The most points the choice of θ and g looks at. */
+const FIT_POINTS = 256;
 /** Refit the hyperparameters when the points have grown by this factor since the last fit. */
 const REFIT_GROWTH = 1.2;
 
@@ -146,7 +148,11 @@ export class CategoricalGp {
     return buffer.subarray(0, n);
   }
 
-  /** Chooses θ and g by the marginal likelihood and factorises anew. */
+  /**
+   * Chooses θ and g by the marginal likelihood and factorises anew. The choice looks at no more
+   * than FIT_POINTS points, spread evenly over the order they came in: each pair of the grid
+   * costs a factorisation, and a long search must not slow down as n³ times the grid.
+   */
   private refit(): void {
     const n = this.xs.length;
     const mean = this.ys.reduce((s, y) => s + y, 0) / n;
@@ -154,30 +160,41 @@ export class CategoricalGp {
     this.shift = mean;
     this.scale = sd > 1e-12 ? sd : 1;
     const y = Float64Array.from(this.ys, (v) => (v - this.shift) / this.scale);
-    const d = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) d[i * n + j] = d[j * n + i] = difference(this.xs[i] as Int32Array, this.xs[j] as Int32Array) / 2;
-    let best: { logLik: number; theta: number; noise: number; chol: Float64Array; alpha: Float64Array; signal: number } | undefined;
+    const subset = n <= FIT_POINTS ? [...Array(n).keys()] : Array.from({ length: FIT_POINTS }, (_, i) => Math.floor((i * n) / FIT_POINTS));
+    let best: { logLik: number; theta: number; noise: number } | undefined;
     for (const theta of THETAS) {
       for (const noise of NOISES) {
-        const k = new Float64Array(n * n);
-        for (let i = 0; i < n * n; i++) k[i] = Math.exp(-theta * (d[i] as number));
-        for (let i = 0; i < n; i++) k[i * n + i] = 1 + noise;
-        const chol = cholesky(k, n);
-        if (!chol) continue;
-        const alpha = backward(chol, n, forward(chol, n, y));
-        let quad = 0;
-        for (let i = 0; i < n; i++) quad += (y[i] as number) * (alpha[i] as number);
-        const signal = Math.max(quad / n, 1e-12);
-        let logDet = 0;
-        for (let i = 0; i < n; i++) logDet += Math.log(chol[i * n + i] as number);
-        const logLik = -0.5 * n * Math.log(signal) - logDet;
-        if (!best || logLik > best.logLik) best = { logLik, theta, noise, chol, alpha, signal };
+        const fit = this.factorise(subset, y, theta, noise);
+        if (fit && (!best || fit.logLik > best.logLik)) best = { logLik: fit.logLik, theta, noise };
       }
     }
-    if (!best) throw new Error('internal: no kernel of the grid factorises');
-    ({ theta: this.theta, noise: this.noise, chol: this.chol, alpha: this.alpha, signal: this.signal } = best);
+    const all = best && this.factorise([...Array(n).keys()], y, best.theta, best.noise);
+    if (!best || !all) throw new Error('internal: no kernel of the grid factorises');
+    this.theta = best.theta;
+    this.noise = best.noise;
+    ({ chol: this.chol, alpha: this.alpha, signal: this.signal } = all);
     this.table = [];
     this.fitted = n;
+  }
+
+  /** The factor of R + g·I over the points `at`, the weights α, σ² at its maximum and the log likelihood. */
+  private factorise(at: readonly number[], ys: Float64Array, theta: number, noise: number) {
+    const n = at.length;
+    const y = Float64Array.from(at, (i) => ys[i] as number);
+    const k = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < i; j++) k[i * n + j] = k[j * n + i] = Math.exp((-theta * difference(this.xs[at[i] as number] as Int32Array, this.xs[at[j] as number] as Int32Array)) / 2);
+      k[i * n + i] = 1 + noise;
+    }
+    const chol = cholesky(k, n);
+    if (!chol) return undefined;
+    const alpha = backward(chol, n, forward(chol, n, y));
+    let quad = 0;
+    for (let i = 0; i < n; i++) quad += (y[i] as number) * (alpha[i] as number);
+    const signal = Math.max(quad / n, 1e-12);
+    let logDet = 0;
+    for (let i = 0; i < n; i++) logDet += Math.log(chol[i * n + i] as number);
+    return { chol, alpha, signal, logLik: -0.5 * n * Math.log(signal) - logDet };
   }
 
   /** The newest point joins the factor with the hyperparameters kept. */
