@@ -91,13 +91,17 @@ export class BayesianSearch implements Strategy {
     // A bound of each candidate's promise first (O(n) each), the exact promise, O(n²), only
     // for the few whose bound can win.
     const candidates = new Map<string, Candidate | undefined>();
+    /** Unseen architectures of the pool, in the order met (whether or not they can win). */
+    const fresh: Architecture[] = [];
     const consider = (architecture: Architecture): Candidate | undefined => {
       const key = this.space.key(architecture);
       if (candidates.has(key)) return candidates.get(key);
       let c: Candidate | undefined;
-      const floor = lossOf(architecture, 0);
-      const slope = lossOf(architecture, 1) - floor;
-      if (this.seen.unseen(architecture) && floor < best && Number.isFinite(slope)) {
+      const unseen = this.seen.unseenKey(key);
+      if (unseen) fresh.push(architecture);
+      const floor = unseen ? lossOf(architecture, 0) : Number.POSITIVE_INFINITY;
+      const slope = unseen ? lossOf(architecture, 1) - floor : 0;
+      if (floor < best && Number.isFinite(slope)) {
         const x = this.encoded(architecture);
         const cheap = this.model.predictCheaply(x);
         const room = (best - floor) / slope;
@@ -106,8 +110,8 @@ export class BayesianSearch implements Strategy {
       candidates.set(key, c);
       return c;
     };
-    const pool = this.pool();
-    pool.forEach(consider);
+    this.pool(consider);
+    const pooled = fresh.length;
     // The acquisition's own local search: from the most promising, up the bound move by move,
     // so that promise three or four moves from any trial is found too.
     const starts = [...candidates.values()].filter((c): c is Candidate => c !== undefined).sort((a, b) => b.bound - a.bound).slice(0, this.options.climbs);
@@ -132,7 +136,7 @@ export class BayesianSearch implements Strategy {
     }
     const chosen = scored.filter((s) => s.gain > 0).slice(0, wanted).map((s) => s.architecture);
     // Nothing can improve as far as the model knows: any unseen candidate of the pool, else wait.
-    if (chosen.length === 0 && pool.length > 0) chosen.push(pool[Math.floor(this.random() * pool.length)] as Architecture);
+    if (chosen.length === 0 && pooled > 0) chosen.push(fresh[Math.floor(this.random() * pooled)] as Architecture);
     if (chosen.length === 0 && this.seen.inFlight === 0) chosen.push(this.space.sample(this.random));
     return this.seen.track(chosen);
   }
@@ -177,13 +181,8 @@ export class BayesianSearch implements Strategy {
     return out;
   }
 
-  /** Unseen candidates around the best trials, and a few anywhere. */
-  private pool(): Architecture[] {
-    const out = new Map<string, Architecture>();
-    const add = (a: Architecture): void => {
-      const key = this.space.key(a);
-      if (!out.has(key) && this.seen.unseen(a)) out.set(key, a);
-    };
+  /** Hands `add` the candidates around the best trials, and a few anywhere (seen ones too: `add` sorts them out). */
+  private pool(add: (a: Architecture) => unknown): void {
     const parents = this.ranked.slice(0, this.options.parents).map((t) => t.architecture);
     for (const p of parents) for (const n of this.space.neighbours(p)) add(n);
     for (let i = 0; i < this.options.steps && parents.length > 0; i++) {
@@ -191,7 +190,6 @@ export class BayesianSearch implements Strategy {
       add(this.space.mutate(this.space.mutate(p, this.random), this.random));
     }
     for (let i = 0; i < this.options.samples; i++) add(this.space.sample(this.random));
-    return [...out.values()];
   }
 
   /** The architecture as the model reads it, once per candidate. */

@@ -28,7 +28,11 @@ export class Seen {
 
   /** Neither told nor in flight. */
   unseen(a: Architecture): boolean {
-    const key = this.space.key(a);
+    return this.unseenKey(this.space.key(a));
+  }
+
+  /** `unseen` for a key already computed. */
+  unseenKey(key: string): boolean {
     return !this.told.has(key) && !this.pending.has(key);
   }
 
