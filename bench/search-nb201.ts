@@ -12,7 +12,7 @@
  *
  *   node --import tsx bench/search-nb201.ts [--table ../shared/data/nb201/accuracy.json]
  *        [--processors mobile-npu,edge-cpu] [--lambdas 0.1/0.1,0.3/0,0/0.3] [--seeds 31] [--cap 3000]
- *        [--strategies local,evolution,random,local+prune,evolution+prune]
+ *        [--strategies local,evolution,random,bayesian,local+prune,evolution+prune]
  */
 import { parseArgs } from 'node:util';
 import { estimateCost } from '../src/cost/index.js';
@@ -30,7 +30,7 @@ const { values } = parseArgs({
     lambdas: { type: 'string', default: '0.1/0.1,0.3/0,0/0.3' },
     seeds: { type: 'string', default: '31' },
     cap: { type: 'string', default: '3000' },
-    strategies: { type: 'string', default: 'local,evolution,random,local+prune,evolution+prune' },
+    strategies: { type: 'string', default: 'local,evolution,random,bayesian,local+prune,evolution+prune' },
   },
 });
 const seeds = Number(values.seeds);
