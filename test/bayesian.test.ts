@@ -43,6 +43,19 @@ describe('CategoricalGp', () => {
     assert.ok(model < 0.25 * sq(() => mean), `squared error ${model} vs the mean's ${sq(() => mean)}`);
   });
 
+  it('past the points its kernel is chosen on (256), still fits every point it holds', () => {
+    const gp = new CategoricalGp();
+    const wide = [...Array(4 ** 5).keys()].map((i) => [0, 1, 2, 3, 4].map((d) => Math.floor(i / 4 ** d) % 4));
+    const f = (g: number[]): number => g[0]! * 0.5 - g[1]! * 0.3 + (g[0] === g[2] ? 0.4 : 0) + 0.1 * g[3]! * g[4]!;
+    const seen = wide.filter((_, i) => i % 3 === 0).slice(0, 320);
+    for (const g of seen) gp.add(gp.encode(g.map((v, i) => `g${i}=${v}`)), f(g));
+    assert.equal(gp.size, 320);
+    for (const g of [seen[0], seen[150], seen[319]] as number[][]) {
+      const p = gp.predict(gp.encode(g.map((v, i) => `g${i}=${v}`)));
+      assert.ok(Math.abs(p.mean - f(g)) < 0.1, `at ${g.join('')}: ${p.mean} vs ${f(g)}`);
+    }
+  });
+
   it('bounds the sd from above cheaply, with the same mean', () => {
     const gp = new CategoricalGp();
     for (const g of grid.slice(0, 40)) gp.add(gp.encode(tokens(g)), truth(g));
@@ -149,6 +162,18 @@ describe('bayesian search', () => {
     assert.ok(guided.length > 50, `${guided.length} guided proposals`);
     assert.ok(guided.every((p) => p.floor < p.best), 'a proposal could not beat the best');
     assert.equal(result.trials.length, 80);
+  });
+
+  it('with every proposal a guard mutation, proposes only one or two moves from a trial it was told', async () => {
+    const strategy = new BayesianSearch(space, initial, createRng(6), { founders: 5, parents: 10, steps: 100, samples: 300, climbs: 5, explore: 1 });
+    const result = await run(strategy, 40);
+    const hamming = (a: string, b: string): number => [...a].filter((c, i) => c !== b[i]).length;
+    const keys = result.trials.map((t) => t.key);
+    // After the founders (mutants of the initial), each proposal is a mutant of an earlier trial.
+    for (let i = 6; i < keys.length; i++) {
+      const nearest = Math.min(...keys.slice(0, i).map((k) => hamming(k, keys[i] as string)));
+      assert.ok(nearest <= 2, `trial ${i} (${keys[i]}) is ${nearest} moves from every earlier one`);
+    }
   });
 
   it('rebuilds the same proposals from the same trials (a resumed search goes on as it would have)', async () => {
