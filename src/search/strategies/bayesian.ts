@@ -4,9 +4,14 @@
  * before it is trained, the model's belief about its error is a belief about its loss. Each free
  * worker gets the candidate of highest expected improvement of the loss over the best found,
  * among a pool drawn around the best trials: every unseen neighbour of the few best, random
- * two-move steps from them, and random samples of the space for reach (the acquisition is
- * optimised by mutation, as in BANANAS, White et al. 2021). A candidate that cannot beat the best
- * even at no error has no expected improvement: it is never proposed.
+ * two-move steps from them, and random samples of the space for reach, then climbs of the
+ * acquisition move by move from the most promising (the acquisition is optimised by mutation and
+ * local search, as in BANANAS, White et al. 2021, and CASMOPOLITAN). The improvement is priced
+ * with the spread of a new observation, not only the model's: two trainings of networks that
+ * compute the same function differ by noise, and a sibling of the best may land lower. A
+ * candidate that cannot beat the best even at no error has no expected improvement: it is never
+ * proposed. Every few proposals, one is a plain mutation of a best trial instead, so that a
+ * confidently wrong model cannot keep the search from a region it has not sampled.
  *
  * The first candidates, before the model has anything to go on, are mutants of the initial
  * architecture one to three moves away. Its state is the trials it was told, so a resumed
@@ -48,7 +53,7 @@ const CLIMB_DEPTH = 6;
 interface Candidate {
   architecture: Architecture;
   x: Int32Array;
-  /** How far below the best its error must be: (best − floor) / slope. */
+  /** The error below which it would beat the best: (best − floor) / slope. */
   room: number;
   slope: number;
   bound: number;
