@@ -32,6 +32,14 @@ export interface SearchSpace {
   features(a: Architecture): string[];
 }
 
+/** One to `maxMoves` random moves from `from` (how many, drawn first). */
+export function randomWalk(space: SearchSpace, from: Architecture, maxMoves: number, random: Random): Architecture {
+  let a = from;
+  const moves = 1 + Math.floor(random() * maxMoves);
+  for (let i = 0; i < moves; i++) a = space.mutate(a, random);
+  return a;
+}
+
 function pick<T>(xs: readonly T[], random: Random): T {
   return xs[Math.floor(random() * xs.length)] as T;
 }

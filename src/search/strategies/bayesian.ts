@@ -17,6 +17,7 @@
  * architecture one to three moves away. Its state is the trials it was told, so a resumed
  * search rebuilds the same model.
  */
+import { randomWalk } from '../../space/index.js';
 import type { Architecture, Random, SearchSpace } from '../../space/index.js';
 import type { LossOf, Strategy, Trial } from '../types.js';
 import { CategoricalGp } from './gp.js';
@@ -166,9 +167,7 @@ export class BayesianSearch implements Strategy {
   private mutant(lossOf: LossOf, best: number): Architecture | undefined {
     const parents = this.ranked.slice(0, this.options.parents);
     for (let tries = 0; tries < 100 && parents.length > 0; tries++) {
-      let a = (parents[Math.floor(this.random() * parents.length)] as Trial).architecture;
-      const moves = 1 + Math.floor(this.random() * 2);
-      for (let i = 0; i < moves; i++) a = this.space.mutate(a, this.random);
+      const a = randomWalk(this.space, (parents[Math.floor(this.random() * parents.length)] as Trial).architecture, 2, this.random);
       if (this.seen.unseen(a) && lossOf(a, 0) < best) return a;
     }
     return undefined;
@@ -178,9 +177,7 @@ export class BayesianSearch implements Strategy {
   private founders(wanted: number): Architecture[] {
     const out: Architecture[] = [];
     for (let tries = 0; out.length < wanted && tries < 100 * wanted; tries++) {
-      let a = this.initial;
-      const moves = 1 + Math.floor(this.random() * 3);
-      for (let i = 0; i < moves; i++) a = this.space.mutate(a, this.random);
+      const a = randomWalk(this.space, this.initial, 3, this.random);
       if (this.seen.unseen(a) && !out.some((o) => this.space.key(o) === this.space.key(a))) out.push(a);
     }
     return out;

@@ -4,6 +4,7 @@
  * the mutant of a tournament's winner (`sampleSize` drawn), and each child joins the population
  * as it lands while the oldest member leaves. Asynchronous as in the paper: no generation waits.
  */
+import { randomWalk } from '../../space/index.js';
 import type { Architecture, Random, SearchSpace } from '../../space/index.js';
 import type { Strategy, Trial } from '../types.js';
 
@@ -30,10 +31,7 @@ export class Evolution implements Strategy {
   private child(): Architecture {
     if (this.population.length < this.options.populationSize) {
       // Founders: mutants of the initial architecture, one to three moves away.
-      let a = this.initial;
-      const moves = 1 + Math.floor(this.random() * 3);
-      for (let i = 0; i < moves; i++) a = this.space.mutate(a, this.random);
-      return a;
+      return randomWalk(this.space, this.initial, 3, this.random);
     }
     let parent: Trial | undefined;
     for (let i = 0; i < this.options.sampleSize; i++) {
