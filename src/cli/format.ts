@@ -1,8 +1,8 @@
 /** Human-readable rendering of cost reports and presets for the terminal. */
-import Table from 'cli-table3';
 import type { CostReport, Mapping } from '../cost/index.js';
 import { formatBytes, formatSI } from '../processor/index.js';
 import type { Processor } from '../processor/index.js';
+import { renderTable } from './table.js';
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
@@ -24,28 +24,26 @@ export function formatMapping(m: Mapping): string {
 }
 
 export function formatCostReport(report: CostReport, processor: Processor): string {
-  const table = new Table({
-    head: ['layer', 'op', 'params', 'MACs', 'DRAM read', 'DRAM write', 'latency', 'bound', 'on chip', 'mapping'],
-    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'left', 'left'],
-    style: { head: [], border: [], compact: true },
-  });
-  for (const layer of report.layers) {
-    table.push([
-      layer.name,
-      layer.op,
-      count(layer.params),
-      count(layer.macs),
-      formatBytes(layer.dramReadBytes),
-      formatBytes(layer.dramWriteBytes),
-      formatSI(layer.latencyS, 's'),
-      layer.dramS > layer.computeS ? 'DRAM' : 'compute',
-      layer.folded ? 'folded' : layer.fused ? 'fused' : '',
-      layer.mappings.map(formatMapping).join(', '),
-    ]);
-  }
+  const rows = report.layers.map((layer) => [
+    layer.name,
+    layer.op,
+    count(layer.params),
+    count(layer.macs),
+    formatBytes(layer.dramReadBytes),
+    formatBytes(layer.dramWriteBytes),
+    formatSI(layer.latencyS, 's'),
+    layer.dramS > layer.computeS ? 'DRAM' : 'compute',
+    layer.folded ? 'folded' : layer.fused ? 'fused' : '',
+    layer.mappings.map(formatMapping).join(', '),
+  ]);
+  const table = renderTable(
+    ['layer', 'op', 'params', 'MACs', 'DRAM read', 'DRAM write', 'latency', 'bound', 'on chip', 'mapping'],
+    rows,
+    ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left', 'left', 'left'],
+  );
   const d = report.dram;
   const lines = [
-    table.toString(),
+    table,
     '',
     `${report.architecture} on ${processor.name} (${processor.dtype}, ${formatBytes(processor.sramBytes)} SRAM, fusion ${processor.fusion}, ${processor.dram.device || 'DRAM'}), ${report.mode}, batch ${report.batch}`,
     `  params          ${count(report.params)}`,
@@ -106,13 +104,9 @@ export function costReportJson(report: CostReport): object {
 }
 
 export function formatPresets(processors: Processor[]): string {
-  const table = new Table({
-    head: ['preset', 'dtype', 'SRAM', 'peak', 'fusion', 'DRAM', 'bandwidth', 'burst', 'page', 'read / write', 'row', 'standby', 'what'],
-    style: { head: [], border: [], compact: true },
-  });
-  for (const p of processors) {
+  const rows = processors.map((p) => {
     const d = p.dram;
-    table.push([
+    return [
       p.name,
       p.dtype,
       formatBytes(p.sramBytes) + (p.weightSramBytes > 0 ? ` + ${formatBytes(p.weightSramBytes)} weights` : ''),
@@ -126,7 +120,8 @@ export function formatPresets(processors: Processor[]): string {
       d.activateEnergy > 0 ? formatSI(d.activateEnergy, 'J') : '-',
       d.backgroundPower > 0 ? formatSI(d.backgroundPower, 'W') : '-',
       p.description,
-    ]);
-  }
-  return `${table.toString()}\nprocnas presets --json gives the source of every number.`;
+    ];
+  });
+  const head = ['preset', 'dtype', 'SRAM', 'peak', 'fusion', 'DRAM', 'bandwidth', 'burst', 'page', 'read / write', 'row', 'standby', 'what'];
+  return `${renderTable(head, rows)}\nprocnas presets --json gives the source of every number.`;
 }
