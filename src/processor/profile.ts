@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DRAM_DEVICES, dramDeviceNames } from './dram-devices.js';
-import { parseQuantity } from './units.js';
+import { formatLimit, outsidePlausible, parseQuantity } from './units.js';
 import type { Dimension } from './units.js';
 
 /** Number formats of data in DRAM and on chip, and their bytes per element. */
@@ -137,34 +137,80 @@ export interface Processor {
   calibration?: Calibration;
 }
 
+/**
+ * A quantity of a dimension (units.ts), positive or (`positive` false) zero or more; a non-zero
+ * value must lie in the dimension's plausible range (PLAUSIBLE in units.ts).
+ */
 const quantity = (dimension: Dimension, positive = true) =>
-  z.union([z.number(), z.string()]).transform((value, ctx) => {
+  // Any number, Infinity (YAML's .inf) too: it is then refused with the plausible range.
+  z.custom<number | string>((value) => typeof value === 'number' || typeof value === 'string', {
+    error: (issue) => (issue.input === undefined ? 'required' : `expected a number or a quantity with its unit, got ${JSON.stringify(issue.input)}`),
+  }).transform((value, ctx) => {
     const parsed = parseQuantity(value, dimension);
     if (typeof parsed !== 'number') {
       ctx.addIssue({ code: 'custom', message: parsed.error });
       return z.NEVER;
     }
-    if (!Number.isFinite(parsed) || parsed < 0 || (positive && parsed === 0)) {
+    if (Number.isNaN(parsed) || parsed < 0 || (positive && parsed === 0)) {
       ctx.addIssue({ code: 'custom', message: `must be ${positive ? 'positive' : 'zero or more'}, got ${value}` });
+      return z.NEVER;
+    }
+    const outside = parsed === 0 ? undefined : outsidePlausible(parsed, dimension, value);
+    if (outside) {
+      ctx.addIssue({ code: 'custom', message: outside });
       return z.NEVER;
     }
     return parsed;
   });
 
+/**
+ * The slowest a kind of work may run (compute.peak × utilisation, in MAC/s): a utilisation of
+ * 1e-300 is a typo, and makes a layer's time Infinity. Calibration fits no rate below
+ * 100 kMAC/s, and the lowest peak (1 kMAC/s) at the default elementwise utilisation (0.05)
+ * runs at 50 MAC/s. The training rates, the training peak (at least 1 kMAC/s) times the same
+ * utilisations, then stay above 1e-15 MAC/s: slow, but finite.
+ */
+const SLOWEST_RATE = 1;
+
+/** The training precision's MAC rate and energy: as the profile writes them, or the inference ones scaled by bytes per element. */
+function trainingFigures(p: { dtype: Dtype; compute: { peak: number; macEnergy: number }; training: { dtype: TrainingDtype; peak?: number | undefined; macEnergy?: number | undefined } }): { peak: number; macEnergy: number } {
+  // Unless the profile says otherwise, the MAC array moves as many bytes per cycle at the
+  // training precision as at the inference one, and a MAC's energy grows with its bytes.
+  const bytes = DTYPES[p.dtype];
+  const trainingBytes = DTYPES[p.training.dtype];
+  return {
+    peak: p.training.peak ?? (p.compute.peak * bytes) / trainingBytes,
+    macEnergy: p.training.macEnergy ?? (p.compute.macEnergy * trainingBytes) / bytes,
+  };
+}
+
 const fraction = z.number().gt(0).max(1);
 
-/** DRAM energy: one figure per byte for everything (as before v2), or the device's parts. */
-const DramEnergySchema = z.union([
-  quantity('joulesPerByte'),
-  z
-    .object({
-      read: quantity('joulesPerByte'),
-      write: quantity('joulesPerByte').optional(),
-      activate: quantity('joules', false).default(0),
-      background: quantity('watts', false).default(0),
-    })
-    .strict(),
-]);
+const DramEnergyPerByte = quantity('joulesPerByte');
+
+const DramEnergyParts = z
+  .object({
+    read: quantity('joulesPerByte'),
+    write: quantity('joulesPerByte').optional(),
+    activate: quantity('joules', false).default(0),
+    background: quantity('watts', false).default(0),
+  })
+  .strict();
+
+/**
+ * DRAM energy: one figure per byte for everything (as before v2), or the device's parts. Which
+ * one is chosen by the value's type, so that a bad figure is reported with its own path and
+ * reason (`dram.energy.read: ... is outside the plausible range ...`), where a union of the two
+ * would only say "Invalid input".
+ */
+const DramEnergySchema = z
+  .custom<z.input<typeof DramEnergyPerByte> | z.input<typeof DramEnergyParts>>()
+  .transform((value, ctx): z.output<typeof DramEnergyPerByte> | z.output<typeof DramEnergyParts> => {
+    const result = typeof value === 'object' && value !== null ? DramEnergyParts.safeParse(value) : DramEnergyPerByte.safeParse(value);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  });
 
 const rankFit = { spearman: z.number().min(-1).max(1), kendall: z.number().min(-1).max(1), mdape: z.number().nonnegative() };
 
@@ -235,6 +281,27 @@ export const ProcessorSchema = z
     if (refresh && refresh.time >= refresh.interval) {
       ctx.addIssue({ code: 'custom', path: ['dram', 'refresh'], message: 'the refresh time must be shorter than the refresh interval' });
     }
+    // The training figures a profile leaves out are scaled from the inference ones (up to 4x
+    // either way): they must land in the plausible ranges too.
+    const training = trainingFigures(p);
+    const scaled = (field: string) => `compute.${field} scaled from ${p.dtype} to ${p.training.dtype}`;
+    if (p.training.peak === undefined) {
+      const outside = outsidePlausible(training.peak, 'macsPerSecond', scaled('peak'));
+      if (outside) ctx.addIssue({ code: 'custom', path: ['training', 'peak'], message: `${outside}: write training.peak` });
+    }
+    if (p.training.macEnergy === undefined && training.macEnergy > 0) {
+      const outside = outsidePlausible(training.macEnergy, 'joules', scaled('macEnergy'));
+      if (outside) ctx.addIssue({ code: 'custom', path: ['training', 'macEnergy'], message: `${outside}: write training.macEnergy` });
+    }
+    for (const [kind, u] of Object.entries(p.compute.utilisation)) {
+      if (u !== undefined && p.compute.peak * u < SLOWEST_RATE) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['compute', 'utilisation', kind],
+          message: `${u} of ${formatLimit(p.compute.peak, 'macsPerSecond')} runs at ${p.compute.peak * u} MAC/s, below the slowest plausible rate of ${SLOWEST_RATE} MAC/s`,
+        });
+      }
+    }
   });
 
 export type ProcessorData = z.input<typeof ProcessorSchema>;
@@ -289,7 +356,7 @@ export function parseProcessor(data: unknown, source = 'processor'): Processor {
   const energy = typeof p.dram.energy === 'number' ? { read: p.dram.energy, activate: 0, background: 0 } : p.dram.energy;
   const bytesPerElement = DTYPES[p.dtype];
   const accumulator = p.accumulator ?? (p.dtype === 'int8' || p.dtype === 'int16' ? 'int32' : 'fp32');
-  const trainingBytes = DTYPES[p.training.dtype];
+  const training = trainingFigures(p);
   return {
     name: p.name,
     description: p.description,
@@ -323,13 +390,11 @@ export function parseProcessor(data: unknown, source = 'processor'): Processor {
       utilisation: { ...DEFAULT_UTILISATION, ...p.compute.utilisation },
       layerOverhead: p.compute.layerOverhead,
     },
-    // Unless the profile says otherwise, the MAC array moves as many bytes per cycle at the
-    // training precision as at the inference one, and a MAC's energy grows with its bytes.
     training: {
       dtype: p.training.dtype,
-      bytesPerElement: trainingBytes,
-      peakMacsPerSecond: p.training.peak ?? (p.compute.peak * bytesPerElement) / trainingBytes,
-      macEnergy: p.training.macEnergy ?? (p.compute.macEnergy * trainingBytes) / bytesPerElement,
+      bytesPerElement: DTYPES[p.training.dtype],
+      peakMacsPerSecond: training.peak,
+      macEnergy: training.macEnergy,
     },
     sramEnergyPerByte: p.sramEnergy,
     fusion: p.fusion,

@@ -19,7 +19,7 @@ import type { GraphSpec } from './custom.js';
 import { ArchitectureError } from './errors.js';
 import type { SpaceIssue } from './errors.js';
 import type { Shape } from './graph.js';
-import { ACTIVATIONS, BLOCK_TYPES, MAX_SIZE, NB201_OPS, blockKeys, defaultBlockArgs, parseBlock, printBlock } from './notation.js';
+import { ACTIVATIONS, BLOCK_TYPES, MAX_EXPANSION, MAX_SIZE, NB201_OPS, blockKeys, defaultBlockArgs, parseBlock, printBlock } from './notation.js';
 import type { Activation, BlockArgs, BlockType } from './notation.js';
 
 /** One entry of a stage (or of the stem or head): a block type with its arguments, or a user graph. */
@@ -62,7 +62,7 @@ const BlockObjectSchema = z
     repeat: positive.optional(),
     kernel: positive.optional(),
     stride: positive.optional(),
-    expand: z.number().positive().optional(),
+    expand: z.number().positive().max(MAX_EXPANSION).optional(),
     out: positive.optional(),
     se: z.number().nonnegative().max(1).optional(),
     act: z.enum(ACTIVATIONS).optional(),

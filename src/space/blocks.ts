@@ -49,7 +49,7 @@ function exciteProject(b: GraphBuilder, x: number, y: number, a: BlockArgs, act:
 /** MBConv; with expansion 1 there is no expansion conv, which makes it the `ds` block. */
 const invertedResidual: CompositeBuilder = (b, x, a, ctx) => {
   const act = a.act ?? ctx.act;
-  const mid = Math.round(b.shape(x).c * a.expand);
+  const mid = b.expandedWidth(b.shape(x).c, a.expand, 'times');
   const expanded = a.expand === 1 ? x : convBnAct(b, x, 'expand', { out: mid, kernel: 1 }, act);
   const y = convBnAct(b, expanded, 'dw', { out: mid, kernel: a.kernel, stride: a.stride, groups: mid, dilation: a.dilation }, act);
   return exciteProject(b, x, y, a, act);
@@ -59,7 +59,7 @@ const depthwiseSeparable: CompositeBuilder = (b, x, a, ctx) => invertedResidual(
 
 const fusedInvertedResidual: CompositeBuilder = (b, x, a, ctx) => {
   const act = a.act ?? ctx.act;
-  const mid = Math.round(b.shape(x).c * a.expand);
+  const mid = b.expandedWidth(b.shape(x).c, a.expand, 'times');
   const y = convBnAct(b, x, 'expand', { out: mid, kernel: a.kernel, stride: a.stride }, act);
   return exciteProject(b, x, y, a, act);
 };
@@ -81,7 +81,7 @@ const resnetBasic: CompositeBuilder = (b, x, a, ctx) => {
 const resnetBottleneck: CompositeBuilder = (b, x, a, ctx) => {
   const act = a.act ?? ctx.act;
   const out = outChannels(b, x, a);
-  const width = out / a.expand;
+  const width = b.expandedWidth(out, a.expand, 'over');
   if (!Number.isInteger(width)) b.fail(`bottleneck width c/e = ${out}/${a.expand} is not an integer`);
   let y = b.act(b.bn(b.conv(x, 'conv1', { out: width, kernel: 1 }), 'bn1'), act, `${act}1`);
   y = b.act(b.bn(b.conv(y, 'conv2', { out: width, kernel: 3, stride: a.stride }), 'bn2'), act, `${act}2`);

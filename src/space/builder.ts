@@ -5,6 +5,7 @@
 import { ArchitectureError } from './errors.js';
 import type { Composite, Layer, LayerKind, Part, Shape } from './graph.js';
 import { elements } from './graph.js';
+import { MAX_EXPANSION, MAX_SIZE } from './notation.js';
 import type { Activation } from './notation.js';
 
 export interface ConvOptions {
@@ -77,6 +78,23 @@ export class GraphBuilder {
 
   fail(message: string): never {
     throw ArchitectureError.at(this.path, message);
+  }
+
+  /**
+   * The width a block derives from another by its expansion: `channels × expand` (an inverted
+   * residual's hidden width), or `channels / expand` (a bottleneck's, from its output). Every
+   * block, written in notation or as an object, built by a search or a supernet, gets its width
+   * here: an expansion above MAX_EXPANSION, a width below one channel, or one above MAX_SIZE is
+   * refused with the block's path.
+   */
+  expandedWidth(channels: number, expand: number, how: 'times' | 'over'): number {
+    const of = how === 'times' ? `expansion ${expand} of ${channels} channels` : `${channels} channels over expansion ${expand}`;
+    if (!(expand > 0 && expand <= MAX_EXPANSION)) this.fail(`expansion must be above 0 and at most ${MAX_EXPANSION}, got ${expand}`);
+    const width = how === 'times' ? Math.round(channels * expand) : channels / expand;
+    const shown = Number(width.toPrecision(3));
+    if (!(width >= 1)) this.fail(`${of} gives ${shown} channels, fewer than one`);
+    if (width > MAX_SIZE) this.fail(`${of} gives ${shown} channels, more than the ${MAX_SIZE} a layer may have`);
+    return width;
   }
 
   conv(x: number, name: string, o: ConvOptions): number {

@@ -132,6 +132,13 @@ function fail(path: string, text: string, why: string): never {
 /** Widths, kernels and repeats beyond this are typos, not networks. */
 export const MAX_SIZE = 1 << 20;
 
+/**
+ * Expansion ratios beyond this are typos, not networks: the widest blocks in use expand by 6
+ * (MobileNetV2) or divide by 4 (ResNet's bottleneck); 1024 leaves room for any search while
+ * keeping a width derived from one (channels × e, or c / e) far from overflow.
+ */
+export const MAX_EXPANSION = 1024;
+
 function positiveInt(raw: string, path: string, text: string, what: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_SIZE) {
     fail(path, text, `${what} must be an integer from 1 to ${MAX_SIZE}, got "${raw}"`);
@@ -167,7 +174,10 @@ export function parseBlock(text: string, path = ''): BlockArgs {
       case 'r': args.repeat = positiveInt(raw, path, text, 'repeat'); break;
       case 'k': args.kernel = positiveInt(raw, path, text, 'kernel'); break;
       case 's': args.stride = positiveInt(raw, path, text, 'stride'); break;
-      case 'e': args.expand = positiveNumber(raw, path, text, 'expansion'); break;
+      case 'e':
+        args.expand = positiveNumber(raw, path, text, 'expansion');
+        if (args.expand > MAX_EXPANSION) fail(path, text, `expansion must be at most ${MAX_EXPANSION}, got "${raw}"`);
+        break;
       case 'c': args.out = positiveInt(raw, path, text, 'channels'); break;
       case 'se':
         args.se = positiveNumber(raw, path, text, 'squeeze-excite ratio');

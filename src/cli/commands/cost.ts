@@ -1,8 +1,8 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { estimateCost } from '../../cost/index.js';
+import { estimateCost, nonFiniteFigure } from '../../cost/index.js';
 import type { CostMode } from '../../cost/index.js';
-import { presetNames, resolveProcessor } from '../../processor/index.js';
+import { ProcessorError, presetNames, resolveProcessor } from '../../processor/index.js';
 import { lower, resolveArchitecture } from '../../space/index.js';
 import { inputShape, positiveInt } from '../args.js';
 import { costReportJson, formatCostReport } from '../format.js';
@@ -35,6 +35,12 @@ export function registerCost(program: Command): void {
       if (flags.input) architecture.input = flags.input;
       if (flags.classes) architecture.classes = flags.classes;
       const report = estimateCost(lower(architecture), processor, { mode: flags.mode, batch: flags.batch, layers: true });
+      const insane = nonFiniteFigure(report);
+      if (insane) {
+        throw new ProcessorError(
+          `${ref} on ${flags.processor}: the cost's ${insane}: the profile's or the architecture's values are out of range (no figure is printed)`,
+        );
+      }
       console.log(flags.json ? JSON.stringify(costReportJson(report), null, 2) : formatCostReport(report, processor));
     });
 }
