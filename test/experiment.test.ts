@@ -132,10 +132,10 @@ describe('experiments survive a crash', () => {
     assert.equal(procnas('search', '--initial', DENSE, '--table', TABLE, '--max-evals', '20', '--out', out).code, 0);
     const again = procnas('search', '--initial', DENSE, '--table', TABLE, '--max-evals', '20', '--out', out);
     assert.equal(again.code, 2);
-    assert.match(again.stderr, /already holds an experiment: resume it with --resume/);
+    assert.match(again.stderr, /already holds an experiment \(20 trials\): resume it with --resume/);
     const nothing = procnas('search', '--resume', join(root, 'empty'));
     assert.equal(nothing.code, 2);
-    assert.match(nothing.stderr, /no experiment to resume/);
+    assert.match(nothing.stderr, /empty: no such folder: nothing to resume/);
   });
 
   it('on --resume takes new stop conditions and says so, refuses anything that would change the path, and keeps the profile it started with', () => {

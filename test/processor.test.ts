@@ -126,7 +126,7 @@ describe('profile files', () => {
     assert.ok(Math.abs(p.dram.writeEnergyPerByte - 5.03 * 8e-12) < 1e-20, 'the device keeps what the profile does not replace');
     assert.match(p.dram.device, /^lpddr4-3200-x32: /);
     assert.match(p.sources['dram.bandwidth'] ?? '', /DRAMPower/);
-    assert.throws(() => parseProcessor({ ...valid, dram: { device: 'hbm9' } }, 'chip.yaml'), /^ProcessorError: chip\.yaml: invalid processor profile\n {2}dram\.device: "hbm9" is not a known DRAM device \(lpddr4x-4266-x32, lpddr4-3200-x32, ddr4-2400-x64, sdr-100-x32\); name one, or give the device's bandwidth and energy$/);
+    assert.throws(() => parseProcessor({ ...valid, dram: { device: 'hbm9' } }, 'chip.yaml'), /^ProcessorError: chip\.yaml: invalid processor profile: dram\.device: "hbm9" is not a known DRAM device \(lpddr4x-4266-x32, lpddr4-3200-x32, ddr4-2400-x64, sdr-100-x32\); name one, or give the device's bandwidth and energy$/);
   });
 
   for (const device of dramDeviceNames()) {

@@ -277,7 +277,7 @@ describe('architecture validation', () => {
 
   it('names the file in errors found while lowering', () => {
     const error = archError(() => lower(parseArchitecture(tiny([['cn_g3_c9']]), 'net.yaml')));
-    assert.match(error.message, /^net\.yaml: invalid architecture\n\s+stages\[0\]\[0\]: conv: groups 3 must divide/);
+    assert.match(error.message, /^net\.yaml: invalid architecture: stages\[0\]\[0\]: conv: groups 3 must divide/);
   });
 
   it('an inverted residual with any expansion other than 1 has an expansion conv', () => {

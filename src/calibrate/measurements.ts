@@ -8,7 +8,7 @@
  * `architecture` is a built-in name, `nb201:<cell>`, or a file relative to the CSV. Every bad row
  * is reported with its line number before anything is fitted or written.
  */
-import { readFileSync } from 'node:fs';
+import { readErrorMessage, readTextFile } from '../files/index.js';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { lower, resolveArchitecture } from '../space/index.js';
@@ -46,9 +46,9 @@ function positiveNumber(text: string | undefined): number | undefined {
 export function readMeasurements(file: string): Measurement[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file);
   } catch (error) {
-    throw new CalibrationError(`${file}: cannot read the measurements: ${(error as Error).message}`);
+    throw new CalibrationError(`${file}: cannot read the measurements: ${readErrorMessage(error)}`);
   }
   let records: Array<Record<string, string>>;
   try {

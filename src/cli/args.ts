@@ -1,5 +1,6 @@
 /** Parsers for command-line values; each rejects bad input with a message commander prints. */
 import { InvalidArgumentError } from 'commander';
+import { MAX_SIZE } from '../space/index.js';
 
 export function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive integer.');
@@ -29,9 +30,17 @@ export function nonNegativeNumber(value: string): number {
   return n;
 }
 
+/** A width, a number of classes: the same limit as in architecture files. */
+export function sizeInt(value: string): number {
+  const n = positiveInt(value);
+  if (n > MAX_SIZE) throw new InvalidArgumentError(`must be at most ${MAX_SIZE}, as in architecture files.`);
+  return n;
+}
+
 export function inputShape(value: string): { h: number; w: number; c: number } {
   const match = /^(\d+)x(\d+)x(\d+)$/.exec(value);
   if (!match || match.slice(1).some((v) => Number(v) < 1)) throw new InvalidArgumentError('write it as HxWxC, e.g. 32x32x3.');
+  if (match.slice(1).some((v) => Number(v) > MAX_SIZE)) throw new InvalidArgumentError(`each of H, W and C must be at most ${MAX_SIZE}, as in architecture files.`);
   return { h: Number(match[1]), w: Number(match[2]), c: Number(match[3]) };
 }
 

@@ -1,13 +1,7 @@
 #!/usr/bin/env node
 /** The procnas command: parses arguments, wires the parts together, prints. Nothing else. */
 import { Command, CommanderError } from 'commander';
-import { DatasetError } from '../data/index.js';
-import { ConfigError } from '../experiment/config.js';
-import { EngineError } from '../engine/backend.js';
-import { ExportError } from '../export/index.js';
-import { ProcessorError } from '../processor/index.js';
-import { ArchitectureError, SpaceError } from '../space/index.js';
-import { CalibrationError } from '../calibrate/index.js';
+import { badInputLines, isBadInput } from './errors.js';
 import { registerCalibrate } from './commands/calibrate.js';
 import { registerCost } from './commands/cost.js';
 import { registerExport } from './commands/export.js';
@@ -35,8 +29,6 @@ registerMeasure(program);
 registerReport(program);
 registerWorker(program);
 
-const KNOWN_ERRORS = [ArchitectureError, SpaceError, ProcessorError, DatasetError, ConfigError, ExportError, EngineError, CalibrationError, RangeError];
-
 /**
  * Bad input: one line, status 2. Anything else is a bug: one line (the stack with PROCNAS_DEBUG
  * set), status 1. Never rethrown: once the TF.js WASM backend has started, its Emscripten
@@ -51,8 +43,8 @@ function exitOnError(error: unknown): never {
     console.error(`procnas: ${error.message.replace(/^error: /, '')} (see procnas${command} --help)`);
     process.exit(2);
   }
-  if (KNOWN_ERRORS.some((kind) => error instanceof kind)) {
-    console.error(`procnas: ${(error as Error).message}`);
+  if (isBadInput(error)) {
+    console.error(badInputLines(error).join('\n'));
     process.exit(2);
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -64,6 +56,11 @@ function exitOnError(error: unknown): never {
 // Errors outside the command's promise chain (a callback, a stray rejection): same report.
 // Registered before any engine starts, so these run before the Emscripten module's handlers.
 process.on('uncaughtException', exitOnError);
+// Output piped into a reader that stops early (`procnas cost ... | head`): stop quietly, as Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  exitOnError(error);
+});
 process.on('unhandledRejection', exitOnError);
 
 if (process.argv.length <= 2) {

@@ -2,9 +2,10 @@
  * Measuring many architectures on this host through onnxruntime, as `procnas measure
  * --batch-file` and `procnas calibrate --host` do, and writing them as a calibration CSV.
  */
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative } from 'node:path';
 import { CalibrationError } from '../calibrate/index.js';
+import { OutputError, readErrorMessage, readTextFile, writeErrorMessage, writeFileAtomic } from '../files/index.js';
 import { measureOnnx } from '../export/index.js';
 import { resolveArchitecture } from '../space/index.js';
 import type { Architecture } from '../space/index.js';
@@ -27,7 +28,13 @@ export function batchArchitectures(ref: string): Array<{ name: string; file?: st
     if (files.length === 0) throw new CalibrationError(`${ref}: the folder holds no .yaml, .yml or .json architecture`);
     return files.map((f) => ({ name: f, file: join(ref, f), architecture: resolveArchitecture(join(ref, f)) }));
   }
-  const lines = readFileSync(ref, 'utf8').split(/\r?\n/);
+  let text: string;
+  try {
+    text = readTextFile(ref);
+  } catch (error) {
+    throw new CalibrationError(`${ref}: cannot read the list of architectures: ${readErrorMessage(error)}`);
+  }
+  const lines = text.split(/\r?\n/);
   const out: Array<{ name: string; file?: string; architecture: Architecture }> = [];
   lines.forEach((raw, i) => {
     const name = raw.replace(/#.*/, '').trim();
@@ -65,9 +72,9 @@ export async function measureMany(
 /** Writes a file a command produces; a path it cannot write is bad input, said in one line. */
 export function writeOutput(file: string, text: string, what: string): void {
   try {
-    writeFileSync(file, text);
+    writeFileAtomic(file, text);
   } catch (error) {
-    throw new CalibrationError(`${file}: cannot write the ${what}: ${(error as Error).message}`);
+    throw new CalibrationError(`${file}: cannot write the ${what}: ${error instanceof OutputError ? error.why : writeErrorMessage(error)}`);
   }
 }
 

@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { DatasetError, messageOf } from './errors.js';
+
+/** CIFAR-100's training file is 150 MB; no image dataset file procnas trains on comes near 2 GiB. */
+const MAX_DECOMPRESSED_BYTES = 2 ** 31;
 
 export interface FileBytes {
   bytes: Uint8Array;
@@ -15,13 +18,17 @@ export interface FileBytes {
 export function readMaybeGzipped(file: string): FileBytes {
   let raw: Buffer;
   try {
+    // A device or a FIFO (a symlink to /dev/zero) would be read forever.
+    if (!statSync(file).isFile()) throw new DatasetError(file, 'is not a regular file');
     raw = readFileSync(file);
   } catch (error) {
+    if (error instanceof DatasetError) throw error;
     throw new DatasetError(file, describeReadFailure(error));
   }
   if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
     try {
-      return { bytes: gunzipSync(raw), gzipped: true };
+      // Bounded: a small gzip bomb must not take the machine's memory.
+      return { bytes: gunzipSync(raw, { maxOutputLength: MAX_DECOMPRESSED_BYTES }), gzipped: true };
     } catch (error) {
       throw new DatasetError(file, `starts like a gzip file but cannot be decompressed (${messageOf(error)})`);
     }

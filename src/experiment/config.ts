@@ -6,8 +6,7 @@
 
 /** The stop condition when none is given: the main job's ten minutes. */
 export const DEFAULT_BUDGET_S = 600;
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { describeIssues, readDataFile } from '../files/index.js';
 import { z } from 'zod';
 
 const duration = z.union([
@@ -21,6 +20,18 @@ const duration = z.union([
     }),
 ]);
 const positiveInt = z.number().int().positive();
+
+/**
+ * Trainings in flight at once, at most: through a queue, a thousand machines' worth. More is a
+ * typo, and each slot costs the search memory however few workers listen.
+ */
+export const MAX_WORKERS = 1024;
+
+/**
+ * On one machine, trainings at once per core, at most: each holds its own engine and dataset
+ * copy (about 150 MB), and past a few per core they only take turns on the cores.
+ */
+export const MAX_LOCAL_WORKERS_PER_CORE = 4;
 
 /** One stage's choices in the mobile space; each list is the values a move may set. */
 const choiceList = <T extends z.ZodTypeAny>(item: T) => z.array(item).nonempty('list at least one value').optional();
@@ -189,7 +200,8 @@ export const SearchConfigSchema = z
       })
       .strict()
       .default({ enabled: true }),
-    workers: positiveInt.optional(),
+    /** Trainings in flight at once; through a queue, spread over machines (see MAX_LOCAL_WORKERS for one machine). */
+    workers: positiveInt.max(MAX_WORKERS).optional(),
     /** Train on other machines: jobs go to Redis, `procnas worker` processes take them. */
     queue: z
       .object({
@@ -256,31 +268,35 @@ export function migrateStoredConfig(data: unknown): unknown {
 export function parseSearchConfig(data: unknown, source = 'config'): SearchConfig {
   const result = SearchConfigSchema.safeParse(data ?? {});
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ConfigError(`${source}: invalid search configuration\n${lines.join('\n')}`);
+    throw new ConfigError(describeIssues(source, 'search configuration', result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))));
   }
   return result.data;
 }
 
 export function loadSearchConfigFile(file: string): SearchConfigInput {
-  let text: string;
+  let data: unknown;
   try {
-    text = readFileSync(file, 'utf8');
+    data = readDataFile(file);
   } catch (error) {
-    throw new ConfigError(`${file}: cannot read: ${(error as Error).message}`);
+    throw new ConfigError(`${file}: cannot read the search configuration: ${(error as Error).message}`);
   }
-  try {
-    return (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as SearchConfigInput;
-  } catch (error) {
-    throw new ConfigError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
-  }
+  // A file of nothing (or only comments) is the empty configuration; a list or a number is not one.
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`${file}: a search configuration is a mapping of keys (strategy:, stop:, ...), not ${Array.isArray(data) ? 'a list' : `the ${typeof data} ${JSON.stringify(data)}`}`);
+  return data as SearchConfigInput;
+}
+
+function isEmptyGroup(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((v) => v === undefined || isEmptyGroup(v));
 }
 
 /** Deep-merges overrides (e.g. from flags) into file data: the flags win. */
 export function mergeConfig(base: SearchConfigInput, overrides: SearchConfigInput): SearchConfigInput {
   const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [key, value] of Object.entries(overrides as Record<string, unknown>)) {
-    if (value === undefined) continue;
+    // A flag group with no flag given (e.g. stop: { budget: undefined }) overrides nothing: the
+    // file's value stays, and is validated as written (a file's `stop: 5` is an error, not defaults).
+    if (value === undefined || isEmptyGroup(value)) continue;
     const prev = out[key];
     out[key] =
       value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object' && !Array.isArray(prev)

@@ -1,6 +1,7 @@
 /** Reads a search's run folder back for its report: the store's configuration and trials, and the result files. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readErrorMessage, readTextFile } from '../files/index.js';
 import { parseProcessor, resolveProcessor } from '../processor/index.js';
 import type { ReportInput } from '../report/index.js';
 import { referenceOf } from '../search/index.js';
@@ -8,17 +9,26 @@ import { ConfigError, migrateStoredConfig, parseSearchConfig } from './config.js
 import { storedConfirmation } from './confirm.js';
 import { reportInputOf } from './report.js';
 import type { RunOutcome } from './report.js';
-import { STORE_FILE } from './run.js';
+import { STORE_FILE } from './folder.js';
 import { ExperimentStore } from './store.js';
 
+/** A result file of the run, if it has one; a damaged one is bad input naming the file. */
 function readJson<T>(file: string): T | undefined {
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : undefined;
+  if (!existsSync(file)) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(readTextFile(file));
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read this result of the run: ${error instanceof SyntaxError ? `not valid JSON: ${error.message}` : readErrorMessage(error)}`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`${file}: cannot read this result of the run: not a JSON object`);
+  return data as T;
 }
 
 export function loadRunReport(dir: string): ReportInput {
   const file = join(dir, STORE_FILE);
   if (!existsSync(file)) throw new ConfigError(`${dir}: not a search's folder (no ${STORE_FILE} in it)`);
-  const store = new ExperimentStore(file);
+  const store = new ExperimentStore(file, 'read');
   try {
     const config = parseSearchConfig(migrateStoredConfig(store.getMeta('config')), file);
     const trials = store.trials();

@@ -2,7 +2,7 @@
  * The report of an experiment: what the page shows about the run (configuration, stop reason,
  * final training) around its trials, and writing report.html.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../files/index.js';
 import { basename, resolve } from 'node:path';
 import type { Processor } from '../processor/index.js';
 import { renderReport } from '../report/index.js';
@@ -90,5 +90,5 @@ export function reportInputOf(dir: string, config: SearchConfig, processor: Proc
 
 /** Writes the page to `file`. */
 export function writeReport(file: string, input: ReportInput): void {
-  writeFileSync(file, renderReport(input));
+  writeFileAtomic(file, renderReport(input));
 }

@@ -4,7 +4,6 @@
  * (experiment.sqlite, best.json, summary.json).
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -17,17 +16,19 @@ import { costFigures, referenceOf } from '../search/index.js';
 import type { Confirmed, Evaluator, FidelitySchedule, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
 import { estimateArchitectureCost } from '../cost/index.js';
 import { exportGraphModel, exportOnnx, writeGraphModel } from '../export/index.js';
+import { writeFileAtomic } from '../files/index.js';
 import { MobileSpace, Nb201Space, architectureToData, describeChoices, log10SpaceSize, lower, supernetSpec, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
-import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_FIDELITY, inheritedByDefault, migrateStoredConfig, parseSearchConfig } from './config.js';
+import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_FIDELITY, MAX_LOCAL_WORKERS_PER_CORE, inheritedByDefault, migrateStoredConfig, parseSearchConfig } from './config.js';
 import { confirmBest, confirmationReserveS } from './confirm.js';
 import type { ConfirmEvents } from './confirm.js';
 import { checkDnasConfig, createDnas } from './dnas.js';
 import type { DnasWiring, SupernetProgress } from './dnas.js';
 import type { SearchConfig } from './config.js';
+import { openRunFolder } from './folder.js';
 import { REPORT_FILE, reportInputOf, writeReport } from './report.js';
 import { QueueRunner } from './queue.js';
-import { ExperimentStore } from './store.js';
+import type { ExperimentStore } from './store.js';
 
 export interface ExperimentEvents extends ConfirmEvents {
   /** Once the experiment is set up, before the first trial. */
@@ -74,8 +75,6 @@ export interface ExperimentResult {
   /** The best architecture retrained and exported (train evaluator only). */
   final?: { validationAccuracy: number; testAccuracy: number; onnx: string; tfjs: string };
 }
-
-export const STORE_FILE = 'experiment.sqlite';
 
 function stopConditions(config: SearchConfig): StopConditions {
   const s = config.stop;
@@ -169,11 +168,9 @@ function runInputs(store: ExperimentStore, input: SearchConfig, resume: boolean,
 
 /** Runs (or, with `resume`, continues) the experiment in folder `out`; a resumed run may take new stop conditions. */
 export async function runExperiment(input: SearchConfig, out: string, resume: boolean, events: ExperimentEvents = {}, stopOverrides: StopOverrides = {}): Promise<ExperimentResult> {
-  if (resume && !existsSync(join(out, STORE_FILE))) throw new ConfigError(`${out}: no experiment to resume (no ${STORE_FILE})`);
-  mkdirSync(out, { recursive: true });
-  const store = new ExperimentStore(join(out, STORE_FILE));
+  const folder = openRunFolder(out, resume);
+  const store = folder.store;
   try {
-    if (!resume && store.count() > 0) throw new ConfigError(`${out} already holds an experiment: resume it with --resume ${out}, or choose another --out`);
     const inputs = runInputs(store, input, resume, stopOverrides);
     const { config, processor, warnings } = inputs;
     let initial = inputs.initial;
@@ -192,6 +189,10 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       if (nb201) throw new ConfigError('strategy dnas searches the mobile space: give an initial architecture of ir/er/ds stages, not a NAS-Bench-201 cell');
     }
     const workers = config.workers ?? availableParallelism();
+    const localLimit = MAX_LOCAL_WORKERS_PER_CORE * availableParallelism();
+    if (!config.queue && config.evaluator.kind === 'train' && workers > localLimit) {
+      throw new ConfigError(`workers: ${workers} trainings at once on this machine's ${availableParallelism()} cores is more than the ${localLimit} procnas allows (${MAX_LOCAL_WORKERS_PER_CORE} per core: each holds its own engine); spread them over machines with --queue`);
+    }
     if (config.queue && config.evaluator.kind !== 'train') throw new ConfigError('queue: only trained evaluations go through a queue; the nb201-table evaluator reads its table here');
     let evaluator: Evaluator;
     let queue: QueueRunner | undefined;
@@ -292,7 +293,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       await evaluator.close?.();
     }
   } finally {
-    store.close();
+    folder.close();
   }
 }
 
@@ -314,10 +315,10 @@ async function finalize(out: string, config: SearchConfig, best: Trial, evaluato
   const onnx = join(out, 'best.onnx');
   const tfjs = join(out, 'best-tfjs');
   const metadata = { notation: notationOf(best.architecture), cost: JSON.stringify(best.cost), processor: config.processor, testAccuracy: String(result.testAccuracy) };
-  writeFileSync(onnx, exportOnnx(graph, result.weights ?? {}, { metadata }));
+  writeFileAtomic(onnx, exportOnnx(graph, result.weights ?? {}, { metadata }));
   writeGraphModel(tfjs, exportGraphModel(graph, result.weights ?? {}, metadata));
   const final = { validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy ?? Number.NaN, onnx, tfjs };
-  writeFileSync(join(out, 'final.json'), `${JSON.stringify(final, null, 2)}\n`);
+  writeFileAtomic(join(out, 'final.json'), `${JSON.stringify(final, null, 2)}\n`);
   return final;
 }
 
@@ -332,7 +333,7 @@ function confirmationSummary(c: Confirmed): object {
 function writeResults(out: string, config: SearchConfig, search: SearchResult, best: Trial, confirmation: Confirmed[] | undefined): void {
   const confirmedBest = confirmation?.[0];
   const bestFile = { architecture: architectureToData(best.architecture), ...trialSummary(best), ...(confirmedBest ? { confirmation: confirmationSummary(confirmedBest) } : {}), initial: trialSummary(search.initial) };
-  writeFileSync(join(out, 'best.json'), `${JSON.stringify(bestFile, null, 2)}\n`);
+  writeFileAtomic(join(out, 'best.json'), `${JSON.stringify(bestFile, null, 2)}\n`);
   const summary = {
     config,
     stoppedBecause: search.stoppedBecause,
@@ -346,5 +347,5 @@ function writeResults(out: string, config: SearchConfig, search: SearchResult, b
     initial: trialSummary(search.initial),
     pareto: search.pareto.map(trialSummary),
   };
-  writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
 }

@@ -6,10 +6,12 @@
  * A trial is written in its own transaction as soon as it is evaluated, so a run killed at any
  * moment loses only the evaluations in flight.
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { z } from 'zod';
 import { architectureToData, notationOf, parseArchitecture } from '../space/index.js';
-import type { Repeat, SupernetEpoch, Trial, TrialStatus } from '../search/index.js';
+import type { Repeat, SupernetEpoch, Trial } from '../search/index.js';
 
 /** A supernet epoch as stored (the architecture by its notation, without the probabilities). */
 export type SupernetEpochRow = Omit<SupernetEpoch, 'architecture' | 'probabilities'> & { notation: string };
@@ -68,43 +70,189 @@ CREATE TABLE IF NOT EXISTS repeats (
   PRIMARY KEY (key, seed)
 );`;
 
-interface TrialRow {
-  idx: number;
-  key: string;
-  architecture: string;
-  status: TrialStatus;
-  error: number | null;
-  loss: number | null;
-  reason: string | null;
-  params: number;
-  macs: number;
-  latency_s: number;
-  energy_j: number;
-  dram_time_s: number;
-  dram_energy_j: number;
+/*
+ * What a row must hold to be read back: SQLite takes any value in any column, so a store that
+ * was edited or damaged is checked here rather than failing later as a type error.
+ */
+const figure = z.number().refine(Number.isFinite, 'not a finite number');
+const optionalFigure = figure.nullable().optional();
+const count = z.number().int().nonnegative();
+const TrialRowSchema = z.object({
+  idx: count,
+  key: z.string(),
+  architecture: z.string(),
+  status: z.enum(['done', 'rejected', 'failed']),
+  error: optionalFigure,
+  loss: optionalFigure,
+  reason: z.string().nullable().optional(),
+  params: figure,
+  macs: figure,
+  latency_s: figure,
+  energy_j: figure,
+  dram_time_s: figure,
+  dram_energy_j: figure,
   /** NULL in stores written before the DRAM power was costed. */
-  dram_power_w: number | null;
-  dram_bytes: number;
-  evaluation_s: number;
-  rung: number;
-  images: number | null;
+  dram_power_w: optionalFigure,
+  dram_bytes: figure,
+  evaluation_s: figure,
+  rung: count.optional(),
+  images: count.nullable().optional(),
   /** NULL when the trial trained from scratch (and in stores written before weight inheritance). */
-  inherited_from: string | null;
-  inherited: number | null;
-}
+  inherited_from: z.string().nullable().optional(),
+  inherited: optionalFigure,
+});
+const RepeatRowSchema = z.object({ key: z.string(), seed: z.number().int(), error: optionalFigure, reason: z.string().nullable() });
+const SupernetRowSchema = z.object({
+  epoch: count,
+  notation: z.string(),
+  path: z.string().transform((text, ctx) => {
+    try {
+      const path: unknown = JSON.parse(text);
+      if (Array.isArray(path) && path.every((c) => Number.isInteger(c))) return path as number[];
+    } catch {
+      // Said below.
+    }
+    ctx.addIssue({ code: 'custom', message: 'not a list of choices' });
+    return z.NEVER;
+  }),
+  expected_dram_time_s: figure,
+  expected_dram_energy_j: figure,
+  expected_dram_power_w: optionalFigure,
+  dram_time_s: figure,
+  dram_energy_j: figure,
+  dram_power_w: optionalFigure,
+  supernet_error: figure,
+  train_loss: optionalFigure,
+  validation_loss: optionalFigure,
+  entropy: figure,
+});
 
 /** SQLite keeps NaN as NULL; say so explicitly. */
 function finite(x: number | undefined): number | null {
   return x === undefined || !Number.isFinite(x) ? null : x;
 }
 
+/** The store cannot be used (missing, empty, damaged, another version, in use): bad input, status 2. */
+export class StoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+/**
+ * The store's layout version (SQLite's user_version). 0: stores from before it was kept, which
+ * the migrations below bring up to date; a store of a higher version is from a newer procnas.
+ */
+export const STORE_VERSION = 1;
+
+/** How a store is opened: written by a new search, continued by a resume, or only read (report). */
+export type StoreAccess = 'write' | 'resume' | 'read';
+
+/** The message of an error from SQLite or a row, for a StoreError naming the file. */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The file itself, before SQLite sees it: present, a file, not empty, a SQLite database. */
+function checkFile(file: string): void {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new StoreError(`${file}: no experiment store here`);
+  }
+  if (!stat.isFile()) throw new StoreError(`${file}: the experiment store is not a file`);
+  if (stat.size === 0) throw new StoreError(`${file}: the experiment store is empty (0 bytes): the search that made it stopped before it started, or the disk was full`);
+  const header = Buffer.alloc(16);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, header, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString('latin1') !== 'SQLite format 3\0') throw new StoreError(`${file}: the experiment store is not a SQLite database (it was overwritten or damaged)`);
+}
+
+/** What a resume or a report needs of a store, checked before anything is read or migrated. */
+function check(db: SqliteDatabase, file: string): void {
+  const integrity = db.pragma('quick_check', { simple: true }) as string;
+  if (integrity !== 'ok') throw new StoreError(`${file}: the experiment store is damaged: ${integrity.split('\n')[0]}`);
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > STORE_VERSION) throw new StoreError(`${file}: the experiment store is of version ${version}, written by a newer procnas (this one reads up to version ${STORE_VERSION})`);
+  const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name));
+  for (const table of ['meta', 'trials']) {
+    if (!tables.has(table)) throw new StoreError(`${file}: the experiment store has no ${table} table: it is not a procnas store, or it was damaged`);
+  }
+  if (db.prepare("SELECT 1 FROM meta WHERE key = 'config'").get() === undefined) {
+    throw new StoreError(`${file}: the experiment store holds no search configuration: the search that made it stopped before it started, or the store was damaged`);
+  }
+  // Every stored value is read back before anything is written: a damaged row must stop a
+  // resume before it stores new stop conditions, not halfway through replaying the trials.
+  for (const row of db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>) {
+    try {
+      JSON.parse(row.value);
+    } catch (error) {
+      throw new StoreError(`${file}: the experiment store's ${row.key} is damaged: ${messageOf(error)}`);
+    }
+  }
+  for (const row of db.prepare('SELECT idx, architecture FROM trials').iterate() as IterableIterator<{ idx: number; architecture: string }>) {
+    try {
+      parseArchitecture(JSON.parse(row.architecture));
+    } catch (error) {
+      throw new StoreError(`${file}: trial ${row.idx}'s architecture in the experiment store is damaged: ${messageOf(error).split('\n')[0]}`);
+    }
+  }
+  const { n, first, last } = db.prepare('SELECT COUNT(*) AS n, MIN(idx) AS first, MAX(idx) AS last FROM trials').get() as { n: number; first: number | null; last: number | null };
+  if (n > 0 && (first !== 0 || last !== n - 1)) {
+    throw new StoreError(`${file}: the experiment store's trials are not numbered 0 to ${n - 1} (found ${first} to ${last}): it was edited or damaged`);
+  }
+}
+
 export class ExperimentStore {
   private readonly db: SqliteDatabase;
 
-  constructor(readonly file: string) {
-    this.db = new Database(file);
-    // WAL: a crash of the process (kill -9) keeps every committed trial.
-    this.db.pragma('journal_mode = WAL');
+  /**
+   * Opens `file`. `write` opens it as it is, or makes it, for a new search (openRunFolder decides
+   * what a new search may open) and for tests; `resume` and `read`
+   * check the file first (present, a SQLite database, intact, of a version this procnas reads,
+   * holding a search's configuration and trials) and say in a StoreError what is wrong; `read`
+   * opens it read-only, so that a report can be made of a run one cannot write to.
+   */
+  constructor(readonly file: string, access: StoreAccess = 'write') {
+    if (access !== 'write') checkFile(file);
+    let db: SqliteDatabase;
+    try {
+      db = new Database(file, access === 'read' ? { readonly: true, fileMustExist: true } : { fileMustExist: access === 'resume' });
+    } catch (error) {
+      throw new StoreError(`${file}: cannot open the experiment store: ${messageOf(error)}`);
+    }
+    try {
+      if (access !== 'write') check(db, file);
+      if (access === 'read' && db.pragma('user_version', { simple: true }) === STORE_VERSION) {
+        this.db = db;
+        return;
+      }
+      if (access === 'read') {
+        // An older layout, read without writing to it: migrated in a copy in memory.
+        const copy = new Database(db.serialize());
+        db.close();
+        db = copy;
+      } else {
+        // WAL: a crash of the process (kill -9) keeps every committed trial.
+        db.pragma('journal_mode = WAL');
+      }
+      this.db = db;
+      this.migrate();
+    } catch (error) {
+      db.close();
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`${file}: the experiment store is damaged: ${messageOf(error)}`);
+    }
+  }
+
+  /** Brings a store of any earlier layout (or a new, empty one) to STORE_VERSION. */
+  private migrate(): void {
     this.db.exec(SCHEMA);
     // Stores written before the DRAM power was a cost figure lack its columns.
     this.addColumn('trials', 'dram_power_w REAL');
@@ -113,6 +261,35 @@ export class ExperimentStore {
     this.addColumn('trials', 'inherited REAL');
     this.addColumn('supernet_epochs', 'expected_dram_power_w REAL');
     this.addColumn('supernet_epochs', 'dram_power_w REAL');
+    this.db.pragma(`user_version = ${STORE_VERSION}`);
+  }
+
+  /** Runs a read; an SQLite failure (a page damaged past what quick_check saw) becomes a StoreError. */
+  private read<T>(what: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      throw new StoreError(`${this.file}: cannot read ${what} from the experiment store: ${messageOf(error)}`);
+    }
+  }
+
+  /** A row checked against its schema: a value of the wrong type is damage (or an edit), named. */
+  private row<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
+    const result = schema.safeParse(raw);
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    const id = (raw as { idx?: unknown; epoch?: unknown; key?: unknown } | null) ?? {};
+    const which = id.idx ?? id.epoch ?? id.key;
+    throw new StoreError(`${this.file}: ${what} ${String(which)} in the experiment store is damaged: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'not a row'}`);
+  }
+
+  /** Runs a write; an SQLite failure (disk full, a damaged file) becomes a StoreError naming the file. */
+  private write<T>(what: string, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      throw new StoreError(`${this.file}: cannot write ${what} to the experiment store: ${messageOf(error)}`);
+    }
   }
 
   /**
@@ -140,18 +317,23 @@ export class ExperimentStore {
   }
 
   setMeta(key: string, value: unknown): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+    this.write(key, () => this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value)));
   }
 
   getMeta<T>(key: string): T | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return row ? (JSON.parse(row.value) as T) : undefined;
+    const row = this.read(key, () => this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined);
+    if (!row) return undefined;
+    try {
+      return JSON.parse(row.value) as T;
+    } catch (error) {
+      throw new StoreError(`${this.file}: the experiment store's ${key} is damaged: ${messageOf(error)}`);
+    }
   }
 
   addTrial(trial: Trial, seed: number): void {
     const data = architectureToData(trial.architecture);
     const notation = notationOf(trial.architecture);
-    this.db
+    this.write(`trial ${trial.index}`, () => this.db
       .prepare(
         `INSERT INTO trials (idx, key, notation, architecture, status, error, loss, reason, params, macs, latency_s, energy_j,
            dram_time_s, dram_energy_j, dram_power_w, dram_bytes, evaluation_s, seed, finished_at, rung, images, inherited_from, inherited)
@@ -182,28 +364,28 @@ export class ExperimentStore {
         images: trial.images ?? null,
         inherited_from: trial.inherited?.from ?? null,
         inherited: trial.inherited?.fraction ?? null,
-      });
+      }));
   }
 
   /** A supernet epoch of the dnas strategy; a resumed run that replays an epoch rewrites it. */
   addSupernetEpoch(e: SupernetEpoch): void {
-    this.db
+    this.write(`supernet epoch ${e.epoch}`, () => this.db
       .prepare(
         `INSERT OR REPLACE INTO supernet_epochs (epoch, notation, path, expected_dram_time_s, expected_dram_energy_j, expected_dram_power_w,
            dram_time_s, dram_energy_j, dram_power_w, supernet_error, train_loss, validation_loss, entropy, probabilities)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(e.epoch, notationOf(e.architecture), JSON.stringify(e.path), e.expected.dramTimeS, e.expected.dramEnergyJ, finite(e.expected.dramPowerW),
-        e.exact.dramTimeS, e.exact.dramEnergyJ, finite(e.exact.dramPowerW), e.supernetError, finite(e.trainLoss), finite(e.validationLoss), e.entropy, JSON.stringify(e.probabilities));
+        e.exact.dramTimeS, e.exact.dramEnergyJ, finite(e.exact.dramPowerW), e.supernetError, finite(e.trainLoss), finite(e.validationLoss), e.entropy, JSON.stringify(e.probabilities)));
   }
 
   /** The stored supernet epochs, in order (empty unless the strategy is dnas). */
   supernetEpochs(): SupernetEpochRow[] {
-    const rows = this.db.prepare('SELECT * FROM supernet_epochs ORDER BY epoch').all() as Array<Record<string, number | string | null>>;
-    return rows.map((r) => ({
+    const raw = this.read('the supernet epochs', () => this.db.prepare('SELECT * FROM supernet_epochs ORDER BY epoch').all() as unknown[]);
+    return raw.map((row) => this.row(SupernetRowSchema, row, 'supernet epoch')).map((r) => ({
       epoch: r.epoch as number,
       notation: r.notation as string,
-      path: JSON.parse(r.path as string) as number[],
+      path: r.path,
       expected: { dramTimeS: r.expected_dram_time_s as number, dramEnergyJ: r.expected_dram_energy_j as number, dramPowerW: (r.expected_dram_power_w as number | null) ?? Number.NaN },
       exact: { dramTimeS: r.dram_time_s as number, dramEnergyJ: r.dram_energy_j as number, dramPowerW: (r.dram_power_w as number | null) ?? Number.NaN },
       supernetError: r.supernet_error as number,
@@ -215,25 +397,32 @@ export class ExperimentStore {
 
   /** One more training of a top candidate with another seed (the best's confirmation), as it lands. */
   addRepeat(repeat: Repeat, evaluationS: number): void {
-    this.db
+    this.write(`a repeat of ${repeat.key}`, () => this.db
       .prepare('INSERT OR REPLACE INTO repeats (key, seed, error, reason, evaluation_s, finished_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(repeat.key, repeat.seed, finite(repeat.error), repeat.reason ?? null, evaluationS, new Date().toISOString());
+      .run(repeat.key, repeat.seed, finite(repeat.error), repeat.reason ?? null, evaluationS, new Date().toISOString()));
   }
 
   /** Every stored repeat, by candidate and seed. */
   repeats(): Repeat[] {
-    const rows = this.db.prepare('SELECT key, seed, error, reason FROM repeats ORDER BY key, seed').all() as Array<{ key: string; seed: number; error: number | null; reason: string | null }>;
-    return rows.map((r) => ({ key: r.key, seed: r.seed, ...(r.error !== null ? { error: r.error } : {}), ...(r.reason !== null ? { reason: r.reason } : {}) }));
+    const raw = this.read('the repeats', () => this.db.prepare('SELECT key, seed, error, reason FROM repeats ORDER BY key, seed').all() as unknown[]);
+    return raw.map((row) => this.row(RepeatRowSchema, row, 'repeat')).map((r) => ({ key: r.key, seed: r.seed, ...(r.error !== null ? { error: r.error } : {}), ...(r.reason !== null ? { reason: r.reason } : {}) }));
   }
 
   /** Every stored trial, in evaluation order. */
   trials(): Trial[] {
-    const rows = this.db.prepare('SELECT * FROM trials ORDER BY idx').all() as TrialRow[];
-    return rows.map((r) => {
+    const rows = this.read('the trials', () => this.db.prepare('SELECT * FROM trials ORDER BY idx').all() as unknown[]);
+    return rows.map((raw) => {
+      const r = this.row(TrialRowSchema, raw, 'trial');
+      let architecture;
+      try {
+        architecture = parseArchitecture(JSON.parse(r.architecture));
+      } catch (error) {
+        throw new StoreError(`${this.file}: trial ${r.idx}'s architecture in the experiment store is damaged: ${messageOf(error).split('\n')[0]}`);
+      }
       const trial: Trial = {
         index: r.idx,
         key: r.key,
-        architecture: parseArchitecture(JSON.parse(r.architecture)),
+        architecture,
         status: r.status,
         loss: r.loss ?? Number.POSITIVE_INFINITY,
         cost: {
@@ -249,19 +438,26 @@ export class ExperimentStore {
         },
         evaluationS: r.evaluation_s,
       };
-      if (r.error !== null) trial.error = r.error;
-      if (r.reason !== null) trial.reason = r.reason;
-      if (r.images !== null) {
-        trial.rung = r.rung;
+      // Columns a store of an earlier layout lacks read as undefined (a report migrates in memory).
+      if (r.error != null) trial.error = r.error;
+      if (r.reason != null) trial.reason = r.reason;
+      if (r.images != null) {
+        trial.rung = r.rung ?? 0;
         trial.images = r.images;
       }
-      if (r.inherited_from !== null && r.inherited !== null) trial.inherited = { from: r.inherited_from, fraction: r.inherited };
+      if (r.inherited_from != null && r.inherited != null) trial.inherited = { from: r.inherited_from, fraction: r.inherited };
       return trial;
     });
   }
 
+  /** Whether the store holds no result at all: no trial, supernet epoch or repeat. */
+  holdsNothing(): boolean {
+    const row = this.read('the results', () => this.db.prepare('SELECT (SELECT COUNT(*) FROM trials) + (SELECT COUNT(*) FROM supernet_epochs) + (SELECT COUNT(*) FROM repeats) AS n').get() as { n: number });
+    return row.n === 0;
+  }
+
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM trials').get() as { n: number }).n;
+    return this.read('the trials', () => (this.db.prepare('SELECT COUNT(*) AS n FROM trials').get() as { n: number }).n);
   }
 
   close(): void {

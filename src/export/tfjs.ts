@@ -3,11 +3,11 @@
  * the format `tf.loadGraphModel` reads in Node and in browsers. NHWC input like TF.js itself;
  * batch norms folded into their convolutions; metadata in `userDefinedMetadata`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Layer, LayerGraph } from '../space/index.js';
 import type { Weights } from './errors.js';
 import { batchNormAffine, foldableBatchNorms, weightOf } from './fold.js';
+import { makeFolder, writeFileAtomic } from '../files/index.js';
 const WEIGHTS_FILE = 'group1-shard1of1.bin';
 
 type Attr = Record<string, unknown>;
@@ -223,9 +223,9 @@ export function exportGraphModel(graph: LayerGraph, weights: Weights, metadata: 
 
 /** Writes model.json and its weights file into a folder. */
 export function writeGraphModel(dir: string, files: GraphModelFiles): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'model.json'), JSON.stringify(files.modelJson));
-  writeFileSync(join(dir, WEIGHTS_FILE), files.weightData);
+  makeFolder(dir);
+  writeFileAtomic(join(dir, 'model.json'), JSON.stringify(files.modelJson));
+  writeFileAtomic(join(dir, WEIGHTS_FILE), files.weightData);
 }
 
 /** A [kh, kw, ...] filter with `dilation - 1` zeros between its taps in both spatial axes. */

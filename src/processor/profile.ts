@@ -2,8 +2,7 @@
  * A processor profile: what matters for the DRAM cost of running a network on it.
  * Files are YAML or JSON; quantities may carry units (see units.ts).
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { describeIssues, readDataFile } from '../files/index.js';
 import { z } from 'zod';
 import { DRAM_DEVICES, dramDeviceNames } from './dram-devices.js';
 import { formatLimit, outsidePlausible, parseQuantity } from './units.js';
@@ -331,7 +330,9 @@ function withDevice(data: unknown, source: string): unknown {
   if (!preset) {
     if ('bandwidth' in dram && 'energy' in dram) return data;
     throw new ProcessorError(
-      `${source}: invalid processor profile\n  dram.device: "${dram.device}" is not a known DRAM device (${dramDeviceNames().join(', ')}); name one, or give the device's bandwidth and energy`,
+      describeIssues(source, 'processor profile', [
+        { path: 'dram.device', message: `"${dram.device}" is not a known DRAM device (${dramDeviceNames().join(', ')}); name one, or give the device's bandwidth and energy` },
+      ]),
     );
   }
   const energy =
@@ -349,8 +350,7 @@ function withDevice(data: unknown, source: string): unknown {
 export function parseProcessor(data: unknown, source = 'processor'): Processor {
   const result = ProcessorSchema.safeParse(withDevice(data, source));
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ProcessorError(`${source}: invalid processor profile\n${lines.join('\n')}`);
+    throw new ProcessorError(describeIssues(source, 'processor profile', result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))));
   }
   const p = result.data;
   const energy = typeof p.dram.energy === 'number' ? { read: p.dram.energy, activate: 0, background: 0 } : p.dram.energy;
@@ -446,8 +446,7 @@ export function profileData(p: Processor): ProcessorData {
 export function loadProcessorFile(file: string): Processor {
   let data: unknown;
   try {
-    const text = readFileSync(file, 'utf8');
-    data = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    data = readDataFile(file);
   } catch (error) {
     throw new ProcessorError(`${file}: cannot read processor profile: ${(error as Error).message}`);
   }

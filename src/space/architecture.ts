@@ -11,15 +11,14 @@
  *     - [ir_r1_k5_s2_e3_c40_se0.25, { type: ir, kernel: 3, stride: 1, expand: 6, out: 40 }]
  *   head: [gap, fc]
  */
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { readDataFile } from '../files/index.js';
 import { z } from 'zod';
 import { GraphSchema } from './custom.js';
 import type { GraphSpec } from './custom.js';
 import { ArchitectureError } from './errors.js';
 import type { SpaceIssue } from './errors.js';
 import type { Shape } from './graph.js';
-import { ACTIVATIONS, BLOCK_TYPES, MAX_EXPANSION, MAX_SIZE, NB201_OPS, blockKeys, defaultBlockArgs, parseBlock, printBlock } from './notation.js';
+import { ACTIVATIONS, BLOCK_TYPES, MAX_BLOCKS, MAX_EXPANSION, MAX_GRAPH_NODES, MAX_SIZE, NB201_OPS, blockKeys, defaultBlockArgs, parseBlock, printBlock } from './notation.js';
 import type { Activation, BlockArgs, BlockType } from './notation.js';
 
 /** One entry of a stage (or of the stem or head): a block type with its arguments, or a user graph. */
@@ -40,21 +39,23 @@ export interface Architecture {
 
 const positive = z.number().int().positive().max(MAX_SIZE);
 
-const InputSchema = z.union([
-  z
-    .string()
-    .regex(/^\d+x\d+x\d+$/, 'write the input as HxWxC, e.g. 32x32x3')
-    .transform((text) => {
-      const [h, w, c] = text.split('x').map(Number) as [number, number, number];
-      return { h, w, c };
-    })
-    .pipe(z.object({ h: positive, w: positive, c: positive })),
-  z.object({ height: positive, width: positive, channels: positive }).strict().transform((s) => ({
-    h: s.height,
-    w: s.width,
-    c: s.channels,
-  })),
-]);
+const InputText = z
+  .string()
+  .regex(/^\d+x\d+x\d+$/, 'write the input as HxWxC, e.g. 32x32x3')
+  .transform((text) => {
+    const [h, w, c] = text.split('x').map(Number) as [number, number, number];
+    return { h, w, c };
+  })
+  .pipe(z.object({ h: positive, w: positive, c: positive }));
+const InputObject = z.object({ height: positive, width: positive, channels: positive }).strict().transform((s) => ({ h: s.height, w: s.width, c: s.channels }));
+
+/** Text or an object, picked by the value's type, so that a bad string says how to write it (a union says "Invalid input"). */
+const InputSchema = z.union([z.string(), z.object({}).passthrough()], { error: 'write the input as HxWxC, e.g. 32x32x3' }).transform((value, ctx) => {
+  const result = (typeof value === 'string' ? InputText : InputObject).safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as PropertyKey[] });
+  return z.NEVER;
+});
 
 const BlockObjectSchema = z
   .object({
@@ -143,6 +144,23 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** Whole-architecture limits: blocks (repeats counted) and the basic operations of user graphs. */
+function sizeIssues(a: Architecture): SpaceIssue[] {
+  let blocks = 0;
+  let nodes = 0;
+  for (const entry of [...a.stem, ...a.stages.flat(), ...a.head]) {
+    if (entry.kind === 'block') blocks += entry.args.repeat;
+    else {
+      blocks += entry.repeat;
+      nodes += entry.graph.nodes.length * entry.repeat;
+    }
+  }
+  const issues: SpaceIssue[] = [];
+  if (blocks > MAX_BLOCKS) issues.push({ path: 'stages', message: `${blocks} blocks (repeats counted), more than the ${MAX_BLOCKS} an architecture may have` });
+  if (nodes > MAX_GRAPH_NODES) issues.push({ path: 'stages', message: `${nodes} operations in graphs (nodes × repeats), more than the ${MAX_GRAPH_NODES} an architecture may have` });
+  return issues;
+}
+
 /** Validates file data; throws ArchitectureError listing every bad field with its path. */
 export function parseArchitecture(data: unknown, source?: string): Architecture {
   const result = FileSchema.safeParse(data);
@@ -160,6 +178,7 @@ export function parseArchitecture(data: unknown, source?: string): Architecture 
     stages: file.stages.map((stage, s) => entries(stage, ['stages', s])),
     head: entries(file.head, ['head']),
   };
+  issues.push(...sizeIssues(architecture));
   if (issues.length) throw new ArchitectureError(issues, source);
   if (source) architecture.source = source;
   return architecture;
@@ -167,17 +186,11 @@ export function parseArchitecture(data: unknown, source?: string): Architecture 
 
 /** Reads a .json, .yaml or .yml architecture file. */
 export function loadArchitectureFile(file: string): Architecture {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ArchitectureError([{ path: '', message: `cannot read file: ${(error as Error).message}` }], file);
-  }
   let data: unknown;
   try {
-    data = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    data = readDataFile(file);
   } catch (error) {
-    throw new ArchitectureError([{ path: '', message: `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}` }], file);
+    throw new ArchitectureError([{ path: '', message: `cannot read the file: ${(error as Error).message}` }], file);
   }
   return parseArchitecture(data, file);
 }

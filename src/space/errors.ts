@@ -1,17 +1,15 @@
+import { describeIssues } from '../files/index.js';
+import type { FileIssue } from '../files/index.js';
+
 /** One problem in an architecture, located by a path such as `stages[2][0].kernel`. */
-export interface SpaceIssue {
-  path: string;
-  message: string;
-}
+export type SpaceIssue = FileIssue;
 
 /** Thrown for an invalid architecture; carries every issue found, each with its path. */
 export class ArchitectureError extends Error {
   readonly issues: SpaceIssue[];
 
   constructor(issues: SpaceIssue[], source?: string) {
-    const where = source ? `${source}: ` : '';
-    const lines = issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`);
-    super(`${where}invalid architecture\n${lines.join('\n')}`);
+    super(describeIssues(source, 'architecture', issues));
     this.name = 'ArchitectureError';
     this.issues = issues;
   }

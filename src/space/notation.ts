@@ -139,6 +139,15 @@ export const MAX_SIZE = 1 << 20;
  */
 export const MAX_EXPANSION = 1024;
 
+/**
+ * Blocks in a whole architecture (repeats counted), and basic operations of user graphs (nodes ×
+ * repeats): ten times the deepest published networks (ResNet-1001: 333 blocks; DenseNet-264:
+ * about 1,000 layers). Beyond them a file is a typo (`r1048576`) that would take minutes and
+ * gigabytes to cost before saying anything.
+ */
+export const MAX_BLOCKS = 10_000;
+export const MAX_GRAPH_NODES = 100_000;
+
 function positiveInt(raw: string, path: string, text: string, what: string): number {
   if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_SIZE) {
     fail(path, text, `${what} must be an integer from 1 to ${MAX_SIZE}, got "${raw}"`);

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { makeFolder } from '../../files/index.js';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
@@ -62,11 +62,7 @@ export function registerCalibrate(program: Command): void {
         csv = join(dirname(out), `${basename(out).replace(/\.(ya?ml|json)$/, '')}-measurements.csv`);
         // Each network as a file beside the CSV, so that the CSV can be calibrated from again.
         const folder = join(dirname(out), `${basename(out).replace(/\.(ya?ml|json)$/, '')}-networks`);
-        try {
-          mkdirSync(folder, { recursive: true });
-        } catch (error) {
-          throw new CalibrationError(`${folder}: cannot make the folder of the host's networks: ${(error as Error).message}`);
-        }
+        makeFolder(folder);
         const networks = hostNetworks().map((n) => {
           const file = join(folder, `${n.name}.json`);
           writeOutput(file, `${JSON.stringify(architectureToData(n.architecture), null, 2)}\n`, 'network');

@@ -4,7 +4,7 @@ import { estimateCost, nonFiniteFigure } from '../../cost/index.js';
 import type { CostMode } from '../../cost/index.js';
 import { ProcessorError, presetNames, resolveProcessor } from '../../processor/index.js';
 import { lower, resolveArchitecture } from '../../space/index.js';
-import { inputShape, positiveInt } from '../args.js';
+import { inputShape, positiveInt, sizeInt } from '../args.js';
 import { costReportJson, formatCostReport } from '../format.js';
 
 export const ARCH_HELP = 'a built-in network (mobilenet_v2, mnasnet_a1, resnet18, resnet34, resnet50, nb201:<arch string>) or a JSON/YAML file';
@@ -27,7 +27,7 @@ export function registerCost(program: Command): void {
     .addOption(new Option('-m, --mode <mode>', 'deployment (inference) or one training step').choices(['inference', 'training']).default('inference'))
     .option('-b, --batch <n>', 'batch size', positiveInt, 1)
     .option('--input <HxWxC>', 'override the input shape', inputShape)
-    .option('--classes <n>', 'override the number of classes', positiveInt)
+    .option('--classes <n>', 'override the number of classes', sizeInt)
     .option('--json', 'print one JSON object instead of the table')
     .action((ref: string, flags: CostFlags) => {
       const processor = resolveProcessor(flags.processor);

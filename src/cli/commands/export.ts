@@ -1,10 +1,11 @@
-import { copyFileSync, cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { initEngine } from '../../engine/backend.js';
 import { Network } from '../../engine/network.js';
 import { ExportError, exportGraphModel, exportOnnx, writeGraphModel } from '../../export/index.js';
+import { OutputError, readErrorMessage, readTextFile, writeErrorMessage, writeFileAtomic } from '../../files/index.js';
 import { architectureToData, lower, notationOf, resolveArchitecture } from '../../space/index.js';
 import type { Architecture } from '../../space/index.js';
 import { ARCH_HELP } from './cost.js';
@@ -26,6 +27,27 @@ export async function untrainedOnnx(architecture: Architecture): Promise<Uint8Ar
   return exportOnnx(graph, weights, { metadata });
 }
 
+/** A copy of a run's file to where the user asked; a path it cannot write is bad input. */
+function copyOut(copy: () => void, out: string): void {
+  try {
+    copy();
+  } catch (error) {
+    throw new OutputError(`${out}: cannot write: ${writeErrorMessage(error)}`);
+  }
+}
+
+/** The run's best.json, or an ExportError saying what is wrong with it. */
+function readBest(file: string): { architecture: unknown } {
+  let data: unknown;
+  try {
+    data = JSON.parse(readTextFile(file));
+  } catch (error) {
+    throw new ExportError(`${file}: cannot read the run's best architecture: ${error instanceof SyntaxError ? `not valid JSON: ${error.message}` : readErrorMessage(error)}`);
+  }
+  if (data === null || typeof data !== 'object' || !('architecture' in data)) throw new ExportError(`${file}: the run's best.json has no architecture`);
+  return data as { architecture: unknown };
+}
+
 export function registerExport(program: Command): void {
   program
     .command('export')
@@ -41,14 +63,14 @@ export function registerExport(program: Command): void {
         if (flags.format === 'tfjs') {
           const folder = join(ref, 'best-tfjs');
           if (!existsSync(folder)) throw new ExportError(`${ref}: no trained weights to export (the search evaluated from a table, or its final training did not run)`);
-          if (out !== folder) cpSync(folder, out, { recursive: true });
+          if (out !== folder) copyOut(() => cpSync(folder, out, { recursive: true }), out);
         } else if (flags.format === 'json') {
-          const best = JSON.parse(readFileSync(join(ref, 'best.json'), 'utf8')) as { architecture: unknown };
-          writeFileSync(out, `${JSON.stringify(best.architecture, null, 2)}\n`);
+          const best = readBest(join(ref, 'best.json'));
+          writeFileAtomic(out, `${JSON.stringify(best.architecture, null, 2)}\n`);
         } else {
           const onnx = join(ref, 'best.onnx');
           if (!existsSync(onnx)) throw new ExportError(`${ref}: no trained weights to export (the search evaluated from a table, or its final training did not run); export the architecture itself with: procnas export ${join(ref, 'best.json')}`);
-          if (out !== onnx) copyFileSync(onnx, out);
+          if (out !== onnx) copyOut(() => copyFileSync(onnx, out), out);
         }
         console.log(out);
         return;
@@ -56,11 +78,11 @@ export function registerExport(program: Command): void {
       const architecture = resolveArchitecture(ref);
       const out = flags.out ?? `${basename(architecture.name).replace(/[^\w.-]+/g, '_')}${extension}`;
       if (flags.format === 'json') {
-        writeFileSync(out, `${JSON.stringify(architectureToData(architecture), null, 2)}\n`);
+        writeFileAtomic(out, `${JSON.stringify(architectureToData(architecture), null, 2)}\n`);
       } else {
         console.error('note: the weights are freshly initialised (untrained); a search exports its trained best to its run folder');
         const { graph, weights, metadata } = await untrained(architecture);
-        if (flags.format === 'onnx') writeFileSync(out, exportOnnx(graph, weights, { metadata }));
+        if (flags.format === 'onnx') writeFileAtomic(out, exportOnnx(graph, weights, { metadata }));
         else writeGraphModel(out, exportGraphModel(graph, weights, metadata));
       }
       console.log(out);

@@ -1,0 +1,25 @@
+/**
+ * Chaos (issue 14): searches killed with SIGKILL at moments spread over their run, from before
+ * the store exists to after the last trial, then resumed: no trial lost, none run twice, the same
+ * trials and best as without the kill. `npm run chaos` does 20 kills of each kind.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { baseline, killAndResume, killMoments, scratchRoot } from './chaos.js';
+import type { SearchKind } from './chaos.js';
+
+const KILLS: Record<SearchKind, number> = { table: 6, trained: 2 };
+
+describe('chaos: SIGKILL at random moments, then --resume', () => {
+  for (const kind of ['table', 'trained'] as const) {
+    it(`a ${kind} search: nothing lost, nothing run twice, the same trials and best`, async () => {
+      const root = scratchRoot();
+      const whole = baseline(kind, root);
+      assert.ok(whole.trials.length > 0, 'the uninterrupted run stored its trials');
+      for (const [i, at] of killMoments(KILLS[kind], whole.ms, 14).entries()) {
+        const result = await killAndResume(kind, root, `cut-${i}`, at, whole);
+        assert.deepEqual(result.problems, [], `killed at ${at} ms with ${result.storedAtKill} trials stored (${result.recovery})`);
+      }
+    });
+  }
+});
