@@ -15,11 +15,12 @@ const cases: ChaosCase[] = [];
 for (const kind of values.kinds.split(',') as SearchKind[]) {
   const root = scratchRoot();
   const whole = baseline(kind, root);
-  console.log(`${kind} search: ${whole.trials.length} trials in ${(whole.ms / 1000).toFixed(1)} s uninterrupted; killing it ${values.kills} times`);
-  for (const [i, at] of killMoments(Number(values.kills), whole.ms, Number(values.seed)).entries()) {
+  console.log(`${kind} search: ${whole.trials.length} trials in ${(whole.ms / 1000).toFixed(1)} s uninterrupted (the first after ${(whole.startupMs / 1000).toFixed(1)} s); killing it ${values.kills} times`);
+  for (const [i, at] of killMoments(Number(values.kills), whole.startupMs, whole.trials.length, Number(values.seed)).entries()) {
     const result = await killAndResume(kind, root, `cut-${i}`, at, whole);
     cases.push(result);
-    console.log(`  killed at ${String(at).padStart(6)} ms, ${String(result.storedAtKill).padStart(4)} trials stored, ${result.recovery.padEnd(13)} ${result.problems.length === 0 ? 'ok' : result.problems.join('; ')}`);
+    const when = 'ms' in at ? `at ${at.ms} ms` : `at trial ${at.trials}`;
+    console.log(`  killed ${when.padEnd(14)} (${String(result.killAtMs).padStart(6)} ms), ${String(result.storedAtKill).padStart(4)} trials stored, ${result.recovery.padEnd(13)} ${result.problems.length === 0 ? 'ok' : result.problems.join('; ')}`);
   }
 }
 const failed = cases.filter((c) => c.problems.length > 0);

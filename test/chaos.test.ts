@@ -16,10 +16,14 @@ describe('chaos: SIGKILL at random moments, then --resume', () => {
       const root = scratchRoot();
       const whole = baseline(kind, root);
       assert.ok(whole.trials.length > 0, 'the uninterrupted run stored its trials');
-      for (const [i, at] of killMoments(KILLS[kind], whole.ms, 14).entries()) {
+      const cases = [];
+      for (const [i, at] of killMoments(KILLS[kind], whole.startupMs, whole.trials.length, 14).entries()) {
         const result = await killAndResume(kind, root, `cut-${i}`, at, whole);
-        assert.deepEqual(result.problems, [], `killed at ${at} ms with ${result.storedAtKill} trials stored (${result.recovery})`);
+        assert.deepEqual(result.problems, [], `killed at ${result.killAtMs} ms with ${result.storedAtKill} trials stored (${result.recovery})`);
+        cases.push(result);
       }
+      // The kills landed both before the first trial and amid the trials.
+      assert.ok(cases.some((c) => c.storedAtKill === 0) && cases.some((c) => c.storedAtKill > 0 && c.recovery === 'resumed'), JSON.stringify(cases.map((c) => c.storedAtKill)));
     });
   }
 });

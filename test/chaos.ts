@@ -26,8 +26,12 @@ export interface StoredTrial {
   status: string;
 }
 
+/** When to kill: a moment after the start, or as soon as the store holds so many trials. */
+export type KillAt = { ms: number } | { trials: number };
+
 export interface ChaosCase {
   kind: SearchKind;
+  killAt: KillAt;
   /** Milliseconds after the start at which the search was killed. */
   killAtMs: number;
   /** Trials in the store when it was killed. */
@@ -72,24 +76,37 @@ export function searchOf(kind: SearchKind, root: string): { args: string[]; tria
 }
 
 /** The uninterrupted run: its trials, its best and how long it took. */
-export function baseline(kind: SearchKind, root: string): { trials: StoredTrial[]; best: string; ms: number } {
+export function baseline(kind: SearchKind, root: string): { trials: StoredTrial[]; best: string; ms: number; startupMs: number } {
   const search = searchOf(kind, root);
   const out = join(root, 'baseline');
   const started = performance.now();
   const run = procnas([...search.args, '--out', out]);
   if (run.status !== 0) throw new Error(`the uninterrupted ${kind} search failed: ${run.stderr}`);
-  return { trials: storedTrials(out), best: (JSON.parse(run.stdout) as { best: { key: string } }).best.key, ms: performance.now() - started };
+  // The start-up: until the first trial was stored (its finished_at), from the process's start.
+  const db = new Database(join(out, 'experiment.sqlite'), { readonly: true });
+  const first = Date.parse((db.prepare('SELECT finished_at FROM trials WHERE idx = 0').get() as { finished_at: string }).finished_at);
+  db.close();
+  const ms = performance.now() - started;
+  return { trials: storedTrials(out), best: (JSON.parse(run.stdout) as { best: { key: string } }).best.key, ms, startupMs: Math.max(100, first - (Date.now() - ms)) };
 }
 
 /** Kills the search at `killAtMs`, brings its folder to the end, and says what differs from `whole`. */
-export async function killAndResume(kind: SearchKind, root: string, name: string, killAtMs: number, whole: { trials: StoredTrial[]; best: string }): Promise<ChaosCase> {
+export async function killAndResume(kind: SearchKind, root: string, name: string, killAt: KillAt, whole: { trials: StoredTrial[]; best: string }): Promise<ChaosCase> {
   const search = searchOf(kind, root);
   const out = join(root, name);
+  const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...search.args, '--out', out], { stdio: 'ignore' });
+  let running = true;
   const exited = new Promise<void>((done) => child.on('exit', () => done()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), killAtMs);
+  void exited.then(() => (running = false));
+  if ('ms' in killAt) {
+    while (running && performance.now() - started < killAt.ms) await new Promise((r) => setTimeout(r, 2));
+  } else {
+    while (running && storedTrials(out).length < killAt.trials) await new Promise((r) => setTimeout(r, 5));
+  }
+  child.kill('SIGKILL');
+  const killAtMs = Math.round(performance.now() - started);
   await exited;
-  clearTimeout(timer);
   const atKill = storedTrials(out);
   const problems: string[] = [];
   let recovery: ChaosCase['recovery'] = 'resumed';
@@ -101,7 +118,7 @@ export async function killAndResume(kind: SearchKind, root: string, name: string
     mkdirSync(out, { recursive: true });
     finalRun = procnas([...search.args, '--out', out]);
   }
-  if (finalRun.status !== 0) return { kind, killAtMs, storedAtKill: atKill.length, recovery, problems: [...problems, `status ${finalRun.status}: ${finalRun.stderr.trim().split('\n')[0]}`] };
+  if (finalRun.status !== 0) return { kind, killAt, killAtMs, storedAtKill: atKill.length, recovery, problems: [...problems, `status ${finalRun.status}: ${finalRun.stderr.trim().split('\n')[0]}`] };
   const all = storedTrials(out);
   if (atKill.length === search.trials) recovery = 'had finished';
   const kept = all.slice(0, atKill.length);
@@ -111,18 +128,28 @@ export async function killAndResume(kind: SearchKind, root: string, name: string
   if (JSON.stringify(all.map((t) => [t.key, t.rung, t.loss])) !== JSON.stringify(whole.trials.map((t) => [t.key, t.rung, t.loss]))) problems.push('the trials differ from the uninterrupted run');
   const best = (JSON.parse(finalRun.stdout) as { best: { key: string } }).best.key;
   if (best !== whole.best) problems.push(`best ${best}, not the uninterrupted run's ${whole.best}`);
-  return { kind, killAtMs, storedAtKill: atKill.length, recovery, problems };
+  return { kind, killAt, killAtMs, storedAtKill: atKill.length, recovery, problems };
 }
 
-/** Kill moments spread over the run, from before the store exists to after the last trial, seeded. */
-export function killMoments(count: number, runMs: number, seed: number): number[] {
+/**
+ * Kill moments, seeded: a quarter at random times within the first trial's start-up (before the
+ * store exists, while it is made, before its configuration is stored), the rest as the store
+ * reaches trial counts spread evenly from the first trial to the last (the last: while the
+ * results are written).
+ */
+export function killMoments(count: number, startupMs: number, trials: number, seed: number): KillAt[] {
   let s = seed >>> 0;
   const next = (): number => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s / 2 ** 32;
   };
-  // Stratified: one moment in each of `count` equal slices of the run (plus its start-up and end).
-  return Array.from({ length: count }, (_, i) => Math.round(((i + next()) / count) * runMs * 1.05));
+  const early = Math.ceil(count / 4);
+  return Array.from({ length: count }, (_, i) => {
+    if (i < early) return { ms: Math.round(((i + next()) / early) * startupMs) };
+    // The last kill comes once every trial is stored: while the results are written.
+    if (i === count - 1) return { trials };
+    return { trials: Math.max(1, Math.min(trials, Math.round(((i - early + next()) / (count - early)) * trials))) };
+  });
 }
 
 export function scratchRoot(): string {

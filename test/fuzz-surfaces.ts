@@ -4,7 +4,7 @@
  * and classifies the outcome as the CLI would: accepted (status 0, every figure finite and not
  * negative), refused (status 2: an error procnas raised about the input, whose first line names
  * the file or flag), or a bug (status 1: any other error, an insane figure, a refusal that says
- * nothing, or a case slower than the limit). Used by test/fuzz.test.ts (a fixed seed, a few
+ * nothing, or a case slower or hungrier than the limits). Used by test/fuzz.test.ts (a fixed seed, a few
  * hundred cases) and scripts/fuzz.ts (`npm run fuzz`: thousands, with a summary table).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -46,6 +46,9 @@ export interface Surface<T> {
 /** No single input may take longer than this (the slowest legitimate case costs ResNet-50 in training mode). */
 export const CASE_LIMIT_MS = 10_000;
 
+/** Nor leave the process holding more memory than this (the 1,048,576-block file took 3.8 GB). */
+export const MEMORY_LIMIT_BYTES = 2 * 1024 ** 3;
+
 /** What the CLI would make of one input. */
 export async function judge<T>(surface: Surface<T>, input: T): Promise<Verdict> {
   const started = performance.now();
@@ -64,6 +67,8 @@ export async function judge<T>(surface: Surface<T>, input: T): Promise<Verdict> 
   }
   const ms = performance.now() - started;
   if (verdict.outcome !== 'bug' && ms > CASE_LIMIT_MS) verdict = { outcome: 'bug', detail: `took ${Math.round(ms)} ms` };
+  const rss = process.memoryUsage().rss;
+  if (verdict.outcome !== 'bug' && rss > MEMORY_LIMIT_BYTES) verdict = { outcome: 'bug', detail: `left the process at ${Math.round(rss / 1024 ** 2)} MB` };
   return { ...verdict, ms };
 }
 

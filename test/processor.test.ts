@@ -158,7 +158,7 @@ describe('profile files', () => {
   });
 
   it('says when a file is neither a preset nor readable', () => {
-    assert.throws(() => resolveProcessor(join(dir, 'nope.yaml')), /neither a processor preset/);
+    assert.throws(() => resolveProcessor(join(dir, 'nope.yaml')), /nope\.yaml: no such file, and not a processor preset/);
     const file = join(dir, 'garbage.json');
     writeFileSync(file, '{ not json');
     assert.throws(() => resolveProcessor(file), /garbage\.json: cannot read processor profile/);

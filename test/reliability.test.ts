@@ -18,7 +18,9 @@ import { openRunFolder } from '../src/experiment/folder.js';
 import { ExperimentStore, STORE_VERSION, StoreError } from '../src/experiment/store.js';
 import { OutputError, makeFolder, parseDataText, readDataFile, readTextFile, writeFileAtomic } from '../src/files/index.js';
 import { Nb201TableEvaluator, TableError } from '../src/search/index.js';
-import { ArchitectureError, Nb201Space, loadArchitectureFile } from '../src/space/index.js';
+import { estimateCost, nonFiniteFigure } from '../src/cost/index.js';
+import { resolveProcessor } from '../src/processor/index.js';
+import { ArchitectureError, Nb201Space, loadArchitectureFile, lower, parseArchitecture } from '../src/space/index.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TABLE = fileURLToPath(new URL('../../shared/data/nb201/accuracy.json', import.meta.url));
@@ -120,6 +122,36 @@ describe('errors: bad input or a bug', () => {
     const code = await new Promise<number | null>((done) => child.on('close', done));
     assert.equal(stderr, '', 'nothing on stderr');
     assert.equal(code, 0, stderr);
+  });
+});
+
+describe('sizes at the limits', () => {
+  it('a user graph of 12,000 chained operations is costed (no recursion to overflow); a million blocks are refused at once', () => {
+    const nodes = Array.from({ length: 12_000 }, (_, i) => ({ id: `n${i}`, op: i % 3 === 2 ? 'add' : 'relu', inputs: i % 3 === 2 ? [`n${i - 1}`, `n${i - 2}`] : [i === 0 ? 'in' : `n${i - 1}`] }));
+    const architecture = parseArchitecture({ input: '8x8x3', classes: 10, stem: ['cn_k3_c8'], stages: [[{ graph: { nodes, output: 'n11999' } }]], head: ['gap', 'fc'] });
+    const report = estimateCost(lower(architecture), resolveProcessor('mobile-npu'), { mode: 'training', batch: 2 });
+    assert.equal(nonFiniteFigure(report), undefined);
+    assert.ok(report.dram.timeS > 0, 'costed');
+    const started = performance.now();
+    assert.throws(() => parseArchitecture({ input: '32x32x3', classes: 10, stages: [['ba_nre', 'cn_r1048576_k1_c4']], head: ['gap', 'fc'] }, 'r.yaml'), /^ArchitectureError: r\.yaml: invalid architecture: stages: 1048579 blocks \(repeats counted\), more than the 10000/);
+    assert.ok(performance.now() - started < 5000, 'refused before anything is built');
+  });
+
+  it('--max-evals is exact with more workers than evaluations', () => {
+    const root = scratch();
+    const out = join(root, 'run');
+    const run = procnas('search', '--initial', DENSE, '--table', TABLE, '--max-evals', '5', '--workers', '8', '--out', out, '--json');
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as { evaluations: number }).evaluations, 5);
+    const store = new ExperimentStore(join(out, 'experiment.sqlite'), 'read');
+    assert.equal(store.count(), 5);
+    store.close();
+  });
+
+  it('--workers beyond the limits is refused before anything runs', () => {
+    const run = procnas('search', '--initial', DENSE, '--table', TABLE, '--workers', '1000000000', '--out', join(scratch(), 'run'));
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /^procnas: flags: invalid search configuration: workers: Too big: expected number to be <=1024\n$/);
   });
 });
 

@@ -315,7 +315,7 @@ describe('architecture files', () => {
     const file = join(dir, 'broken.yaml');
     writeFileSync(file, 'name: [unclosed\n');
     assert.match(archError(() => loadArchitectureFile(file)).message, /broken\.yaml.*not valid YAML/s);
-    assert.match(archError(() => resolveArchitecture(join(dir, 'missing.yaml'))).message, /neither a built-in network/);
+    assert.match(archError(() => resolveArchitecture(join(dir, 'missing.yaml'))).message, /missing\.yaml: invalid architecture: no such file, and not a built-in network/);
   });
 
   it('every built-in survives a round trip through its file form', () => {

@@ -8,7 +8,7 @@
  * `architecture` is a built-in name, `nb201:<cell>`, or a file relative to the CSV. Every bad row
  * is reported with its line number before anything is fitted or written.
  */
-import { readErrorMessage, readTextFile } from '../files/index.js';
+import { describeIssues, readErrorMessage, readTextFile } from '../files/index.js';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { lower, resolveArchitecture } from '../space/index.js';
@@ -63,7 +63,7 @@ export function readMeasurements(file: string): Measurement[] {
   }
   const unknown = header.filter((h) => h !== '' && !(COLUMNS as readonly string[]).includes(h));
   if (unknown.length) problems.push(`line 1: unknown column(s) ${unknown.map((u) => `"${u}"`).join(', ')} (columns: ${COLUMNS.join(', ')})`);
-  if (problems.length) throw new CalibrationError(`${file}: invalid measurements\n  ${problems.join('\n  ')}`);
+  if (problems.length) throw new CalibrationError(describeIssues(file, 'measurements', problems.map((message) => ({ path: '', message }))));
   const base = dirname(file);
   const rows: Measurement[] = [];
   records.forEach((record, i) => {
@@ -98,7 +98,7 @@ export function readMeasurements(file: string): Measurement[] {
     }
     rows.push({ line, name, architecture, latencyS: latency / 1000, ...(energy !== undefined ? { energyJ: energy / 1000 } : {}), batch });
   });
-  if (problems.length) throw new CalibrationError(`${file}: invalid measurements\n  ${problems.join('\n  ')}`);
+  if (problems.length) throw new CalibrationError(describeIssues(file, 'measurements', problems.map((message) => ({ path: '', message }))));
   if (rows.length < MIN_ROWS) throw new CalibrationError(`${file}: ${rows.length} measurement(s); calibrating needs at least ${MIN_ROWS}`);
   if (rows.length > MAX_ROWS) throw new CalibrationError(`${file}: ${rows.length} measurements; calibrating takes at most ${MAX_ROWS}`);
   return rows;

@@ -8,5 +8,5 @@ export function resolveProcessor(ref: string): Processor {
   const preset = presetProcessor(ref);
   if (preset) return preset;
   if (existsSync(ref)) return loadProcessorFile(ref);
-  throw new ProcessorError(`"${ref}" is neither a processor preset (${presetNames().join(', ')}) nor a file`);
+  throw new ProcessorError(`${ref}: no such file, and not a processor preset (${presetNames().join(', ')})`);
 }

@@ -9,7 +9,5 @@ export function resolveArchitecture(ref: string): Architecture {
   const builtin = builtinArchitecture(ref);
   if (builtin) return builtin;
   if (existsSync(ref)) return loadArchitectureFile(ref);
-  throw new ArchitectureError([
-    { path: '', message: `"${ref}" is neither a built-in network (${builtinNames().join(', ')}) nor a file` },
-  ]);
+  throw new ArchitectureError([{ path: '', message: `no such file, and not a built-in network (${builtinNames().join(', ')})` }], ref);
 }
