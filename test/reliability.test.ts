@@ -126,15 +126,13 @@ describe('errors: bad input or a bug', () => {
 });
 
 describe('sizes at the limits', () => {
-  it('a user graph of 12,000 chained operations is costed (no recursion to overflow); a million blocks are refused at once', () => {
+  it('a user graph of 12,000 chained operations is costed (no recursion to overflow); a million blocks are refused by count, before anything is built', () => {
     const nodes = Array.from({ length: 12_000 }, (_, i) => ({ id: `n${i}`, op: i % 3 === 2 ? 'add' : 'relu', inputs: i % 3 === 2 ? [`n${i - 1}`, `n${i - 2}`] : [i === 0 ? 'in' : `n${i - 1}`] }));
     const architecture = parseArchitecture({ input: '8x8x3', classes: 10, stem: ['cn_k3_c8'], stages: [[{ graph: { nodes, output: 'n11999' } }]], head: ['gap', 'fc'] });
     const report = estimateCost(lower(architecture), resolveProcessor('mobile-npu'), { mode: 'training', batch: 2 });
     assert.equal(nonFiniteFigure(report), undefined);
     assert.ok(report.dram.timeS > 0, 'costed');
-    const started = performance.now();
     assert.throws(() => parseArchitecture({ input: '32x32x3', classes: 10, stages: [['ba_nre', 'cn_r1048576_k1_c4']], head: ['gap', 'fc'] }, 'r.yaml'), /^ArchitectureError: r\.yaml: invalid architecture: stages: 1048579 blocks \(repeats counted\), more than the 10000/);
-    assert.ok(performance.now() - started < 5000, 'refused before anything is built');
   });
 
   it('--max-evals is exact with more workers than evaluations', () => {
