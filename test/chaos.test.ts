@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { baseline, killAndResume, killMoments, scratchRoot } from './chaos.js';
 import type { SearchKind } from './chaos.js';
 
-const KILLS: Record<SearchKind, number> = { table: 6, trained: 2 };
+const KILLS: Record<SearchKind, number> = { table: 6, trained: 3 };
 
 describe('chaos: SIGKILL at random moments, then --resume', () => {
   for (const kind of ['table', 'trained'] as const) {

@@ -348,6 +348,12 @@ describe('the experiment store', () => {
     assert.equal(readFileSync(join(out, '.procnas.lock'), 'utf8').trim(), String(process.pid));
     taken.close();
     assert.equal(existsSync(join(out, '.procnas.lock')), false, 'released');
+    // A lock without a pid yet is one another process is making: refused while fresh, taken when old.
+    writeFileSync(join(out, '.procnas.lock'), '');
+    assert.throws(() => openRunFolder(out, false), (e: Error) => e instanceof StoreError && /another procnas is starting a search in this folder/.test(e.message));
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(join(out, '.procnas.lock'), old, old);
+    openRunFolder(out, false).close();
   });
 
   it('two resumes of one folder at once: the second exits 2 naming the first, which goes on', async () => {

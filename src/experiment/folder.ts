@@ -4,7 +4,7 @@
  * left by a search refused before its first); a resume only where a complete store is; one
  * process at a time writes a folder (a lock file naming its pid); a report only reads.
  */
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFolder } from '../files/index.js';
 import { ConfigError } from './config.js';
@@ -12,6 +12,8 @@ import { ExperimentStore, StoreError } from './store.js';
 
 export const STORE_FILE = 'experiment.sqlite';
 const LOCK_FILE = '.procnas.lock';
+/** A lock without a pid younger than this is one being made, not one left by a crash. */
+const FRESH_LOCK_MS = 5000;
 /** SQLite's companions of the store in WAL mode. */
 const STORE_FILES = new Set([STORE_FILE, `${STORE_FILE}-wal`, `${STORE_FILE}-shm`, `${STORE_FILE}-journal`]);
 
@@ -97,9 +99,21 @@ function lock(out: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError(`${out}: cannot take the folder's lock ${LOCK_FILE}: ${(error as Error).message}`);
     }
-    const holder = Number(readFileSync(file, 'utf8').trim());
+    let holder: number;
+    let ageMs: number;
+    try {
+      holder = Number(readFileSync(file, 'utf8').trim());
+      ageMs = Date.now() - statSync(file).mtimeMs;
+    } catch {
+      // Released meanwhile: try again.
+      continue;
+    }
     if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
       throw new StoreError(`${out}: another procnas (pid ${holder}) is running a search in this folder; wait for it to stop, or stop it`);
+    }
+    // No pid yet: another process has just made the lock and not yet written it.
+    if (!(holder > 0) && ageMs < FRESH_LOCK_MS) {
+      throw new StoreError(`${out}: another procnas is starting a search in this folder; wait for it to stop, or stop it`);
     }
     // Left by a process that died (kill -9, a crash): take it over.
     rmSync(file, { force: true });

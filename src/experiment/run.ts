@@ -171,6 +171,8 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
   const folder = openRunFolder(out, resume);
   const store = folder.store;
   try {
+    // Read back (and checked row by row) before a resume writes anything, such as its new stop conditions.
+    const prior = resume ? store.trials() : [];
     const inputs = runInputs(store, input, resume, stopOverrides);
     const { config, processor, warnings } = inputs;
     let initial = inputs.initial;
@@ -233,7 +235,6 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
     // A training step is costed with the optimiser the candidates train with (its state moves too).
     const costOptions = { mode: config.cost.mode, batch: config.cost.batch, optimizer: config.training.optimizer };
     const stop = stopConditions(config);
-    const prior = resume ? store.trials() : [];
     const elapsedBeforeS = store.getMeta<number>('elapsedS') ?? 0;
     const elapsedS = (): number => elapsedBeforeS + (performance.now() - started) / 1000;
     const queueInfo = queue && config.queue ? { url: config.queue.redis, name: config.queue.name, workers: await queue.workerCount() } : undefined;

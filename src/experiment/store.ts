@@ -187,20 +187,13 @@ function check(db: SqliteDatabase, file: string): void {
   if (db.prepare("SELECT 1 FROM meta WHERE key = 'config'").get() === undefined) {
     throw new StoreError(`${file}: the experiment store holds no search configuration: the search that made it stopped before it started, or the store was damaged`);
   }
-  // Every stored value is read back before anything is written: a damaged row must stop a
-  // resume before it stores new stop conditions, not halfway through replaying the trials.
+  // Every configuration value must read back (the trials are checked as they are read, before
+  // a resume writes anything: runExperiment reads them first).
   for (const row of db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>) {
     try {
       JSON.parse(row.value);
     } catch (error) {
       throw new StoreError(`${file}: the experiment store's ${row.key} is damaged: ${messageOf(error)}`);
-    }
-  }
-  for (const row of db.prepare('SELECT idx, architecture FROM trials').iterate() as IterableIterator<{ idx: number; architecture: string }>) {
-    try {
-      parseArchitecture(JSON.parse(row.architecture));
-    } catch (error) {
-      throw new StoreError(`${file}: trial ${row.idx}'s architecture in the experiment store is damaged: ${messageOf(error).split('\n')[0]}`);
     }
   }
   const { n, first, last } = db.prepare('SELECT COUNT(*) AS n, MIN(idx) AS first, MAX(idx) AS last FROM trials').get() as { n: number; first: number | null; last: number | null };
@@ -243,7 +236,8 @@ export class ExperimentStore {
         db.pragma('journal_mode = WAL');
       }
       this.db = db;
-      this.migrate();
+      // Only an older layout (or a new file) is written to here: a resume reads before it writes.
+      if ((db.pragma('user_version', { simple: true }) as number) < STORE_VERSION) this.migrate();
     } catch (error) {
       db.close();
       if (error instanceof StoreError) throw error;
