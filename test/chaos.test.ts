@@ -16,6 +16,7 @@ describe('chaos: SIGKILL at random moments, then --resume', () => {
       const root = scratchRoot();
       const whole = baseline(kind, root);
       assert.ok(whole.trials.length > 0, 'the uninterrupted run stored its trials');
+      if (kind === 'trained') assert.ok(whole.trials.some((t) => t.inherited_from !== null), 'the trained search inherits weights');
       const cases = [];
       for (const [i, at] of killMoments(KILLS[kind], whole.startupMs, whole.trials.length, 14).entries()) {
         const result = await killAndResume(kind, root, `cut-${i}`, at, whole);

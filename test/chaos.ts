@@ -24,6 +24,8 @@ export interface StoredTrial {
   rung: number;
   loss: number | null;
   status: string;
+  /** The parent its training started from (weight inheritance), or null. */
+  inherited_from: string | null;
 }
 
 /** When to kill: a moment after the start, or as soon as the store holds so many trials. */
@@ -48,7 +50,7 @@ function storedTrials(dir: string): StoredTrial[] {
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {
-      return db.prepare('SELECT idx, key, rung, loss, status FROM trials ORDER BY idx').all() as StoredTrial[];
+      return db.prepare('SELECT idx, key, rung, loss, status, inherited_from FROM trials ORDER BY idx').all() as StoredTrial[];
     } finally {
       db.close();
     }
@@ -66,11 +68,11 @@ function procnas(args: string[]) {
 export function searchOf(kind: SearchKind, root: string): { args: string[]; trials: number } {
   if (kind === 'table') return { args: ['search', '--initial', DENSE, '--table', TABLE, '--strategy', 'evolution', '--seed', '3', '--max-evals', '400', '--workers', '2', '--json'], trials: 400 };
   // One worker: a trained search's path then depends on nothing but its seed, so the best can be
-  // compared. Without weight inheritance: the parents it inherits from live in memory, and a
-  // resumed search starts them again (issue 13), which changes the errors of later trials.
+  // compared. Two rungs: weight inheritance is on, and a resumed search must find the parents
+  // again (kept in the store) for its later trials to go as they went.
   writeHalvesIdx(root);
   const config = join(root, 'search.json');
-  const training = { epochs: 1, batch: 32, validation: 100, limit: 200, inherit: false };
+  const training = { epochs: 1, batch: 32, validation: 100, limit: 200 };
   writeFileSync(config, JSON.stringify(halvesSearch(root, { strategy: 'evolution', workers: 1, training, fidelity: { rungs: 2, eta: 2 }, stop: { maxEvals: 10 }, confirm: { top: 0 }, final: { enabled: false } })));
   return { args: ['search', '--config', config, '--json'], trials: 10 };
 }
@@ -125,7 +127,8 @@ export async function killAndResume(kind: SearchKind, root: string, name: string
   if (JSON.stringify(kept) !== JSON.stringify(atKill)) problems.push('a trial stored before the kill was lost or changed');
   if (new Set(all.map((t) => `${t.key}@${t.rung}`)).size !== all.length) problems.push('a trial ran twice');
   if (all.length !== search.trials) problems.push(`${all.length} trials at the end, not ${search.trials}`);
-  if (JSON.stringify(all.map((t) => [t.key, t.rung, t.loss])) !== JSON.stringify(whole.trials.map((t) => [t.key, t.rung, t.loss]))) problems.push('the trials differ from the uninterrupted run');
+  const path = (trials: StoredTrial[]): string => JSON.stringify(trials.map((t) => [t.key, t.rung, t.loss, t.inherited_from]));
+  if (path(all) !== path(whole.trials)) problems.push('the trials (or the parents they inherited from) differ from the uninterrupted run');
   const best = (JSON.parse(finalRun.stdout) as { best: { key: string } }).best.key;
   if (best !== whole.best) problems.push(`best ${best}, not the uninterrupted run's ${whole.best}`);
   return { kind, killAt, killAtMs, storedAtKill: atKill.length, recovery, problems };

@@ -230,6 +230,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         workers,
         backend: config.backend,
         ...(queue ? { runner: queue } : {}),
+        archive: { save: (name, weights) => store.saveParent(name, weights), load: (name) => store.parent(name) },
       });
     }
     // A training step is costed with the optimiser the candidates train with (its state moves too).

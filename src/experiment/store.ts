@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { z } from 'zod';
 import { architectureToData, notationOf, parseArchitecture } from '../space/index.js';
+import type { Weights } from '../engine/variables.js';
 import type { Repeat, SupernetEpoch, Trial } from '../search/index.js';
 
 /** A supernet epoch as stored (the architecture by its notation, without the probabilities). */
@@ -59,6 +60,10 @@ CREATE TABLE IF NOT EXISTS supernet_epochs (
   validation_loss REAL,
   entropy REAL NOT NULL,
   probabilities TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parents (
+  name TEXT PRIMARY KEY,
+  weights BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS repeats (
   key TEXT NOT NULL,
@@ -142,9 +147,10 @@ export class StoreError extends Error {
 
 /**
  * The store's layout version (SQLite's user_version). 0: stores from before it was kept, which
- * the migrations below bring up to date; a store of a higher version is from a newer procnas.
+ * the migrations below bring up to date; 2: with the parents of weight inheritance. A store of a
+ * higher version is from a newer procnas.
  */
-export const STORE_VERSION = 1;
+export const STORE_VERSION = 2;
 
 /** How a store is opened: written by a new search, continued by a resume, or only read (report). */
 export type StoreAccess = 'write' | 'resume' | 'read';
@@ -152,6 +158,34 @@ export type StoreAccess = 'write' | 'resume' | 'read';
 /** The message of an error from SQLite or a row, for a StoreError naming the file. */
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Weights as bytes: a little-endian uint32 header length, a JSON header of [name, shape] pairs,
+ * then every variable's float32 values in that order.
+ */
+function encodeWeights(weights: Weights): Buffer {
+  const entries = Object.entries(weights);
+  const header = Buffer.from(JSON.stringify(entries.map(([name, w]) => [name, w.shape])), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(header.length);
+  return Buffer.concat([length, header, ...entries.map(([, w]) => Buffer.from(w.values.buffer, w.values.byteOffset, w.values.byteLength))]);
+}
+
+function decodeWeights(bytes: Buffer): Weights {
+  const headerLength = bytes.readUInt32LE(0);
+  const header = JSON.parse(bytes.toString('utf8', 4, 4 + headerLength)) as Array<[string, number[]]>;
+  const weights: Weights = {};
+  let at = 4 + headerLength;
+  for (const [name, shape] of header) {
+    const count = shape.reduce((n, d) => n * d, 1);
+    if (at + 4 * count > bytes.length) throw new Error(`${name} is cut short`);
+    // A copy: SQLite's buffer is not aligned for a Float32Array view.
+    weights[name] = { shape, values: new Float32Array(new Uint8Array(bytes.subarray(at, at + 4 * count)).buffer) };
+    at += 4 * count;
+  }
+  if (at !== bytes.length) throw new Error(`${bytes.length - at} bytes past the last variable`);
+  return weights;
 }
 
 /** The file itself, before SQLite sees it: present, a file, not empty, a SQLite database. */
@@ -442,6 +476,22 @@ export class ExperimentStore {
       if (r.inherited_from != null && r.inherited != null) trial.inherited = { from: r.inherited_from, fraction: r.inherited };
       return trial;
     });
+  }
+
+  /** Keeps a parent of weight inheritance (its trained weights), replacing an earlier training of it. */
+  saveParent(name: string, weights: Weights): void {
+    this.write(`the weights of ${name}`, () => this.db.prepare('INSERT OR REPLACE INTO parents (name, weights) VALUES (?, ?)').run(name, encodeWeights(weights)));
+  }
+
+  /** A kept parent's weights, if the store has them (not in stores from before they were kept). */
+  parent(name: string): Weights | undefined {
+    const row = this.read(`the weights of ${name}`, () => this.db.prepare('SELECT weights FROM parents WHERE name = ?').get(name) as { weights: Buffer } | undefined);
+    if (!row) return undefined;
+    try {
+      return decodeWeights(row.weights);
+    } catch (error) {
+      throw new StoreError(`${this.file}: the weights of ${name} in the experiment store are damaged: ${messageOf(error)}`);
+    }
   }
 
   /** Whether the store holds no result at all: no trial, supernet epoch or repeat. */

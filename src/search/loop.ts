@@ -23,7 +23,7 @@ import { paretoFront } from './pareto.js';
 import { hasAnyLimit, stopReason } from './stop.js';
 import type { StopConditions } from './stop.js';
 import { costFigures } from './types.js';
-import type { CostFigures, Evaluator, Strategy, Trial } from './types.js';
+import type { CostFigures, EvaluationOptions, Evaluator, Strategy, Trial } from './types.js';
 
 export interface SearchOptions {
   space: SearchSpace;
@@ -153,12 +153,16 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     if (rungOf(trial) === 0) o.strategy.observe([trial]);
   };
 
+  /** How a trial is evaluated: at its rung's images, as a child or a parent under inheritance. */
+  const evaluationOptions = (trial: Trial): EvaluationOptions => ({
+    ...(trial.images === undefined ? {} : { images: trial.images }),
+    ...(inherit ? { inheritance: rungOf(trial) < top ? ('child' as const) : ('parent' as const) } : {}),
+  });
+
   const evaluate = async (flight: Flight, t0: number): Promise<void> => {
     const { trial } = flight;
     try {
-      const rung = rungOf(trial);
-      const inheritance = inherit ? { inheritance: rung < top ? ('child' as const) : ('parent' as const) } : {};
-      const result = await o.evaluator.evaluate(trial.architecture, { ...(trial.images === undefined ? {} : { images: trial.images }), ...inheritance });
+      const result = await o.evaluator.evaluate(trial.architecture, evaluationOptions(trial));
       trial.error = result.error;
       if (result.inherited) trial.inherited = result.inherited;
       if (!Number.isFinite(trial.error)) throw new Error('the evaluator returned no finite error');
@@ -206,6 +210,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       return true;
     }
     if (replay) {
+      // Where it was evaluated, in the order trials were launched (exact with one worker).
+      o.evaluator.replay?.(replay, evaluationOptions(trial));
       flying.set(id, { trial, replay });
       return true;
     }

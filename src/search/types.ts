@@ -77,6 +77,12 @@ export interface Evaluator {
    * ignores them). A training evaluator that passes weights on says which network it started from.
    */
   evaluate(architecture: Architecture, options?: EvaluationOptions): Promise<{ error: number; inherited?: Inheritance }>;
+  /**
+   * A stored trial of a resumed search takes the place of an evaluation: an evaluator with state
+   * (the parents of weight inheritance) rebuilds what evaluating it left behind, so that the trials
+   * after it go as they went.
+   */
+  replay?(trial: Trial, options: EvaluationOptions): void;
   close?(): Promise<void>;
 }
 

@@ -11,9 +11,10 @@ import type { BackendChoice } from '../../engine/backend.js';
 import type { TrainOptions } from '../../engine/train.js';
 import type { JobResult, JobRunner } from '../../engine/job.js';
 import { graphVariables } from '../../engine/variables.js';
+import type { Weights } from '../../engine/variables.js';
 import { architectureToData, lower, notationOf } from '../../space/index.js';
 import type { Architecture } from '../../space/index.js';
-import type { EvaluationOptions, Evaluator, Inheritance } from '../types.js';
+import type { EvaluationOptions, Evaluator, Inheritance, Trial } from '../types.js';
 import { Parents } from './parents.js';
 
 export interface TrainingEvaluatorOptions {
@@ -24,6 +25,14 @@ export interface TrainingEvaluatorOptions {
   backend: BackendChoice;
   /** Where the jobs run; default: a pool of `workers` threads on this machine. */
   runner?: JobRunner;
+  /** Where parents are kept beyond this process (the experiment's store), so that a resumed search has them again. */
+  archive?: ParentArchive;
+}
+
+/** A lasting copy of the parents, by name (the architecture's notation). */
+export interface ParentArchive {
+  save(name: string, weights: Weights): void;
+  load(name: string): Weights | undefined;
 }
 
 export class TrainingEvaluator implements Evaluator {
@@ -53,9 +62,24 @@ export class TrainingEvaluator implements Evaluator {
       ...(parent ? { start: parent.weights } : {}),
     });
     if (result.stopped === 'diverged') throw new Error('training diverged (the loss became NaN)');
-    if (options.inheritance === 'parent' && result.weights) this.parents.add(notationOf(architecture), result.weights);
+    if (options.inheritance === 'parent' && result.weights) {
+      this.parents.add(notationOf(architecture), result.weights);
+      this.options.archive?.save(notationOf(architecture), result.weights);
+    }
     const inherited = parent && result.inherited && result.inherited.inherited > 0 ? { from: parent.name, fraction: result.inherited.inherited / result.inherited.of } : undefined;
     return { error: result.validationError, ...(inherited ? { inherited } : {}) };
+  }
+
+  /**
+   * A stored trial in place of its training: a child uses its parent again (which keeps that
+   * parent longest), a parent is kept again from the archive, as evaluating them did.
+   */
+  replay(trial: Trial, options: EvaluationOptions): void {
+    if (options.inheritance === 'child') this.parents.parentFor(graphVariables(lower(trial.architecture)));
+    if (options.inheritance === 'parent' && trial.status === 'done') {
+      const weights = this.options.archive?.load(notationOf(trial.architecture));
+      if (weights) this.parents.add(notationOf(trial.architecture), weights);
+    }
   }
 
   /**
