@@ -324,6 +324,12 @@ export function surfaces(ws: Workspace): Array<Surface<never>> {
               'PRAGMA user_version = 99',
               "UPDATE trials SET key = 'x'",
               'UPDATE trials SET rung = -1',
+              // A parent's weights (weight inheritance): cut short, a garbage header, bytes left over.
+              "INSERT INTO parents (name, weights) VALUES ('p', x'0102')",
+              "INSERT INTO parents (name, weights) VALUES ('p', x'0200000030')",
+              "INSERT INTO parents (name, weights) VALUES ('p', x'0b0000005b5b2277222c5b325d5d5d0000803f')",
+              "INSERT INTO parents (name, weights) VALUES ('p', x'0b0000005b5b2277222c5b325d5d5d0000803f0000803f')",
+              "INSERT INTO parents (name, weights) VALUES ('p', x'0b0000005b5b2277222c5b325d5d5d0000803f0000803f00')",
             ),
           }),
         ),
@@ -353,7 +359,8 @@ export function surfaces(ws: Workspace): Array<Surface<never>> {
           store.repeats();
           store.supernetEpochs();
           store.getMeta('config');
-          return [trials.length, ...trials.flatMap((t) => [t.cost.dramTimeS, t.cost.dramEnergyJ, t.cost.params])];
+          const parent = Object.values(store.parent('p') ?? {}).flatMap((w) => [...w.values]);
+          return [trials.length, ...trials.flatMap((t) => [t.cost.dramTimeS, t.cost.dramEnergyJ, t.cost.params]), ...parent];
         } finally {
           store.close();
         }
