@@ -1,7 +1,7 @@
 /** Reads a search's run folder back for its report: the store's configuration and trials, and the result files. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readErrorMessage, readTextFile } from '../files/index.js';
+import { readDataFile } from '../files/index.js';
 import { parseProcessor, resolveProcessor } from '../processor/index.js';
 import type { ReportInput } from '../report/index.js';
 import { referenceOf } from '../search/index.js';
@@ -17,9 +17,9 @@ function readJson<T>(file: string): T | undefined {
   if (!existsSync(file)) return undefined;
   let data: unknown;
   try {
-    data = JSON.parse(readTextFile(file));
+    data = readDataFile(file);
   } catch (error) {
-    throw new ConfigError(`${file}: cannot read this result of the run: ${error instanceof SyntaxError ? `not valid JSON: ${error.message}` : readErrorMessage(error)}`);
+    throw new ConfigError(`${file}: cannot read this result of the run: ${(error as Error).message}`);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`${file}: cannot read this result of the run: not a JSON object`);
   return data as T;

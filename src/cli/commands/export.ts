@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { initEngine } from '../../engine/backend.js';
 import { Network } from '../../engine/network.js';
 import { ExportError, exportGraphModel, exportOnnx, writeGraphModel } from '../../export/index.js';
-import { OutputError, readErrorMessage, readTextFile, writeErrorMessage, writeFileAtomic } from '../../files/index.js';
+import { OutputError, readDataFile, writeErrorMessage, writeFileAtomic } from '../../files/index.js';
 import { architectureToData, lower, notationOf, resolveArchitecture } from '../../space/index.js';
 import type { Architecture } from '../../space/index.js';
 import { ARCH_HELP } from './cost.js';
@@ -40,9 +40,9 @@ function copyOut(copy: () => void, out: string): void {
 function readBest(file: string): { architecture: unknown } {
   let data: unknown;
   try {
-    data = JSON.parse(readTextFile(file));
+    data = readDataFile(file);
   } catch (error) {
-    throw new ExportError(`${file}: cannot read the run's best architecture: ${error instanceof SyntaxError ? `not valid JSON: ${error.message}` : readErrorMessage(error)}`);
+    throw new ExportError(`${file}: cannot read the run's best architecture: ${(error as Error).message}`);
   }
   if (data === null || typeof data !== 'object' || !('architecture' in data)) throw new ExportError(`${file}: the run's best.json has no architecture`);
   return data as { architecture: unknown };
