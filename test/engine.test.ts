@@ -280,10 +280,10 @@ describe('training', () => {
 
 describe('weight inheritance', () => {
   const parentData = { name: 'p', input: '8x8x1', classes: 2, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8'], ['ir_k3_s1_e2_c8']], head: ['gap', 'fc'] };
-  // One move: the second stage's block takes a 5x5 kernel; every other layer keeps its shape.
-  const childData = { ...parentData, stages: [['ir_k3_s2_e2_c8'], ['ir_k5_s1_e2_c8']] };
+  // Two moves: the second stage's block takes a 5x5 kernel and squeeze-excite; every other layer keeps its shape.
+  const childData = { ...parentData, stages: [['ir_k3_s2_e2_c8'], ['ir_k5_s1_e2_c8_se0.25']] };
 
-  it('a child takes its parent\'s weights where names and shapes match, and keeps its own elsewhere', async () => {
+  it('a child takes its parent\'s weights where names and shapes match, reshapes them where a kernel grew, and keeps its own elsewhere', async () => {
     await initEngine('wasm');
     const parent = new Network(graphOf(parentData), { seed: 1 });
     const trained = parent.weights();
@@ -292,21 +292,35 @@ describe('weight inheritance', () => {
     const own = fresh.weights();
     fresh.dispose();
     const child = new Network(graphOf(childData), { seed: 2 });
-    const { inherited, of } = child.inherit(trained);
+    const { inherited, of, morphed } = child.inherit(trained);
     const after = child.weights();
     child.dispose();
     let expected = 0;
+    const kernel = 's1.b0.dw.weight';
     for (const [name, w] of Object.entries(after)) {
       const source = trained[name];
       const same = source !== undefined && source.shape.join() === w.shape.join();
       if (same) expected += w.values.length;
+      if (name === kernel) continue;
       assert.deepEqual(Array.from(w.values), Array.from(same ? (source as { values: Float32Array }).values : (own[name] as { values: Float32Array }).values), name);
     }
-    assert.equal(inherited, expected);
+    assert.equal(inherited - morphed, expected, 'values taken as they are');
+    assert.equal(morphed, 5 * 5 * 16, 'the 5x5 depthwise filter is reshaped from the 3x3 one');
     assert.equal(of, Object.values(after).reduce((n, w) => n + w.values.length, 0));
     assert.ok(inherited > 0 && inherited < of, `${inherited} of ${of}`);
-    assert.deepEqual(trained['s1.b0.dw.weight']?.shape, [3, 3, 16, 1]);
-    assert.deepEqual(after['s1.b0.dw.weight']?.shape, [5, 5, 16, 1], 'the changed kernel keeps its own initialisation');
+    assert.ok(Object.keys(after).some((n) => n.includes('.se.')) && Object.keys(after).filter((n) => n.includes('.se.')).every((n) => trained[n] === undefined), 'squeeze-excite is new: it keeps its own');
+    // The 3x3 filter is the centre of the 5x5 one; the ring around it is zero.
+    const small = trained[kernel] as { shape: number[]; values: Float32Array };
+    const big = after[kernel] as { shape: number[]; values: Float32Array };
+    assert.deepEqual(small.shape, [3, 3, 16, 1]);
+    assert.deepEqual(big.shape, [5, 5, 16, 1]);
+    for (let y = 0; y < 5; y++)
+      for (let x = 0; x < 5; x++)
+        for (let c = 0; c < 16; c++) {
+          const inside = y >= 1 && y <= 3 && x >= 1 && x <= 3;
+          const want = inside ? small.values[((y - 1) * 3 + (x - 1)) * 16 + c] : 0;
+          assert.equal(big.values[(y * 5 + x) * 16 + c], want, `tap ${y},${x} channel ${c}`);
+        }
   });
 
   it('the variables a graph holds are known without building its network: the names and shapes the network makes', async () => {
@@ -323,9 +337,9 @@ describe('weight inheritance', () => {
     const trained = parent.weights();
     parent.dispose();
     const child = new Network(graphOf(childData), { seed: 2 });
-    const { inherited } = child.inherit(trained);
+    const { inherited, morphed } = child.inherit(trained);
     child.dispose();
-    assert.equal(sharedValues(graphVariables(graphOf(childData)), trained), inherited);
+    assert.equal(sharedValues(graphVariables(graphOf(childData)), trained), inherited - morphed);
   });
 
   it('a block more starts as the identity: the deeper child computes what its parent computes (function-preserving)', async () => {
@@ -354,6 +368,69 @@ describe('weight inheritance', () => {
     assert.ok(relativeError(fresh.apply(x, false).dataSync() as Float32Array, parent.apply(x, false).dataSync() as Float32Array) > 1e-2);
     for (const n of [parent, child, fresh]) n.dispose();
     x.dispose();
+  });
+
+  describe('a wider or larger-kernel child computes what its parent computes (network morphism)', () => {
+    // A stride-2 first block in each stage, so that a stage's width can change without a skip appearing or going.
+    const base = { name: 'p', input: '8x8x1', classes: 3, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8_se0.25_nhs'], ['ir_r2_k3_s2_e2_c16']], head: ['gap', 'fc'] };
+    const children: Record<string, unknown> = {
+      'a wider stage (its residual sum, the next stage and the classifier read it)': { ...base, stages: [base.stages[0], ['ir_r2_k3_s2_e2_c24']] },
+      'a wider stem and first stage (expansions and squeeze-excite follow)': { ...base, stem: ['cn_k3_c12'], stages: [['ir_k3_s2_e2_c12_se0.25_nhs'], base.stages[1]] },
+      'a larger expansion': { ...base, stages: [base.stages[0], ['ir_r2_k3_s2_e3_c16']] },
+      'a larger kernel': { ...base, stages: [base.stages[0], ['ir_r2_k5_s2_e2_c16']] },
+      'all at once': { ...base, stem: ['cn_k3_c12'], stages: [['ir_k5_s2_e3_c12_se0.25_nhs'], ['ir_r2_k5_s2_e3_c24']] },
+    };
+
+    /** A parent with every variable drawn at random (batch-norm statistics too), so that nothing passes by being zero or one. */
+    function randomParent(): Network {
+      const parent = new Network(graphOf(base), { seed: 1 });
+      let seed = 100;
+      for (const [name, v] of parent.variables) {
+        const positive = name.endsWith('.variance') || name.endsWith('.gamma');
+        tf.tidy(() => v.assign(positive ? tf.randomUniform(v.shape, 0.5, 1.5, 'float32', seed++) : tf.randomNormal(v.shape, 0, 0.5, 'float32', seed++)));
+      }
+      return parent;
+    }
+
+    for (const [what, data] of Object.entries(children)) {
+      it(what, async () => {
+        await initEngine('wasm');
+        const parent = randomParent();
+        const child = new Network(graphOf(data), { seed: 2 });
+        const counts = child.inherit(parent.weights());
+        assert.equal(counts.inherited, counts.of, `every value is inherited: ${JSON.stringify(counts)}`);
+        assert.ok(counts.morphed > 0, 'some are reshaped');
+        const x = tf.tensor4d(values(4 * 8 * 8, 9), [4, 8, 8, 1]);
+        for (const training of [false, true]) {
+          const expected = parent.apply(x, training).dataSync() as Float32Array;
+          const got = child.apply(x, training).dataSync() as Float32Array;
+          assert.ok(relativeError(got, expected) < 1e-5, `training ${training}: ${relativeError(got, expected)}`);
+        }
+        // Without inheritance the same child computes something else.
+        const fresh = new Network(graphOf(data), { seed: 2 });
+        assert.ok(relativeError(fresh.apply(x, false).dataSync() as Float32Array, parent.apply(x, false).dataSync() as Float32Array) > 1e-2);
+        for (const n of [parent, child, fresh]) n.dispose();
+        x.dispose();
+      });
+    }
+
+    it('the copies of a widened channel part ways in training: their inputs were split unevenly', async () => {
+      await initEngine('wasm');
+      const parent = train(graphOf(base), halvesSplits(), { epochs: 1, batchSize: 32, seed: 1 });
+      const start = parent.network.weights();
+      parent.network.dispose();
+      const wider = children['a wider stage (its residual sum, the next stage and the classifier read it)'];
+      const child = train(graphOf(wider), halvesSplits(), { epochs: 1, batchSize: 32, seed: 2 }, start);
+      const after = child.network.weights();
+      child.network.dispose();
+      // Channel 16 of the widened stage is a copy of channel 0: after training, its projection differs.
+      const project = after['s1.b0.project.weight'] as { shape: number[]; values: Float32Array };
+      const [, , inputs, outputs] = project.shape as [number, number, number, number];
+      assert.equal(outputs, 24);
+      let differs = 0;
+      for (let i = 0; i < inputs; i++) differs = Math.max(differs, Math.abs((project.values[i * outputs] as number) - (project.values[i * outputs + 16] as number)));
+      assert.ok(differs > 1e-4, `channel 16 left channel 0 by ${differs}`);
+    });
   });
 
   it('finds the residual blocks it can start as the identity: MobileNetV2\'s 10, ResNet-18\'s 5 without a projection', async () => {

@@ -6,6 +6,7 @@
 import { createRng } from '../data/random.js';
 import type { Composite, Layer, LayerGraph, Shape } from '../space/index.js';
 import type { FusedActivation } from './kernels/batch-norm.js';
+import { axisRoles, morph } from './morph.js';
 import { batchNormTrain } from './ops/batch-norm.js';
 import { tf } from './tf.js';
 import { layerVariables, sameShape } from './variables.js';
@@ -54,6 +55,8 @@ const ROLES = Object.keys(FIELD) as VariableRole[];
 export interface InheritanceCounts {
   inherited: number;
   of: number;
+  /** Of the inherited values, those reshaped from a variable of another shape (wider, narrower, another kernel). */
+  morphed: number;
   identities: number;
 }
 
@@ -76,10 +79,12 @@ export class Network {
   private readonly absorbed = new Set<number>();
   /** Draws the per-variable initialiser seeds from the network's seed. */
   private readonly seeds: () => number;
+  private readonly seed: number;
 
   constructor(graph: LayerGraph, options: NetworkOptions = {}) {
     this.graph = graph;
-    this.seeds = createRng(options.seed ?? 0);
+    this.seed = options.seed ?? 0;
+    this.seeds = createRng(this.seed);
     this.layerWeights = graph.layers.map((layer) => this.createWeights(layer));
     const consumers = new Map<number, number[]>();
     graph.layers.forEach((layer, i) => layer.inputs.forEach((t) => consumers.set(t, [...(consumers.get(t) ?? []), i])));
@@ -106,29 +111,42 @@ export class Network {
   }
 
   /**
-   * Weight inheritance: every variable whose name and shape a trained network's `weights()` also
-   * has takes its values (a child keeps its parent's weights where a move left the layer as it
-   * was: names are positional, `s<stage>.b<block>.<op>.<role>`); the others keep their seeded
+   * Weight inheritance: every variable whose name a trained network's `weights()` also has takes
+   * its values (names are positional, `s<stage>.b<block>.<op>.<role>`, so a child finds its
+   * parent's layer where a move left it): as they are where the shapes match, reshaped by network
+   * morphism (`morph.ts`) where a move widened, narrowed or changed the kernel of the layer —
+   * function-preserving for a wider or larger-kernel child. The others keep their seeded
    * initialisation. A residual block that takes nothing (a block more, as a deepening move
-   * appends) starts as the identity, function-preserving as network morphism asks: the batch
-   * norm that ends its branch starts at gamma = beta = 0, so the block adds nothing until it
-   * learns to. Returns how many values were inherited, of how many, and how many blocks start as
+   * appends) starts as the identity, function-preserving too: the batch norm that ends its
+   * branch starts at gamma = beta = 0, so the block adds nothing until it learns to. Returns how
+   * many values were inherited (and of them reshaped), of how many, and how many blocks start as
    * the identity.
    */
   inherit(from: Weights): InheritanceCounts {
     let inherited = 0;
+    let morphed = 0;
     let of = 0;
     /** Layers that took at least one value. */
     const took = new Set<number>();
+    // The uneven shares of widened inputs: drawn from the network's own seed, so a resumed search reshapes alike.
+    const random = createRng(this.seed + 0x5eed);
     this.graph.layers.forEach((layer, i) => {
       const w = this.layerWeights[i] as LayerWeights;
+      const input = this.graph.tensors[layer.inputs[0] ?? layer.output] as Shape;
       for (const role of ROLES) {
         const v = w[FIELD[role]];
         if (!v) continue;
         of += v.size;
         const source = from[`${layer.name}.${role}`];
-        if (!source || !sameShape(source.shape, v.shape)) continue;
-        tf.tidy(() => v.assign(tf.tensor(source.values, source.shape, 'float32')));
+        if (!source) continue;
+        if (sameShape(source.shape, v.shape)) {
+          tf.tidy(() => v.assign(tf.tensor(source.values, source.shape, 'float32')));
+        } else {
+          const values = morph(source, v.shape, axisRoles(layer, role, input), random);
+          if (!values) continue;
+          tf.tidy(() => v.assign(tf.tensor(values, v.shape, 'float32')));
+          morphed += v.size;
+        }
         inherited += v.size;
         took.add(i);
       }
@@ -144,7 +162,7 @@ export class Network {
       for (const v of [w.gamma, w.beta]) if (v) tf.tidy(() => v.assign(tf.zerosLike(v)));
       identities++;
     }
-    return { inherited, of, identities };
+    return { inherited, of, morphed, identities };
   }
 
   /**
