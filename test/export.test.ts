@@ -9,7 +9,7 @@ import { createRng } from '../src/data/index.js';
 import { initEngine } from '../src/engine/backend.js';
 import { Network } from '../src/engine/network.js';
 import { tf } from '../src/engine/tf.js';
-import { OPSET, exportGraphModel, exportOnnx, measureOnnx, spearman, writeGraphModel } from '../src/export/index.js';
+import { OPSET, exportGraphModel, exportOnnx, measureOnnx, onnxClassifier, spearman, writeGraphModel } from '../src/export/index.js';
 import { MobileSpace, builtinArchitecture, lower, parseArchitecture } from '../src/space/index.js';
 import type { LayerGraph } from '../src/space/index.js';
 import { relativeError } from './fixtures.js';
@@ -88,6 +88,36 @@ describe('ONNX export, checked in onnxruntime against TF.js', () => {
     assert.ok(!ops.includes('BatchNormalization'), 'every BN here follows a conv and is folded');
     assert.ok(ops.includes('Conv') && ops.includes('Gemm') && ops.includes('HardSigmoid'));
     assert.deepEqual(model.metadataProps.map((p) => [p.key, p.value]), [['notation', 'cn_k3_s2_c8_nsw | ...'], ['dramTimeS', '1e-5']]);
+  });
+});
+
+describe('classifying through onnxruntime (how a job validates)', () => {
+  it('gives TF.js\'s logits and accuracy on NHWC images of three channels, over several batches and a part one', async () => {
+    await initEngine('wasm');
+    const graph = lower(parseArchitecture({ name: 'rgb', input: '8x8x3', classes: 4, stem: ['cn_k3_c8'], stages: [['ir_k3_s2_e2_c8_se0.25', 'ds_k5_s1_c8']], head: ['gap', 'fc'] }));
+    const network = new Network(graph, { seed: 3 });
+    // Batch norms off their initial statistics, so that folding them is tested.
+    tf.tidy(() => {
+      for (let i = 0; i < 2; i++) network.apply(tf.randomNormal([8, 8, 8, 3], 0.5, 2, 'float32', i) as tf.Tensor4D, true);
+    });
+    const count = 23;
+    const random = createRng(4);
+    const images = { x: Float32Array.from({ length: count * 8 * 8 * 3 }, () => random() * 2 - 1), y: Int32Array.from({ length: count }, () => Math.floor(random() * 4)), count };
+    const expected = tf.tidy(() => network.apply(tf.tensor4d(images.x, [count, 8, 8, 3]), false).dataSync() as Float32Array);
+    const classifier = await onnxClassifier(exportOnnx(graph, network.weights()), graph.input, { batch: 10 });
+    const logits = await classifier.logits(images);
+    const onnx = await classifier.accuracy(images);
+    await classifier.release();
+    network.dispose();
+    assert.equal(logits.length, count * 4);
+    assert.ok(relativeError(logits, expected) < 1e-4, `logits differ by ${relativeError(logits, expected)}`);
+    let correct = 0;
+    for (let i = 0; i < count; i++) {
+      const row = Array.from(expected.subarray(i * 4, i * 4 + 4));
+      if (row.indexOf(Math.max(...row)) === images.y[i]) correct++;
+    }
+    assert.ok(correct > 0 && correct < count, `a fixture that tells right from wrong: ${correct} of ${count}`);
+    assert.equal(onnx, correct / count);
   });
 });
 

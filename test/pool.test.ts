@@ -31,8 +31,8 @@ describe('training pool', () => {
   it('trains jobs in parallel worker threads, with the same results as in-process', async () => {
     const [a, b] = await Promise.all([pool.run(job(1)), pool.run(job(2))]);
     await initEngine('wasm');
-    assert.deepEqual(a.stepLosses, runJob(job(1)).stepLosses);
-    assert.deepEqual(b.stepLosses, runJob(job(2)).stepLosses);
+    assert.deepEqual(a.stepLosses, (await runJob(job(1))).stepLosses);
+    assert.deepEqual(b.stepLosses, (await runJob(job(2))).stepLosses);
     assert.notDeepEqual(a.stepLosses, b.stepLosses);
     assert.ok((a.testAccuracy as number) >= 0.9);
     assert.equal(pool.size, 2);

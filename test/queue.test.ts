@@ -78,7 +78,7 @@ describe('distributed queue (real Redis, BullMQ)', () => {
     withQueue('same', 'run-a', async (runner) => {
       assert.equal(await runner.workerCount(), 1);
       const remote = await runner.run(job(4, { test: true, weights: true }));
-      const local = runJob(job(4, { test: true, weights: true }));
+      const local = await runJob(job(4, { test: true, weights: true }));
       assert.deepEqual(remote.stepLosses, local.stepLosses);
       assert.equal(remote.validationError, local.validationError);
       assert.equal(remote.testAccuracy, local.testAccuracy);
@@ -93,7 +93,7 @@ describe('distributed queue (real Redis, BullMQ)', () => {
       // A job that starts from trained weights (inheritance) takes them across Redis intact.
       const start = local.weights ?? {};
       const inheritedRemote = await runner.run({ ...job(5), start });
-      const inheritedLocal = runJob({ ...job(5), start });
+      const inheritedLocal = await runJob({ ...job(5), start });
       assert.ok(inheritedLocal.inherited && inheritedLocal.inherited.inherited === inheritedLocal.inherited.of, JSON.stringify(inheritedLocal.inherited));
       assert.deepEqual(inheritedRemote.inherited, inheritedLocal.inherited);
       assert.deepEqual(inheritedRemote.stepLosses, inheritedLocal.stepLosses);
@@ -147,7 +147,7 @@ describe('distributed queue (real Redis, BullMQ)', () => {
       await until(() => dying.log().includes('started'), 'the first worker to start the job');
       dying.child.kill('SIGKILL');
       survivor = await QueueWorker.start({ url: redis.url, name: 'crash', threads: 1, backend: 'wasm', lockMs: 2000 });
-      assert.deepEqual((await result).stepLosses, runJob(slow).stepLosses);
+      assert.deepEqual((await result).stepLosses, (await runJob(slow)).stepLosses);
     } finally {
       await runner.close();
       await survivor?.close();

@@ -53,17 +53,21 @@ export type ProgressEvent =
   | { kind: 'step'; epoch: number; step: number; steps: number; loss: number; imagesPerSecond: number; elapsedS: number }
   | { kind: 'epoch'; epoch: number; epochs: number; trainLoss: number; validationAccuracy: number; elapsedS: number };
 
-export interface TrainResult {
-  /** NaN without validation images. */
+export interface TrainResult extends TrainedNetwork {
+  /** NaN without validation images; 0 when training diverged. */
   validationAccuracy: number;
   /** 1 - validation accuracy: the error term of the search's loss. */
   validationError: number;
+}
+
+/** A training before its final validation (`trainNetwork`): the caller validates as it chooses. */
+export interface TrainedNetwork {
   /** Mean training loss of each epoch. */
   epochLosses: number[];
   /** Training loss of every step. */
   stepLosses: number[];
   steps: number;
-  /** Training and validation. */
+  /** Training and the validations run so far. */
   wallTimeS: number;
   /** Over the training steps' time alone. */
   trainImagesPerSecond: number;
@@ -102,10 +106,31 @@ export function accuracy(network: Network, data: Prepared, batchSize = 256): num
 }
 
 /**
- * Trains a network of `graph` on `splits`; with `start`, from a trained network's weights where
- * names and shapes match (weight inheritance) instead of only its seeded initialisation.
+ * Trains a network of `graph` on `splits` and validates it (in TF.js); with `start`, from a
+ * trained network's weights (weight inheritance, `Network.inherit`) instead of only its seeded
+ * initialisation.
  */
 export function train(graph: LayerGraph, splits: Splits, overrides: Partial<TrainOptions> = {}, start?: Weights): TrainResult {
+  const trained = trainNetwork(graph, splits, overrides, start);
+  const t = performance.now();
+  let validationAccuracy: number;
+  try {
+    validationAccuracy = trained.stopped === 'diverged' ? 0 : (trained.lastValidation ?? accuracy(trained.network, splits.validation));
+  } catch (error) {
+    // The caller gets no network to dispose of: nothing may stay behind in the engine.
+    trained.network.dispose();
+    throw error;
+  }
+  const { lastValidation: _, ...rest } = trained;
+  return { ...rest, validationAccuracy, validationError: 1 - validationAccuracy, wallTimeS: trained.wallTimeS + (performance.now() - t) / 1000 };
+}
+
+/**
+ * `train` without the final validation, for a caller that validates otherwise (a job, through
+ * onnxruntime): the network as trained, and the last epoch's validation accuracy when progress
+ * reports asked for one.
+ */
+export function trainNetwork(graph: LayerGraph, splits: Splits, overrides: Partial<TrainOptions> = {}, start?: Weights): TrainedNetwork & { lastValidation?: number } {
   const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...overrides };
   const { h, w, c } = graph.input;
   if (splits.shape.h !== h || splits.shape.w !== w || splits.shape.c !== c) {
@@ -129,8 +154,8 @@ export function train(graph: LayerGraph, splits: Splits, overrides: Partial<Trai
   }
 }
 
-/** The training loop and the final validation; the network is the caller's, the optimiser too. */
-function fit(network: Network, optimizer: Optimizer, splits: Splits, o: TrainOptions): TrainResult {
+/** The training loop; the network is the caller's, the optimiser too. */
+function fit(network: Network, optimizer: Optimizer, splits: Splits, o: TrainOptions): TrainedNetwork & { lastValidation?: number } {
   const graph = network.graph;
   const { h, w, c } = graph.input;
   const variables = network.trainableVariables();
@@ -194,11 +219,7 @@ function fit(network: Network, optimizer: Optimizer, splits: Splits, o: TrainOpt
   }
   const trainSeconds = trainingSeconds();
   optimizer.dispose();
-  // The last epoch's validation saw the final weights: no need to run it again.
-  const validationAccuracy = stopped === 'diverged' ? 0 : (lastValidation ?? validate());
-  const result: TrainResult = {
-    validationAccuracy,
-    validationError: 1 - validationAccuracy,
+  const result: TrainedNetwork & { lastValidation?: number } = {
     epochLosses,
     stepLosses,
     steps: step,
@@ -207,5 +228,7 @@ function fit(network: Network, optimizer: Optimizer, splits: Splits, o: TrainOpt
     network,
   };
   if (stopped) result.stopped = stopped;
+  // The last epoch's validation saw the final weights: the caller need not run it again.
+  if (lastValidation !== undefined) result.lastValidation = lastValidation;
   return result;
 }

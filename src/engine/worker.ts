@@ -23,7 +23,7 @@ ready.then(
 port.on('message', async ({ id, job }: Request) => {
   try {
     await ready;
-    port.postMessage({ id, result: runJob(job) });
+    port.postMessage({ id, result: await runJob(job) });
   } catch (error) {
     port.postMessage({ id, error: serializeError(error) });
   }

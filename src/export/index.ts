@@ -1,3 +1,4 @@
+export * from './classify.js';
 export * from './errors.js';
 export * from './onnx.js';
 export * from './measure.js';
