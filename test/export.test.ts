@@ -36,6 +36,13 @@ async function roundTrip(graph: LayerGraph, batch = 2): Promise<number> {
   }
 }
 
+/** A user graph whose `zero` node is shaped like a strided node, not like the block's input. */
+const zeroGraph = lower(parseArchitecture({ name: 'z', input: '12x12x4', classes: 3, stages: [[{ graph: { nodes: [
+  { id: 'a', op: 'conv', kernel: 3, out: 6, stride: 2, inputs: ['in'] },
+  { id: 'z', op: 'zero', inputs: ['a'] },
+  { id: 's', op: 'add', inputs: ['a', 'z'] },
+], output: 's' } }]], head: ['gap', 'fc'] }));
+
 describe('ONNX export, checked in onnxruntime against TF.js', () => {
   const graphs: Array<[string, LayerGraph]> = [
     ['MobileNet blocks with SE, h-swish, swish, sigmoid, groups', lower(parseArchitecture({ name: 'a', input: '16x16x3', classes: 5, act: 'hswish', stem: ['cn_k3_s2_c8_nsw'], stages: [['ir_r2_k5_s1_e3_c8_se0.25', 'ds_k3_s2_c16_nr6'], ['er_k3_s1_e2_c16_nre', 'cn_k3_c12_g4_nsg']], head: ['cn_k1_c24', 'gap', 'fc'] }))],
@@ -49,6 +56,7 @@ describe('ONNX export, checked in onnxruntime against TF.js', () => {
       { id: 'd', op: 'pwconv', out: 8, stride: 2, inputs: ['c'] },
       { id: 'e', op: 'se', ratio: 0.5, inputs: ['d'] },
     ], output: 'e' } }]], head: ['gap', 'fc'] }))],
+    ['a user graph with a zero shaped unlike its block\'s input', zeroGraph],
   ];
   for (const [name, graph] of graphs) {
     it(name, async () => {
@@ -163,6 +171,7 @@ describe('TF.js GraphModel export, loaded back with tf.loadGraphModel', () => {
     ['a NAS-Bench-201 network with dead ends', lower(builtinArchitecture('nb201:|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|')!)],
     ['dilated convolutions, strided and not, dense and depthwise', lower(parseArchitecture({ name: 'd', input: '16x16x3', classes: 4, stem: ['cn_k3_s2_c8_d2'], stages: [['ir_k3_s2_e2_c8_d2', 'ir_k5_s1_e2_c8_d2']], head: ['gap', 'fc'] }))],
     ['MobileNetV2 at 224x224', lower(builtinArchitecture('mobilenet_v2')!)],
+    ['a user graph with a zero shaped unlike its block\'s input', zeroGraph],
   ];
   for (const [name, graph] of cases) {
     it(`gives the network's outputs: ${name}`, async () => {

@@ -6,7 +6,6 @@
  */
 import onnxProto from 'onnx-proto';
 import type { Layer, LayerGraph } from '../space/index.js';
-import { ExportError } from './errors.js';
 import type { WeightTensor, Weights } from './errors.js';
 import { BN_EPSILON, batchNormAffine, foldableBatchNorms, weightOf as weight } from './fold.js';
 
@@ -195,8 +194,13 @@ export function exportOnnx(graph: LayerGraph, weights: Weights, options: OnnxExp
         const reference = graph.composites[layer.composite]?.input ?? 0;
         const r = graph.tensors[reference]!;
         const s = graph.tensors[layer.output]!;
-        if (r.h !== s.h || r.w !== s.w || r.c !== s.c) throw new ExportError(`${layer.name}: cannot export a zero tensor shaped unlike its block's input`);
-        out = g.node('Mul', [names[reference] as string, g.constant('zero', [], [0])]);
+        if (r.h === s.h && r.w === s.w && r.c === s.c) {
+          out = g.node('Mul', [names[reference] as string, g.constant('zero', [], [0])]);
+        } else {
+          // A user graph's zero of another shape: [batch, c, h, w] zeros, the batch read off the input.
+          const batch = g.node('Slice', [g.node('Shape', ['input']), g.int64s('starts', [0]), g.int64s('ends', [1])]);
+          out = g.node('ConstantOfShape', [g.node('Concat', [batch, g.int64s('dims', [s.c, s.h, s.w])], [{ name: 'axis', i: 0 }])]);
+        }
         break;
       }
     }

@@ -4,7 +4,7 @@
  * batch norms folded into their convolutions; metadata in `userDefinedMetadata`.
  */
 import { join } from 'node:path';
-import type { Layer, LayerGraph } from '../space/index.js';
+import type { Layer, LayerGraph, Shape } from '../space/index.js';
 import type { Weights } from './errors.js';
 import { batchNormAffine, foldableBatchNorms, weightOf } from './fold.js';
 import { makeFolder, writeFileAtomic } from '../files/index.js';
@@ -194,8 +194,16 @@ export function exportGraphModel(graph: LayerGraph, weights: Weights, metadata: 
         break;
       }
       case 'zero': {
+        // Zeros shaped like the block's input (a NAS-Bench-201 node with only `none` edges)...
         const reference = graph.composites[layer.composite]?.input ?? 0;
-        out = g.op('Mul', [names[reference] as string, scalar(0)], { T: FLOAT });
+        const r = graph.tensors[reference] as Shape;
+        if (r.h === outShape.h && r.w === outShape.w && r.c === outShape.c) {
+          out = g.op('Mul', [names[reference] as string, scalar(0)], { T: FLOAT });
+        } else {
+          // ...or of another shape (a user graph's): [batch, 1, 1, 1] zeros from the input, broadcast over [1, h, w, c] ones of zeros.
+          const batch = g.op('Mul', [g.op('Mean', [names[0] as string, g.constant([1, 2, 3], [3], 'int32')], { T: FLOAT, Tidx: { type: 'DT_INT32' }, keep_dims: { b: true } }), scalar(0)], { T: FLOAT });
+          out = g.op('AddV2', [batch, g.constant(new Float32Array(outShape.h * outShape.w * outShape.c), [1, outShape.h, outShape.w, outShape.c])], { T: FLOAT });
+        }
         break;
       }
     }
