@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { ExperimentStore } from '../src/experiment/store.js';
-import { writeHalvesIdx } from './fixtures.js';
+import { halvesSearch, writeHalvesIdx } from './fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
@@ -165,6 +166,23 @@ describe('procnas search prunes hopeless candidates', () => {
     const resumed = procnas('search', '--resume', join(dir, 'pruned'), '--no-prune');
     assert.equal(resumed.code, 2, resumed.stderr);
     assert.match(resumed.stderr, /^procnas: --resume continues a search with the configuration it started with; --no-prune would change it/);
+  });
+});
+
+describe('procnas search when every training fails', () => {
+  it('stops after ten failures in a row, names the setting at fault, exits 2, and keeps the trials', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-diverging-'));
+    writeHalvesIdx(dir);
+    const config = join(dir, 'diverging.json');
+    writeFileSync(config, JSON.stringify(halvesSearch(dir, { training: { epochs: 1, batch: 32, validation: 100, limit: 200, lr: 1e12 }, stop: { maxEvals: 200 } })));
+    const out = join(dir, 'run');
+    const run = procnas('search', '--config', config, '--out', out);
+    assert.equal(run.code, 2, run.stderr.slice(0, 2000));
+    assert.match(run.stderr, /^procnas: training\.lr: every candidate's training diverged at lr 1000000000000 \(1[01] trials, kept in [^)]+\): lower it$/m);
+    const store = new Database(join(out, 'experiment.sqlite'), { readonly: true });
+    const failed = store.prepare("SELECT count(*) AS n FROM trials WHERE status = 'failed' AND reason LIKE 'training diverged%'").get() as { n: number };
+    store.close();
+    assert.ok(failed.n >= 10 && failed.n <= 11, `${failed.n} failed trials stored`);
   });
 });
 

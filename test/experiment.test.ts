@@ -9,7 +9,8 @@ import Database from 'better-sqlite3';
 import * as ort from 'onnxruntime-node';
 import { ConfigError, mergeConfig, parseSearchConfig } from '../src/experiment/config.js';
 import { ExperimentStore } from '../src/experiment/store.js';
-import { runExperiment } from '../src/experiment/run.js';
+import { nothingEvaluated, runExperiment } from '../src/experiment/run.js';
+import type { Trial } from '../src/search/index.js';
 import { notationOf } from '../src/space/index.js';
 import { halvesSearch, writeHalvesIdx } from './fixtures.js';
 
@@ -180,6 +181,20 @@ describe('experiments survive a crash', () => {
     store.close();
     const columns = (new Database(file).prepare('PRAGMA table_info(trials)').all() as Array<{ name: string }>).map((c) => c.name);
     assert.ok(columns.includes('dram_power_w'), columns.join(', '));
+  });
+});
+
+describe('a search that evaluated nothing', () => {
+  const trial = (status: Trial['status'], reason?: string): Trial => ({ status, ...(reason ? { reason } : {}) }) as Trial;
+  it('blames the training settings when every training diverged, procnas (exit 1) for any other failure, and nothing when one trained', () => {
+    const diverged = nothingEvaluated([trial('failed', 'training diverged (the loss became NaN)'), trial('failed', 'training diverged (the loss became NaN)')], 'x', '/out', 5);
+    assert.ok(diverged instanceof ConfigError, 'divergence is bad input');
+    assert.match(diverged.message, /^training\.lr: every candidate's training diverged at lr 5 \(2 trials, kept in \/out\): lower it$/);
+    const broken = nothingEvaluated([trial('failed', 'ENOENT: no such file kernels.wasm'), trial('failed', 'training diverged')], '10 evaluations in a row failed', '/out', 5);
+    assert.ok(broken && !(broken instanceof ConfigError), 'any other failure is not the input');
+    assert.match(broken.message, /^no candidate could be evaluated, the first failing with: ENOENT: no such file kernels\.wasm \(2 trials, kept in \/out; the search stopped because 10 evaluations in a row failed\)$/);
+    assert.equal(nothingEvaluated([trial('failed', 'x'), trial('done')], 'x', '/out', 5), undefined);
+    assert.equal(nothingEvaluated([trial('rejected', 'over budget')], 'x', '/out', 5), undefined, 'all rejected is a result');
   });
 });
 

@@ -41,6 +41,11 @@ describe('multi-fidelity (pure)', () => {
     assert.deepEqual(nextPromotion(rung0, [], schedule), { trial: rung0[3], rung: 1 });
     assert.deepEqual(nextPromotion(rung0, [{ key: 'd', rung: 1 }], schedule)?.trial.key, 'b');
     assert.equal(nextPromotion(rung0, [{ key: 'd', rung: 1 }, { key: 'b', rung: 1 }], schedule), undefined);
+    // At most ⌊n/eta⌋ of a rung go up, even when the best have changed since: e went up when it
+    // was among the best, so after d only one of the best two may follow it.
+    assert.deepEqual(nextPromotion(rung0, [{ key: 'e', rung: 1 }], schedule)?.trial.key, 'd');
+    assert.equal(nextPromotion(rung0, [{ key: 'e', rung: 1 }, { key: 'd', rung: 1 }], schedule), undefined);
+    assert.deepEqual(nextPromotion([...rung0, trial('g', 0, 0.8), trial('h', 0, 0.8), trial('i', 0, 0.8)], [{ key: 'e', rung: 1 }, { key: 'd', rung: 1 }], schedule)?.trial.key, 'b');
     // A failed trial never goes up, and does not count toward the rung's size.
     assert.equal(nextPromotion([...rung0.slice(0, 2), trial('x', 0, 0, 'failed')], [], schedule), undefined);
     // Three at rung 1: the best goes to rung 2 before any rung-0 promotion.
@@ -89,7 +94,10 @@ describe('the loop under multi-fidelity', () => {
     const result = await runSearch({ space, strategy, evaluator, processor, initial, loss, stop: { maxEvaluations: 120 }, concurrency: 3, fidelity: schedule, onTrial: (t) => evaluator.landed.push(t) });
     assert.equal(result.evaluations, 120);
     assert.deepEqual([...new Set(told)], [0], 'the strategy compares rung-0 trainings only');
-    assert.deepEqual(evaluator.asked.slice(0, 2).map((a) => [a.key, a.images]), [['333333', 100], ['333333', 900]], 'the initial at rung 0, then in full');
+    assert.deepEqual(evaluator.asked.slice(0, 3).map((a) => [a.key, a.images]).slice(0, 1), [['333333', 100]], 'the initial first, at rung 0');
+    assert.deepEqual(evaluator.asked.slice(1, 3).map((a) => a.images), [100, 100], 'the other workers not kept waiting for it');
+    const above = evaluator.asked.find((a) => a.images !== 100);
+    assert.deepEqual(above && [above.key, above.images], ['333333', 900], 'the initial in full, before any promotion');
     assert.equal(result.initial.rung, 2);
     const at = (k: number) => result.trials.filter((t) => t.rung === k);
     assert.ok(at(0).length > at(1).length && at(1).length > at(2).length - 1, `rungs ${at(0).length} / ${at(1).length} / ${at(2).length}`);

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { createRng } from '../src/data/index.js';
 import { presetProcessor } from '../src/processor/index.js';
 import {
+  BayesianSearch,
   DEFAULT_LOSS,
   Evolution,
   LocalSearch,
@@ -226,6 +227,15 @@ describe('the search loop', () => {
     assert.ok(result.evaluations >= 40);
   });
 
+  it('stops when evaluations keep failing, saying with what, rather than piling up failures', async () => {
+    const evaluator = new CountingEvaluator(new Set(), new Set(Array.from({ length: 100 }, (_, i) => i + 5)));
+    const result = await runSearch({ space, strategy: new LocalSearch(space, initial, createRng(1)), evaluator, processor, initial, loss, stop: { maxEvaluations: 100 }, concurrency: 2 });
+    // Five good ones, then ten failures in a row; what was in flight lands too (at most one more).
+    assert.ok(result.evaluations >= 15 && result.evaluations <= 16, `${result.evaluations} evaluations`);
+    assert.match(result.stoppedBecause, /^10 evaluations in a row failed, the last with: training diverged on /);
+    assert.equal(result.trials.filter((t) => t.status === 'done').length, 5);
+  });
+
   it('rejects candidates above a budget without evaluating them', async () => {
     const evaluator = new CountingEvaluator();
     const budgets = { params: 500_000 };
@@ -383,6 +393,33 @@ describe('the asynchronous loop: every worker busy, and a resume replays the lan
       const storedKeys = new Set(stored.map((t) => t.key));
       assert.deepEqual(evaluator.calls.filter((k) => storedKeys.has(k)), [], 'no stored trial evaluated again');
       assert.equal(resumed.evaluations, 60);
+    });
+  }
+
+  for (const [name, make] of [
+    ['local', (seed: number) => new LocalSearch(space, initial, createRng(seed))],
+    ['evolution', (seed: number) => new Evolution(space, initial, createRng(seed))],
+    ['random', (seed: number) => new RandomSearch(space, initial, createRng(seed))],
+    ['bayesian', (seed: number) => new BayesianSearch(space, initial, createRng(seed))],
+  ] as Array<[string, (seed: number) => Strategy]>) {
+    it(`${name}: the initial architecture trains first, and the other workers do not wait for it`, async () => {
+      const initialKey = space.key(initial);
+      const evaluator = new DelayedEvaluator((key) => (key === initialKey ? 300 : 2));
+      const result = await runSearch({ space, strategy: make(2), evaluator, processor, initial, loss, stop: { maxEvaluations: 25 }, concurrency: 3 });
+      assert.equal(evaluator.calls[0], initialKey, 'the initial is launched first');
+      assert.equal(evaluator.maxInFlight, 3);
+      const landed = result.trials.findIndex((t) => t.key === initialKey);
+      assert.ok(landed > 5, `the initial landed as trial ${landed}, after others that started beside it`);
+      assert.equal(result.initial.key, initialKey);
+      if (name === 'local') {
+        // Its neighbours meanwhile; then the walk goes on from the lowest of them and the initial.
+        const neighbours = new Set(space.neighbours(initial).map((a) => space.key(a)));
+        for (const t of result.trials.slice(0, landed)) assert.ok(neighbours.has(t.key), `${t.key} is a neighbour of the initial`);
+        const lowest = result.trials.slice(0, landed + 1).reduce((a, b) => (b.loss < a.loss ? b : a));
+        const next = result.trials.slice(landed + 1).find((t) => !neighbours.has(t.key) || t.key === lowest.key);
+        const around = new Set(space.neighbours(lowest.architecture).map((a) => space.key(a)));
+        if (next) assert.ok(around.has(next.key) || neighbours.has(next.key), `after the initial, the walk goes on around ${lowest.key}, not elsewhere (${next.key})`);
+      }
     });
   }
 

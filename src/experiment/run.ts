@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createRng, loadDataset } from '../data/index.js';
 import { parseProcessor, profileData, resolveProcessor } from '../processor/index.js';
 import type { Processor } from '../processor/index.js';
-import { TrainingEvaluator } from '../search/evaluators/training.js';
+import { DIVERGED, TrainingEvaluator } from '../search/evaluators/training.js';
 import { BayesianSearch, Evolution, LocalSearch, Nb201TableEvaluator, NestedSearch, RandomSearch, fidelitySchedule, runSearch } from '../search/index.js';
 import { costFigures, referenceOf } from '../search/index.js';
 import type { Confirmed, Evaluator, FidelitySchedule, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
@@ -283,6 +283,12 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       });
       // The supernet's epochs may run ahead of the search: stop them before the final training.
       await dnas?.dispose();
+      const nothing = nothingEvaluated(search.trials, search.stoppedBecause, out, config.training.lr);
+      if (nothing) {
+        // Nothing to confirm, retrain or report; the trials stay in the store.
+        store.setMeta('status', `failed: ${search.stoppedBecause}`);
+        throw nothing;
+      }
       const confirmation = evaluator instanceof TrainingEvaluator ? await confirmBest(config, search, evaluator, store, events) : undefined;
       const best = confirmation?.[0]?.trial ?? search.best;
       writeResults(out, config, search, best, confirmation);
@@ -297,6 +303,19 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
   } finally {
     folder.close();
   }
+}
+
+/**
+ * Why a search that trained nothing cannot go on, or undefined when a candidate was evaluated (or
+ * none failed: every one rejected over a budget is a result). When every training diverged, the
+ * training settings are at fault (bad input); any other failure is procnas's or its install's.
+ */
+export function nothingEvaluated(trials: readonly Trial[], stoppedBecause: string, out: string, lr: number): Error | undefined {
+  const failures = trials.filter((t) => t.status === 'failed');
+  if (failures.length === 0 || trials.some((t) => t.status === 'done')) return undefined;
+  const kept = `${trials.length} trials, kept in ${out}`;
+  if (failures.every((t) => t.reason?.startsWith(DIVERGED))) return new ConfigError(`training.lr: every candidate's training diverged at lr ${lr} (${kept}): lower it`);
+  return new Error(`no candidate could be evaluated, the first failing with: ${failures[0]?.reason ?? 'no reason given'} (${kept}; the search stopped because ${stoppedBecause})`);
 }
 
 /** The run's id, made once and kept in the store: queued jobs are named under it. */

@@ -53,7 +53,13 @@ export function topRung(trials: readonly Trial[]): Trial[] {
 
 /**
  * ASHA's next promotion, from the top rung down: a finished trial among the best ⌊n/η⌋ of its
- * rung's n whose candidate has no trial at a higher rung yet (landed or in flight).
+ * rung's n whose candidate has no trial at a higher rung yet (landed or in flight), while fewer
+ * than ⌊n/η⌋ of the rung's candidates have gone up. The quota is ours: ASHA alone promotes any
+ * trial that enters the top 1/η, and when later candidates keep displacing earlier ones (as
+ * children that inherit from ever better parents do) that sent 18 of 27 candidates up one rung
+ * and 13 of those 18 up the next in a 3-minute search, spending most of it on the upper rungs.
+ * With the quota a rung holds at most 1/η of the one below, as in synchronous successive
+ * halving, and a late candidate still goes up as soon as the rung's growth makes room.
  */
 export function nextPromotion(landed: readonly Trial[], inFlight: ReadonlyArray<{ key: string; rung: number }>, schedule: FidelitySchedule): { trial: Trial; rung: number } | undefined {
   const highest = new Map<string, number>();
@@ -61,6 +67,8 @@ export function nextPromotion(landed: readonly Trial[], inFlight: ReadonlyArray<
   for (let k = schedule.images.length - 2; k >= 0; k--) {
     const rung = landed.filter((t) => rungOf(t) === k && t.status === 'done' && Number.isFinite(t.loss));
     const promotable = Math.floor(rung.length / schedule.eta);
+    const promoted = rung.filter((t) => (highest.get(t.key) ?? -1) > k).length;
+    if (promoted >= promotable) continue;
     const ranked = rung.map((t, order) => ({ t, order })).sort((a, b) => a.t.loss - b.t.loss || a.order - b.order);
     for (const { t } of ranked.slice(0, promotable)) if ((highest.get(t.key) ?? -1) <= k) return { trial: t, rung: k + 1 };
   }

@@ -89,6 +89,13 @@ export function wasPruned(t: Trial): boolean {
   return t.status === 'rejected' && (t.reason?.startsWith(PRUNED) ?? false);
 }
 
+/**
+ * Failed evaluations in a row after which the search stops: a candidate may fail on its own, but
+ * this many in a row is the evaluator failing (a missing kernel file, a broken worker), and
+ * searching on would only pile up failures (19,926 of them in a 3-minute search once).
+ */
+const FAILURES_IN_A_ROW = 10;
+
 /** Proposal rounds in a row that bring nothing new before the search gives up on its strategy. */
 const FRUITLESS_ROUNDS = 1000;
 
@@ -139,6 +146,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   let fatal: unknown;
   let best: Trial | undefined;
   let sinceImprovement = 0;
+  let failuresInARow = 0;
+  let lastFailure = '';
 
   const land = (trial: Trial, replayed: boolean): void => {
     trial.index = trials.length;
@@ -148,6 +157,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       best = trial;
       sinceImprovement = 0;
     } else sinceImprovement++;
+    if (trial.status === 'failed') {
+      failuresInARow++;
+      lastFailure = trial.reason ?? 'no reason given';
+    } else failuresInARow = 0;
     o.onTrial?.(trial, best as Trial, replayed);
     // Like with like: the strategy compares the candidates' trainings at the lowest rung only.
     if (rungOf(trial) === 0) o.strategy.observe([trial]);
@@ -253,12 +266,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
 
   // The initial architecture is the search's first observation, not a strategy's proposal: a
   // strategy that proposed it would get the known trial back and count an iteration for nothing.
+  // It is launched first and the other workers are not kept waiting for it: the strategy is
+  // asked for their candidates at once (its neighbours, founders or mutants).
   const initialKey = o.space.key(o.initial);
   launch(o.initial);
-  if (!byKey.has(initialKey)) {
-    const first = await nextLanding();
-    if (first) land(first.trial, first.replayed);
-  }
   /** The next promotion: the initial's full training first (the reference), then ASHA's. */
   const promotion = (): { architecture: Architecture; rung: number } | undefined => {
     if (!schedule) return undefined;
@@ -274,6 +285,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const progress = () => ({ iterations, evaluations: trials.length, sinceImprovement, elapsedS: clock() + reserved(), bestLoss: best?.loss ?? Number.POSITIVE_INFINITY });
   for (;;) {
     stoppedBecause = stopReason(o.stop, progress());
+    if (!stoppedBecause && failuresInARow >= FAILURES_IN_A_ROW) stoppedBecause = `${failuresInARow} evaluations in a row failed, the last with: ${lastFailure}`;
     if (stoppedBecause) {
       const kept = reserved();
       if (o.reserve && kept > 0 && stoppedBecause.startsWith('time budget') && o.stop.timeBudgetS !== undefined && clock() < o.stop.timeBudgetS) {

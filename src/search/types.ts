@@ -100,7 +100,9 @@ export interface Strategy {
   propose(slots: number): Architecture[] | Promise<Architecture[]>;
   /**
    * Each trial as it lands, one at a time (a candidate proposed again after it landed is told
-   * again). The loop tells it the initial architecture's trial first, before any proposal.
+   * again). The loop launches the initial architecture itself, first, and may ask for proposals
+   * for the other workers before its trial lands; a strategy that needs that trial to go on
+   * proposes nothing until then.
    */
   observe(trials: Trial[]): void;
   /**

@@ -35,6 +35,9 @@ export interface ParentArchive {
   load(name: string): Weights | undefined;
 }
 
+/** How a diverged training's failure begins. */
+export const DIVERGED = 'training diverged';
+
 export class TrainingEvaluator implements Evaluator {
   private readonly pool: JobRunner;
   /** The trained networks children inherit from. */
@@ -61,7 +64,7 @@ export class TrainingEvaluator implements Evaluator {
       ...(options.inheritance === 'parent' ? { weights: true } : {}),
       ...(parent ? { start: parent.weights } : {}),
     });
-    if (result.stopped === 'diverged') throw new Error('training diverged (the loss became NaN)');
+    if (result.stopped === 'diverged') throw new Error(`${DIVERGED} (the loss became NaN)`);
     if (options.inheritance === 'parent' && result.weights) {
       this.parents.add(notationOf(architecture), result.weights);
       this.options.archive?.save(notationOf(architecture), result.weights);

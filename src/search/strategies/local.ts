@@ -5,7 +5,8 @@
  * Only when every neighbour has been seen, and none is in flight, without one lowering the loss
  * is the current architecture a local optimum: then it restarts from a random walk of a few
  * moves away from the best so far (iterated local search). It starts from the initial
- * architecture's trial, which the loop tells it first.
+ * architecture, whose neighbours it proposes while the loop trains the initial itself; when the
+ * initial's trial lands, the lowest of it and the neighbours landed before it is the current point.
  */
 import type { Architecture, Random, SearchSpace } from '../../space/index.js';
 import type { Strategy, Trial } from '../types.js';
@@ -19,6 +20,9 @@ export interface LocalOptions {
 export class LocalSearch implements Strategy {
   readonly name = 'local';
   private current: Trial | undefined;
+  /** Whether the initial architecture's trial has landed (the walk has a point to compare with). */
+  private started = false;
+  private readonly initialKey: string;
   private readonly seen: Seen;
   /** The restart point in flight: the search goes on from it once it lands. */
   private restart: string | undefined;
@@ -32,9 +36,15 @@ export class LocalSearch implements Strategy {
     private readonly options: LocalOptions = { restartMoves: 3 },
   ) {
     this.seen = new Seen(space);
+    this.initialKey = space.key(initial);
   }
 
   propose(slots: number): Architecture[] {
+    if (!this.started) {
+      // The loop trains the initial: its neighbours meanwhile, then wait for it.
+      const fresh = this.space.neighbours(this.initial).filter((a) => this.seen.unseen(a));
+      return this.seen.track(shuffled(fresh, this.random).slice(0, fresh.length > 0 ? Math.max(1, slots) : 0));
+    }
     if (this.current) {
       const fresh = this.space.neighbours(this.current.architecture).filter((a) => this.seen.unseen(a));
       if (fresh.length > 0) return this.seen.track(shuffled(fresh, this.random).slice(0, Math.max(1, slots)));
@@ -53,9 +63,14 @@ export class LocalSearch implements Strategy {
   observe(trials: Trial[]): void {
     for (const t of trials) {
       this.seen.tell(t);
-      if (!this.current) {
-        // The first trial told (the initial's) or the restart point: where the search goes on.
-        if (this.restart === undefined || t.key === this.restart) {
+      if (!this.started) {
+        // Neighbours of the initial that land before it wait for it; then the lowest is the point.
+        if (t.key !== this.initialKey) continue;
+        this.started = true;
+        this.current = this.seen.best;
+      } else if (!this.current) {
+        // The restart point: where the search goes on.
+        if (t.key === this.restart) {
           this.current = t;
           this.restart = undefined;
         }

@@ -57,7 +57,7 @@ export class NestedSearch implements Strategy {
     // Inner searches that end at once (every neighbour seen) hand over to the next macro candidate;
     // after many in a row, a random architecture of the space starts the next one.
     for (let ended = 0; ended < 100; ended++) {
-      // The initial architecture's trial starts the first inner search (the loop tells it first).
+      // The initial architecture's trial starts the first inner search: until it lands, wait.
       const inner = this.inner;
       if (!inner) return [];
       if (!inner.best) return this.seen.inFlight > 0 ? [] : this.seen.track([inner.start]);
