@@ -311,15 +311,21 @@ describe('the asynchronous loop: every worker busy, and a resume replays the lan
     inFlight = 0;
     maxInFlight = 0;
     calls: string[] = [];
-    constructor(private readonly delayMs: (key: string) => number) {}
+    /** delay: milliseconds, or a promise that ends the evaluation; onDone is called as each timed one ends. */
+    constructor(
+      private readonly delay: (key: string) => number | Promise<void>,
+      private readonly onDone: () => void = () => undefined,
+    ) {}
     async evaluate(a: Architecture): Promise<{ error: number }> {
       const key = space.key(a);
       this.calls.push(key);
       this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
-      const ms = this.delayMs(key);
+      const ms = this.delay(key);
+      if (typeof ms !== 'number') await ms;
       // 0: done within the same turn of the event loop (no timer), as fast as an evaluation can be.
-      await (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
+      else await (ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve());
       this.inFlight--;
+      if (typeof ms === 'number') this.onDone();
       return table.evaluate(a);
     }
   }
@@ -404,7 +410,17 @@ describe('the asynchronous loop: every worker busy, and a resume replays the lan
   ] as Array<[string, (seed: number) => Strategy]>) {
     it(`${name}: the initial architecture trains first, and the other workers do not wait for it`, async () => {
       const initialKey = space.key(initial);
-      const evaluator = new DelayedEvaluator((key) => (key === initialKey ? 300 : 2));
+      // The initial lands only once 7 others have ended (or after 20 s, which fails below):
+      // counted, not timed, since a bayesian proposal takes long on a busy machine.
+      let othersLanded = 0;
+      let release: () => void = () => undefined;
+      const initialLanded = new Promise<void>((resolve) => {
+        release = resolve;
+        setTimeout(resolve, 20_000).unref();
+      });
+      const evaluator = new DelayedEvaluator((key) => (key === initialKey ? initialLanded : 2), () => {
+        if (++othersLanded >= 7) release();
+      });
       const result = await runSearch({ space, strategy: make(2), evaluator, processor, initial, loss, stop: { maxEvaluations: 25 }, concurrency: 3 });
       assert.equal(evaluator.calls[0], initialKey, 'the initial is launched first');
       assert.equal(evaluator.maxInFlight, 3);
