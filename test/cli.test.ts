@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -341,13 +341,47 @@ describe('procnas export and measure', () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-export-'));
     const table = fileURLToPath(new URL('../../shared/data/nb201/accuracy.json', import.meta.url));
     const run = join(dir, 'run');
-    assert.equal(procnas('search', '--initial', 'nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|', '--table', table, '--max-evals', '10', '--out', run).code, 0);
-    const json = procnas('export', run, '--format', 'json');
-    assert.equal(json.code, 0, json.stderr);
-    assert.ok(readFileSync(join(run, 'best.json'), 'utf8').includes('nb_r5_o'));
+    const searched = procnas('search', '--initial', 'nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|', '--table', table, '--max-evals', '10', '--out', run);
+    assert.equal(searched.code, 0, searched.stderr);
     const onnx = procnas('export', run);
     assert.equal(onnx.code, 2);
     assert.match(onnx.stderr, /no trained weights to export/);
+    // The hint it gives works: best.json is an architecture file for every command.
+    const hint = /procnas (export \S+best\.json)/.exec(onnx.stderr)?.[1]?.split(' ') ?? [];
+    assert.equal(hint.length, 2, onnx.stderr);
+    const untrained = procnas(...hint, '--out', join(dir, 'best.onnx'));
+    assert.equal(untrained.code, 0, untrained.stderr);
+    assert.ok(statSync(join(dir, 'best.onnx')).size > 1000);
+    // The NB201 best is printed as the cell string the commands take, and costs what best.json does.
+    const cell = /best architecture: (nb201:\S+)/.exec(searched.stdout)?.[1];
+    assert.ok(cell, searched.stdout);
+    const byName = JSON.parse(procnas('cost', cell, '--json').stdout) as { dram: { readBytes: number } };
+    const byFile = JSON.parse(procnas('cost', join(run, 'best.json'), '--json').stdout) as { dram: { readBytes: number } };
+    assert.equal(byFile.dram.readBytes, byName.dram.readBytes);
+  });
+
+  it('exports a run\'s best as JSON beside best.json, never over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-export-'));
+    const table = fileURLToPath(new URL('../../shared/data/nb201/accuracy.json', import.meta.url));
+    const run = join(dir, 'run');
+    assert.equal(procnas('search', '--initial', 'nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|', '--table', table, '--max-evals', '5', '--out', run).code, 0);
+    const before = readFileSync(join(run, 'best.json'), 'utf8');
+    const json = procnas('export', run, '--format', 'json');
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal(json.stdout.trim(), join(run, 'best-architecture.json'));
+    assert.equal(readFileSync(join(run, 'best.json'), 'utf8'), before, 'best.json keeps its figures');
+    const architecture = JSON.parse(readFileSync(join(run, 'best-architecture.json'), 'utf8')) as { stages: string[][] };
+    assert.deepEqual(architecture, (JSON.parse(before) as { architecture: unknown }).architecture);
+    const over = procnas('export', run, '--format', 'json', '--out', join(run, 'best.json'));
+    assert.equal(over.code, 2);
+    assert.match(over.stderr, /^procnas: \S+best\.json: that is the run's best\.json/);
+    assert.equal(readFileSync(join(run, 'best.json'), 'utf8'), before);
+  });
+
+  it('knows the main job\'s default initial architecture by name', () => {
+    const cost = procnas('cost', 'mnist-mbconv', '--json');
+    assert.equal(cost.code, 0, cost.stderr);
+    assert.equal((JSON.parse(cost.stdout) as { params: number }).params, 37_658);
   });
 });
 

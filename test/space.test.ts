@@ -318,8 +318,20 @@ describe('architecture files', () => {
     assert.match(archError(() => resolveArchitecture(join(dir, 'missing.yaml'))).message, /missing\.yaml: invalid architecture: no such file, and not a built-in network/);
   });
 
+  it('reads an architecture kept under `architecture` (a run\'s best.json), naming its fields by that path', () => {
+    const file = join(dir, 'best.json');
+    const architecture = architectureToData(builtinArchitecture('mnasnet_a1')!);
+    writeFileSync(file, JSON.stringify({ architecture, index: 3, error: 0.1, initial: { index: 0 } }));
+    assert.deepEqual(architectureToData(loadArchitectureFile(file)), architecture);
+    writeFileSync(file, JSON.stringify({ architecture: { ...architecture, classes: -1 }, index: 3 }));
+    assert.match(archError(() => loadArchitectureFile(file)).message, /best\.json: invalid architecture: architecture\.classes: /);
+    // A file with stages of its own is an architecture, whatever else it holds.
+    writeFileSync(file, JSON.stringify({ ...architecture, architecture: { notes: 1 } }));
+    assert.match(archError(() => loadArchitectureFile(file)).message, /invalid architecture: Unrecognized key: "architecture"/);
+  });
+
   it('every built-in survives a round trip through its file form', () => {
-    for (const name of ['mobilenet_v2', 'mnasnet_a1', 'resnet50', 'nb201:|nor_conv_1x1~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|']) {
+    for (const name of ['mobilenet_v2', 'mnasnet_a1', 'resnet50', 'mnist-mbconv', 'nb201:|nor_conv_1x1~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|']) {
       const architecture = builtinArchitecture(name)!;
       const again = parseArchitecture(JSON.parse(JSON.stringify(architectureToData(architecture))) as ArchitectureData);
       assert.equal(lower(again).params, lower(architecture).params, name);

