@@ -263,6 +263,27 @@ describe('procnas train', () => {
     assert.ok((result.testAccuracy as number) >= 0.9, `test accuracy ${result.testAccuracy}`);
   });
 
+  it('repeats a search\'s trial from its best.json: the same training by default, the same error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-train-'));
+    writeHalvesIdx(dir);
+    const config = join(dir, 'search.yaml');
+    // Only the images and the batch differ from the defaults (this dataset is tiny).
+    writeFileSync(config, `dataset: idx:${dir}\ninitial: {name: halves, input: 8x8x1, classes: 2, stem: [cn_k3_c8], stages: [[ir_k3_s2_e2_c8]], head: [gap, fc]}\ntraining: {batch: 32, validation: 100, limit: 64}\nfinal: {enabled: false}\nconfirm: {top: 0}\nbackend: wasm\nworkers: 1\n`);
+    const run = join(dir, 'run');
+    const searched = procnas('search', '--config', config, '--max-evals', '2', '--seed', '3', '--out', run);
+    assert.equal(searched.code, 0, searched.stderr.slice(-2000));
+    const best = JSON.parse(readFileSync(join(run, 'best.json'), 'utf8')) as { error: number };
+    const again = procnas('train', join(run, 'best.json'), '--dataset', `idx:${dir}`, '--batch', '32', '--validation', '100', '--limit', '64', '--seed', '3', '--json', '--backend', 'wasm');
+    assert.equal(again.code, 0, again.stderr.slice(-2000));
+    const result = JSON.parse(again.stdout) as { validationError: number; validationImages: number };
+    assert.equal(result.validationImages, 100);
+    assert.equal(result.validationError, best.error);
+    // Another learning rate trains otherwise: the equality above is not a coincidence of the data.
+    const other = JSON.parse(procnas('train', join(run, 'best.json'), '--dataset', `idx:${dir}`, '--batch', '32', '--validation', '100', '--limit', '64', '--seed', '3', '--lr', '0.05', '--json', '--backend', 'wasm').stdout) as { epochLosses: number[] };
+    const same = JSON.parse(again.stdout) as { epochLosses: number[] };
+    assert.notDeepEqual(other.epochLosses, same.epochLosses);
+  });
+
   it('adapts a built-in network to the dataset, and explains a bad dataset', () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-train-'));
     writeHalvesIdx(dir);

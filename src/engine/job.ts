@@ -35,6 +35,13 @@ export interface JobRunner {
   close(): Promise<void>;
 }
 
+/** What a job run in the caller's own thread (`procnas train`) may add: no need to cross a boundary. */
+export interface InProcess {
+  /** The job's splits, already prepared by the caller (as `prepareSplits(dataset, job.split)`). */
+  splits?: Splits;
+  onProgress?: TrainOptions['onProgress'];
+}
+
 const splitCache = new Map<string, Splits>();
 
 /** Splits of a dataset, prepared once per process for each (dataset, split) pair. */
@@ -53,10 +60,11 @@ function splitsFor(dataset: string, split: SplitOptions): Splits {
  * the same exporter as `procnas export`, about ten times TF.js's inference speed here (see
  * `export/classify.ts`), with the same accuracy (tested).
  */
-export async function runJob(job: TrainJob): Promise<JobResult> {
+export async function runJob(job: TrainJob, here: InProcess = {}): Promise<JobResult> {
   const graph = lower(parseArchitecture(job.architecture));
-  const splits = splitsFor(job.dataset, job.split);
-  const { network, lastValidation, ...trained } = trainNetwork(graph, splits, job.options, job.start);
+  const splits = here.splits ?? splitsFor(job.dataset, job.split);
+  const options = here.onProgress ? { ...job.options, onProgress: here.onProgress } : job.options;
+  const { network, lastValidation, ...trained } = trainNetwork(graph, splits, options, job.start);
   const t = performance.now();
   let weights: Weights;
   try {

@@ -5,6 +5,7 @@
 import { augmentBatch, batches, createRng } from '../data/index.js';
 import type { Prepared, Splits } from '../data/index.js';
 import type { LayerGraph } from '../space/index.js';
+import { TRAINING_DEFAULTS } from './defaults.js';
 import { Network } from './network.js';
 import type { InheritanceCounts } from './network.js';
 import { Optimizer } from './optimizer.js';
@@ -34,20 +35,7 @@ export interface TrainOptions {
   onProgress?: (event: ProgressEvent) => void;
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
-  epochs: 1,
-  batchSize: 64,
-  optimizer: 'sgd',
-  learningRate: 0.05,
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  schedule: 'cosine',
-  stepEpochs: 30,
-  stepGamma: 0.1,
-  labelSmoothing: 0,
-  augment: false,
-  seed: 0,
-};
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { ...TRAINING_DEFAULTS };
 
 export type ProgressEvent =
   | { kind: 'step'; epoch: number; step: number; steps: number; loss: number; imagesPerSecond: number; elapsedS: number }

@@ -7,6 +7,8 @@
 /** The stop condition when none is given: the main job's ten minutes. */
 export const DEFAULT_BUDGET_S = 600;
 import { describeIssues, readDataFile } from '../files/index.js';
+import { DEFAULT_VALIDATION_IMAGES } from '../data/index.js';
+import { TRAINING_DEFAULTS } from '../engine/defaults.js';
 import { MNIST_MBCONV } from '../space/index.js';
 import { z } from 'zod';
 
@@ -150,16 +152,17 @@ export const SearchConfigSchema = z
       .default({ kind: 'train', tableDataset: 'cifar10' }),
     training: z
       .object({
-        epochs: positiveInt.default(1),
-        batch: positiveInt.default(64),
+        // The shared training defaults (engine/defaults.ts), so that `procnas train` repeats a trial.
+        epochs: positiveInt.default(TRAINING_DEFAULTS.epochs),
+        batch: positiveInt.default(TRAINING_DEFAULTS.batchSize),
         /** Training images per candidate (a subset keeps a search within its budget). */
         limit: positiveInt.optional().default(8000),
-        validation: positiveInt.default(2000),
-        lr: z.number().positive().default(0.1),
-        optimizer: z.enum(['sgd', 'adam']).default('sgd'),
-        weightDecay: z.number().nonnegative().default(5e-4),
-        labelSmoothing: z.number().min(0).max(0.99).default(0),
-        augment: z.boolean().default(false),
+        validation: positiveInt.default(DEFAULT_VALIDATION_IMAGES),
+        lr: z.number().positive().default(TRAINING_DEFAULTS.learningRate),
+        optimizer: z.enum(['sgd', 'adam']).default(TRAINING_DEFAULTS.optimizer),
+        weightDecay: z.number().nonnegative().default(TRAINING_DEFAULTS.weightDecay),
+        labelSmoothing: z.number().min(0).max(0.99).default(TRAINING_DEFAULTS.labelSmoothing),
+        augment: z.boolean().default(TRAINING_DEFAULTS.augment),
         budget: duration.optional(),
         /**
          * Weight inheritance under multi-fidelity: a training below the top rung starts from the
@@ -170,7 +173,17 @@ export const SearchConfigSchema = z
         inherit: z.boolean().optional(),
       })
       .strict()
-      .default({ epochs: 1, batch: 64, limit: 8000, validation: 2000, lr: 0.1, optimizer: 'sgd', weightDecay: 5e-4, labelSmoothing: 0, augment: false }),
+      .default({
+        epochs: TRAINING_DEFAULTS.epochs,
+        batch: TRAINING_DEFAULTS.batchSize,
+        limit: 8000,
+        validation: DEFAULT_VALIDATION_IMAGES,
+        lr: TRAINING_DEFAULTS.learningRate,
+        optimizer: TRAINING_DEFAULTS.optimizer,
+        weightDecay: TRAINING_DEFAULTS.weightDecay,
+        labelSmoothing: TRAINING_DEFAULTS.labelSmoothing,
+        augment: TRAINING_DEFAULTS.augment,
+      }),
     /**
      * Multi-fidelity (train evaluator; local, evolution, random and nested): `rungs` training
      * budgets `eta` apart in images, the top one `training.limit`; every candidate trains first on

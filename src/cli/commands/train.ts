@@ -1,12 +1,14 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { ACCEPTED_SPECS, loadDataset, prepareSplits } from '../../data/index.js';
+import { ACCEPTED_SPECS, DEFAULT_VALIDATION_IMAGES, loadDataset, prepareSplits } from '../../data/index.js';
 import { initEngine } from '../../engine/backend.js';
 import type { BackendChoice } from '../../engine/backend.js';
-import { accuracy, train, DEFAULT_TRAIN_OPTIONS } from '../../engine/train.js';
+import { runJob } from '../../engine/job.js';
+import type { JobResult, TrainJob } from '../../engine/job.js';
+import { DEFAULT_TRAIN_OPTIONS } from '../../engine/train.js';
 import type { OptimizerName } from '../../engine/optimizer.js';
-import type { Schedule, TrainResult } from '../../engine/train.js';
-import { lower, resolveArchitecture } from '../../space/index.js';
+import type { Schedule } from '../../engine/train.js';
+import { architectureToData, lower, resolveArchitecture } from '../../space/index.js';
 import { duration, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber } from '../args.js';
 import { createProgress } from '../progress.js';
 import { ARCH_HELP } from './cost.js';
@@ -42,7 +44,7 @@ export function registerTrain(program: Command): void {
     .option('-e, --epochs <n>', 'epochs', positiveInt, d.epochs)
     .option('-b, --batch <n>', 'batch size', positiveInt, d.batchSize)
     .option('--limit <n>', 'use at most this many training (and test) images', positiveInt)
-    .option('--validation <n>', 'training images held out for validation (default 10%, at most 5000)', nonNegativeInt)
+    .option('--validation <n>', `training images held out for validation (default 10%, at most ${DEFAULT_VALIDATION_IMAGES}, as in a search)`, nonNegativeInt)
     .option('--lr <x>', 'peak learning rate', positiveNumber, d.learningRate)
     .addOption(new Option('--optimizer <name>', 'optimiser').choices(['sgd', 'adam']).default(d.optimizer))
     .addOption(new Option('--schedule <name>', 'learning-rate schedule').choices(['cosine', 'step', 'constant']).default(d.schedule))
@@ -56,7 +58,8 @@ export function registerTrain(program: Command): void {
     .action(async (ref: string, flags: TrainFlags) => {
       const architecture = resolveArchitecture(ref);
       const dataset = loadDataset(flags.dataset);
-      const splits = prepareSplits(dataset, { seed: flags.seed, limit: flags.limit, validation: flags.validation });
+      const split = { seed: flags.seed, ...(flags.limit !== undefined ? { limit: flags.limit } : {}), ...(flags.validation !== undefined ? { validation: flags.validation } : {}) };
+      const splits = prepareSplits(dataset, split);
       const { h, w, c } = splits.shape;
       const { input } = architecture;
       if (input.h !== h || input.w !== w || input.c !== c || architecture.classes !== splits.classes) {
@@ -67,9 +70,13 @@ export function registerTrain(program: Command): void {
       const graph = lower(architecture);
       const backend = await initEngine(flags.backend);
       const progress = createProgress('train');
-      let result: TrainResult;
-      try {
-        result = train(graph, splits, {
+      // The search's own path (a job: the engine trains, onnxruntime validates and tests), so
+      // that this repeats a trial given its seed, images and validation count.
+      const job: TrainJob = {
+        architecture: architectureToData(architecture),
+        dataset: flags.dataset,
+        split,
+        options: {
           epochs: flags.epochs,
           batchSize: flags.batch,
           optimizer: flags.optimizer,
@@ -79,7 +86,14 @@ export function registerTrain(program: Command): void {
           labelSmoothing: flags.labelSmoothing,
           augment: flags.augment ?? false,
           seed: flags.seed,
-          timeBudgetS: flags.budget,
+          ...(flags.budget !== undefined ? { timeBudgetS: flags.budget } : {}),
+        },
+        test: true,
+      };
+      let result: JobResult;
+      try {
+        result = await runJob(job, {
+          splits,
           onProgress: (e) => {
             if (e.kind === 'step') {
               progress.update(e.step, e.steps, `epoch ${e.epoch + 1}/${flags.epochs} loss ${e.loss.toFixed(4)} ${e.imagesPerSecond.toFixed(0)} img/s`);
@@ -91,7 +105,7 @@ export function registerTrain(program: Command): void {
       } finally {
         progress.stop();
       }
-      const testAccuracy = accuracy(result.network, splits.test);
+      const testAccuracy = result.testAccuracy ?? Number.NaN;
       const summary = {
         architecture: architecture.name,
         dataset: dataset.name,
@@ -110,7 +124,6 @@ export function registerTrain(program: Command): void {
         trainImagesPerSecond: result.trainImagesPerSecond,
         stopped: result.stopped ?? null,
       };
-      result.network.dispose();
       if (flags.json) {
         console.log(JSON.stringify(summary, null, 2));
         return;
