@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { parseSearchConfig } from '../src/experiment/config.js';
 import { createRng } from '../src/data/index.js';
-import { confirmationReserveS } from '../src/experiment/confirm.js';
+import { confirmationReserveS, finalTrainingReserveS } from '../src/experiment/confirm.js';
 import { loadRunReport } from '../src/experiment/load.js';
 import { presetProcessor } from '../src/processor/index.js';
 import type { Processor } from '../src/processor/index.js';
@@ -85,6 +85,10 @@ describe('confirming within the time budget', () => {
     assert.equal(confirmationReserveS(parseSearchConfig({ confirm: { top: 3, seeds: 2 } }), trials, 2), 3 * 20);
     assert.equal(confirmationReserveS(parseSearchConfig({ confirm: { top: 0 } }), trials, 2), 0);
     assert.equal(confirmationReserveS(config, [], 2), 0);
+    // The final training: one more, as long as the median full one; none when it is off.
+    assert.equal(finalTrainingReserveS(config, trials), 20);
+    assert.equal(finalTrainingReserveS(parseSearchConfig({ final: { enabled: false } }), trials), 0);
+    assert.equal(finalTrainingReserveS(config, []), 0);
   });
 
   it('the loop stops that much earlier, and says so', async () => {

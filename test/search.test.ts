@@ -439,6 +439,15 @@ describe('the asynchronous loop: every worker busy, and a resume replays the lan
     });
   }
 
+  it('with a time budget, starts no evaluation that would land after it', async () => {
+    const evaluator = new DelayedEvaluator(() => 600);
+    const result = await runSearch({ space, strategy: new RandomSearch(space, initial, createRng(1)), evaluator, processor, initial, loss, stop: { timeBudgetS: 1 }, concurrency: 2 });
+    // Two start at once and land at about 0.6 s; two more would land at about 1.2 s: not started.
+    assert.equal(evaluator.calls.length, 2);
+    assert.equal(result.evaluations, 2);
+    assert.equal(result.stoppedBecause, 'time budget of 1 s');
+  });
+
   it('local search keeps every worker busy while neighbours are left', async () => {
     const evaluator = new DelayedEvaluator(hashDelay(5));
     await runSearch({ space, strategy: new LocalSearch(space, initial, createRng(4)), evaluator, processor, initial, loss, stop: { maxEvaluations: 30 }, concurrency: 4 });

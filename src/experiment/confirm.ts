@@ -36,6 +36,16 @@ export function confirmationReserveS(config: SearchConfig, trials: readonly Tria
   return Math.ceil((Math.min(top, full.length) * seeds) / Math.max(1, workers)) * median;
 }
 
+/**
+ * How long the final training of the best will take: one full training, as long as the median
+ * finished one at the highest rung (its export and test take a few percent more).
+ */
+export function finalTrainingReserveS(config: SearchConfig, trials: readonly Trial[]): number {
+  if (!config.final.enabled) return 0;
+  const full = topRung(trials).map((t) => t.evaluationS).sort((a, b) => a - b);
+  return full.length === 0 ? 0 : (full[Math.floor(full.length / 2)] as number);
+}
+
 /** The confirmed candidates, best first; undefined when confirmation is off or nothing finished. */
 export async function confirmBest(
   config: SearchConfig,

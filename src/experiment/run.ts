@@ -20,7 +20,7 @@ import { writeFileAtomic } from '../files/index.js';
 import { MobileSpace, Nb201Space, architectureToData, describeChoices, log10SpaceSize, lower, supernetSpec, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
 import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_FIDELITY, MAX_LOCAL_WORKERS_PER_CORE, inheritedByDefault, migrateStoredConfig, parseSearchConfig } from './config.js';
-import { confirmBest, confirmationReserveS } from './confirm.js';
+import { confirmBest, confirmationReserveS, finalTrainingReserveS } from './confirm.js';
 import type { ConfirmEvents } from './confirm.js';
 import { checkDnasConfig, createDnas } from './dnas.js';
 import type { DnasWiring, SupernetProgress } from './dnas.js';
@@ -270,7 +270,15 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         // One evaluation per worker; dnas trains its supernet here while its last argmax trains.
         concurrency: config.strategy === 'dnas' ? 1 : workers,
         // Confirming the best happens within the time budget, not after it.
-        ...(evaluator instanceof TrainingEvaluator ? { reserve: { seconds: (trials: readonly Trial[]) => confirmationReserveS(config, trials, workers), for: 'confirming the best' } } : {}),
+        // And so do the best's final training and export.
+        ...(evaluator instanceof TrainingEvaluator
+          ? {
+              reserve: {
+                seconds: (trials: readonly Trial[]) => confirmationReserveS(config, trials, workers) + finalTrainingReserveS(config, trials),
+                for: config.final.enabled ? 'confirming the best and training it once more' : 'confirming the best',
+              },
+            }
+          : {}),
         ...(fidelity ? { fidelity, inherit: config.training.inherit ?? false } : {}),
         prune: config.prune,
         onTrial: (trial, best, replayed) => {

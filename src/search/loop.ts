@@ -149,9 +149,16 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   let failuresInARow = 0;
   let lastFailure = '';
 
+  /** Evaluation times by rung, sorted, of trials that ran (not those rejected untrained). */
+  const durations: number[][] = [];
   const land = (trial: Trial, replayed: boolean): void => {
     trial.index = trials.length;
     trials.push(trial);
+    if (trial.status !== 'rejected') {
+      const times = (durations[rungOf(trial)] ??= []);
+      const at = times.findIndex((s) => s > trial.evaluationS);
+      times.splice(at < 0 ? times.length : at, 0, trial.evaluationS);
+    }
     byKey.set(idOf(trial.key, rungOf(trial)), trial);
     if (ranksAbove(trial, best)) {
       best = trial;
@@ -283,8 +290,22 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   let stoppedBecause: string | undefined;
   const reserved = (): number => o.reserve?.seconds(trials) ?? 0;
   const progress = () => ({ iterations, evaluations: trials.length, sinceImprovement, elapsedS: clock() + reserved(), bestLoss: best?.loss ?? Number.POSITIVE_INFINITY });
+  /**
+   * Whether an evaluation at `rung` started now would land within the time budget (less what is
+   * reserved), taking as long as the median of those that landed at that rung (nothing known:
+   * yes). A search does not start what it would have to wait for past its budget: the wait for
+   * the trainings in flight once it stopped made `--budget 10m` searches end 57 s late.
+   */
+  const fitsInBudget = (rung: number): boolean => {
+    const budget = o.stop.timeBudgetS;
+    const times = durations[rung];
+    if (budget === undefined || !times || times.length === 0) return true;
+    return clock() + reserved() + (times[Math.floor(times.length / 2)] as number) <= budget;
+  };
   for (;;) {
     stoppedBecause = stopReason(o.stop, progress());
+    // Time for no other candidate: the budget is spent once those in flight land.
+    if (!stoppedBecause && !fitsInBudget(0) && o.stop.timeBudgetS !== undefined) stoppedBecause = `time budget of ${o.stop.timeBudgetS} s`;
     if (!stoppedBecause && failuresInARow >= FAILURES_IN_A_ROW) stoppedBecause = `${failuresInARow} evaluations in a row failed, the last with: ${lastFailure}`;
     if (stoppedBecause) {
       const kept = reserved();
@@ -296,7 +317,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     // Never start more evaluations than the limit allows: the search ends on it, not past it.
     const room = o.stop.maxEvaluations === undefined ? slots : Math.min(slots, o.stop.maxEvaluations - trials.length - flying.size);
     let free = Math.min(slots - flying.size, room);
-    for (let p = free > 0 ? promotion() : undefined; p && free > 0; p = free > 0 ? promotion() : undefined) {
+    for (let p = free > 0 ? promotion() : undefined; p && free > 0 && fitsInBudget(p.rung); p = free > 0 ? promotion() : undefined) {
       launch(p.architecture, p.rung);
       free--;
     }
