@@ -145,6 +145,14 @@ describe('bad flags and commands', () => {
     assert.match(help.stdout, /^Usage: procnas cost \[options\] <arch>/);
     assert.equal(help.stderr, '');
   });
+
+  it('search --help shows the defaults the configuration takes, and export --help every format', () => {
+    const help = procnas('search', '--help').stdout.replace(/\s+/g, ' ');
+    for (const shown of ['config key: processor; default: mobile-npu', 'default: mnist)', 'default: mnist-mbconv', 'default: local', 'loss.lambdaTime; default: 0.1', 'default: 10m when no other stop condition', 'seed; default: 0']) {
+      assert.ok(help.includes(shown), `search --help shows "${shown}"`);
+    }
+    assert.match(procnas('export', '--help').stdout.replace(/\s+/g, ' '), /choices: "onnx", "tfjs", "json"/);
+  });
 });
 
 describe('procnas search prunes hopeless candidates', () => {

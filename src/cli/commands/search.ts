@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { ConfigError, loadSearchConfigFile, mergeConfig, parseSearchConfig } from '../../experiment/config.js';
+import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_INITIAL, loadSearchConfigFile, mergeConfig, parseSearchConfig } from '../../experiment/config.js';
 import type { SearchConfigInput } from '../../experiment/config.js';
 import { runExperiment } from '../../experiment/run.js';
 import { formatSI } from '../../processor/index.js';
@@ -62,26 +62,29 @@ function rejectedCount(trials: Trial[]): string {
 }
 
 export function registerSearch(program: Command): void {
+  // The configuration's own defaults, for the help: flags have none of their own (a flag's
+  // default would override the config file's key).
+  const d = parseSearchConfig({});
   program
     .command('search')
     .description('Search for the architecture of lowest processor-related loss (bare: MNIST, mobile-npu, local search, ~10 min)')
     .option('-c, --config <file>', 'a YAML or JSON search configuration (flags override its keys)')
-    .option('-p, --processor <preset|file>', 'processor (config key: processor)')
-    .option('-d, --dataset <spec>', 'task dataset (config key: dataset)')
-    .option('-i, --initial <arch>', `initial architecture: ${ARCH_HELP} (config key: initial)`)
-    .addOption(new Option('-s, --strategy <name>', 'search strategy (config key: strategy)').choices(['local', 'evolution', 'random', 'nested', 'dnas', 'bayesian']))
-    .option('--lambda-time <x>', 'weight of DRAM time in the loss (config key: loss.lambdaTime)', nonNegativeNumber)
-    .option('--lambda-energy <x>', 'weight of DRAM energy in the loss (config key: loss.lambdaEnergy)', nonNegativeNumber)
-    .option('--lambda-power <x>', 'weight of average DRAM power in the loss (config key: loss.lambdaPower)', nonNegativeNumber)
+    .option('-p, --processor <preset|file>', `processor (config key: processor; default: ${d.processor})`)
+    .option('-d, --dataset <spec>', `task dataset (config key: dataset; default: ${d.dataset})`)
+    .option('-i, --initial <arch>', `initial architecture: ${ARCH_HELP} (config key: initial; default: ${DEFAULT_INITIAL.name})`)
+    .addOption(new Option('-s, --strategy <name>', `search strategy (config key: strategy; default: ${d.strategy})`).choices(['local', 'evolution', 'random', 'nested', 'dnas', 'bayesian']))
+    .option('--lambda-time <x>', `weight of DRAM time in the loss (config key: loss.lambdaTime; default: ${d.loss.lambdaTime})`, nonNegativeNumber)
+    .option('--lambda-energy <x>', `weight of DRAM energy in the loss (config key: loss.lambdaEnergy; default: ${d.loss.lambdaEnergy})`, nonNegativeNumber)
+    .option('--lambda-power <x>', `weight of average DRAM power in the loss (config key: loss.lambdaPower; default: ${d.loss.lambdaPower})`, nonNegativeNumber)
     .addOption(new Option('--cost-mode <mode>', 'whose DRAM cost: one training step (default, as the patent) or inference (config key: cost.mode)').choices(['training', 'inference']))
     .option('--cost-batch <n>', 'batch of the costed step (config key: cost.batch; default: the training batch, or 1 for inference)', positiveInt)
-    .option('--budget <time>', 'wall-clock budget, e.g. 10m (config key: stop.budget)', duration)
+    .option('--budget <time>', `wall-clock budget, e.g. 10m (config key: stop.budget; default: ${DEFAULT_BUDGET_S / 60}m when no other stop condition is given)`, duration)
     .option('--max-evals <n>', 'stop after this many evaluations (config key: stop.maxEvals)', positiveInt)
     .option('--patience <k>', 'stop after k trials in a row without improvement (config key: stop.patience)', positiveInt)
     .option('--inherit', 'under multi-fidelity, trainings below the top rung start from the fully trained network they share the most weights with (config key: training.inherit; default: on for local, evolution and nested)')
     .option('--no-inherit', 'every training starts from a random initialisation')
     .option('--no-prune', 'train every candidate within the budgets, also those whose DRAM terms alone reach the best loss (config key: prune)')
-    .option('--seed <n>', 'seed of the strategy, the splits and the training (config key: seed)', nonNegativeInt)
+    .option('--seed <n>', `seed of the strategy, the splits and the training (config key: seed; default: ${d.seed})`, nonNegativeInt)
     .option('--table <file>', 'evaluate from a NAS-Bench-201 accuracy table instead of training (config keys: evaluator.kind, evaluator.table)')
     .option('--workers <n>', 'trainings in flight at once (config key: workers; default: one per core; with --queue, how many the queue\'s workers should get at once)', positiveInt)
     .option('--queue <redis-url>', 'train on other machines: send trials to this Redis, where `procnas worker` processes take them (config key: queue.redis)')
