@@ -420,7 +420,9 @@ describe('procnas presets', () => {
     assert.equal(table.code, 0);
     for (const name of ['mobile-npu', 'edge-cpu', 'microcontroller', 'eyeriss']) assert.match(table.stdout, new RegExp(name));
     // The DRAM devices with their parameters: LPDDR4X-4266's 32 B bursts and 2 KiB pages, its energies per bit.
-    assert.match(table.stdout, /mobile-npu .*lpddr4x-4266-x32 .*17\.1 GB\/s .*32 B .*2\.00 KiB .*7\.0 \/ 4\.5 pJ\/bit .*1\.20 nJ .*86\.5 mW/);
+    assert.match(table.stdout, /^mobile-npu\n {2}Mobile SoC NPU.*\n {2}int8, SRAM 1\.00 MiB, peak 2\.00 TMAC\/s, fusion depth-first\n {2}DRAM lpddr4x-4266-x32: 17\.1 GB\/s, 32 B bursts, 2\.00 KiB pages\n {2}DRAM energy: read \/ write 7\.0 \/ 4\.5 pJ\/bit, row 1\.20 nJ, standby 86\.5 mW\n/m);
+    // Readable in a terminal: it was 270 columns wide.
+    for (const line of table.stdout.split('\n')) assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
     const json = JSON.parse(procnas('presets', '--json').stdout) as Array<{ name: string; dram: { pageBytes: number }; sources: Record<string, string> }>;
     assert.equal(json.length, 4);
     assert.equal(json[0]?.dram.pageBytes, 2048);

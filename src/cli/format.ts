@@ -103,25 +103,24 @@ export function costReportJson(report: CostReport): object {
   };
 }
 
+/** The presets, a few short lines each (a table of every field was 270 columns wide). */
 export function formatPresets(processors: Processor[]): string {
-  const rows = processors.map((p) => {
+  const blocks = processors.map((p) => {
     const d = p.dram;
+    const sram = formatBytes(p.sramBytes) + (p.weightSramBytes > 0 ? ` + ${formatBytes(p.weightSramBytes)} for weights` : '');
+    const dram = [formatSI(d.bandwidth, 'B/s'), `${d.burstBytes} B bursts`, ...(d.pageBytes > 0 ? [`${formatBytes(d.pageBytes)} pages`] : [])];
+    const energy = [
+      `read / write ${((d.readEnergyPerByte / 8) * 1e12).toFixed(1)} / ${((d.writeEnergyPerByte / 8) * 1e12).toFixed(1)} pJ/bit`,
+      ...(d.activateEnergy > 0 ? [`row ${formatSI(d.activateEnergy, 'J')}`] : []),
+      ...(d.backgroundPower > 0 ? [`standby ${formatSI(d.backgroundPower, 'W')}`] : []),
+    ];
     return [
       p.name,
-      p.dtype,
-      formatBytes(p.sramBytes) + (p.weightSramBytes > 0 ? ` + ${formatBytes(p.weightSramBytes)} weights` : ''),
-      formatSI(p.compute.peakMacsPerSecond, 'MAC/s'),
-      p.fusion,
-      d.device.split(':')[0] || '-',
-      formatSI(d.bandwidth, 'B/s'),
-      `${d.burstBytes} B`,
-      d.pageBytes > 0 ? formatBytes(d.pageBytes) : '-',
-      `${((d.readEnergyPerByte / 8) * 1e12).toFixed(1)} / ${((d.writeEnergyPerByte / 8) * 1e12).toFixed(1)} pJ/bit`,
-      d.activateEnergy > 0 ? formatSI(d.activateEnergy, 'J') : '-',
-      d.backgroundPower > 0 ? formatSI(d.backgroundPower, 'W') : '-',
-      p.description,
-    ];
+      `  ${p.description}`,
+      `  ${p.dtype}, SRAM ${sram}, peak ${formatSI(p.compute.peakMacsPerSecond, 'MAC/s')}, fusion ${p.fusion}`,
+      `  DRAM ${d.device.split(':')[0] || '-'}: ${dram.join(', ')}`,
+      `  DRAM energy: ${energy.join(', ')}`,
+    ].join('\n');
   });
-  const head = ['preset', 'dtype', 'SRAM', 'peak', 'fusion', 'DRAM', 'bandwidth', 'burst', 'page', 'read / write', 'row', 'standby', 'what'];
-  return `${renderTable(head, rows)}\nprocnas presets --json gives the source of every number.`;
+  return `${blocks.join('\n\n')}\n\nprocnas presets --json gives the source of every number.`;
 }
