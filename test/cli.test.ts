@@ -23,6 +23,19 @@ function procnasWith(o: { env?: Record<string, string>; preload?: string }, ...a
 }
 
 describe('procnas cost', () => {
+  it('--totals prints the totals alone, the same as with every layer', () => {
+    const full = procnas('cost', 'mobilenet_v2', '--mode', 'training', '--batch', '8');
+    const totals = procnas('cost', 'mobilenet_v2', '--mode', 'training', '--batch', '8', '--totals');
+    assert.equal(totals.code, 0, totals.stderr);
+    assert.match(totals.stdout, /^mobilenet_v2 on mobile-npu /);
+    assert.doesNotMatch(totals.stdout, /[┌│]/);
+    assert.ok(full.stdout.endsWith(totals.stdout), 'the totals are those printed below the table');
+    const json = JSON.parse(procnas('cost', 'mobilenet_v2', '--json', '--totals').stdout) as Record<string, unknown>;
+    const { layers, ...rest } = JSON.parse(procnas('cost', 'mobilenet_v2', '--json').stdout) as Record<string, unknown>;
+    assert.ok(Array.isArray(layers));
+    assert.deepEqual(json, rest);
+  });
+
   it('--json prints exactly one JSON object with the documented fields', () => {
     const run = procnas('cost', 'mobilenet_v2', '--processor', 'mobile-npu', '--json');
     assert.equal(run.code, 0, run.stderr);

@@ -23,7 +23,7 @@ export function formatMapping(m: Mapping): string {
   return `${pass}${STATIONARY[m.stationary]} n${t.n}${t.g > 1 ? ` g${t.g}` : ''} k${t.k} c${t.c} p${t.p} q${t.q}`;
 }
 
-export function formatCostReport(report: CostReport, processor: Processor): string {
+export function formatCostReport(report: CostReport, processor: Processor, show: { layers: boolean } = { layers: true }): string {
   const rows = report.layers.map((layer) => [
     layer.name,
     layer.op,
@@ -43,8 +43,7 @@ export function formatCostReport(report: CostReport, processor: Processor): stri
   );
   const d = report.dram;
   const lines = [
-    table,
-    '',
+    ...(show.layers ? [table, ''] : []),
     `${report.architecture} on ${processor.name} (${processor.dtype}, ${formatBytes(processor.sramBytes)} SRAM, fusion ${processor.fusion}, ${processor.dram.device || 'DRAM'}), ${report.mode}, batch ${report.batch}`,
     `  params          ${count(report.params)}`,
     `  MACs            ${count(report.macs)} per sample (${count(report.executedMacs)} executed)`,

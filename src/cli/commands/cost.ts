@@ -16,6 +16,7 @@ interface CostFlags {
   input?: { h: number; w: number; c: number };
   classes?: number;
   json?: boolean;
+  totals?: boolean;
 }
 
 export function registerCost(program: Command): void {
@@ -29,18 +30,22 @@ export function registerCost(program: Command): void {
     .option('--input <HxWxC>', 'override the input shape', inputShape)
     .option('--classes <n>', 'override the number of classes', sizeInt)
     .option('--json', 'print one JSON object instead of the table')
+    .option('--totals', 'the totals only, without the per-layer table (with --json: without `layers`)')
     .action((ref: string, flags: CostFlags) => {
       const processor = resolveProcessor(flags.processor);
       const architecture = resolveArchitecture(ref);
       if (flags.input) architecture.input = flags.input;
       if (flags.classes) architecture.classes = flags.classes;
-      const report = estimateCost(lower(architecture), processor, { mode: flags.mode, batch: flags.batch, layers: true });
+      const report = estimateCost(lower(architecture), processor, { mode: flags.mode, batch: flags.batch, layers: !flags.totals });
       const insane = nonFiniteFigure(report);
       if (insane) {
         throw new ProcessorError(
           `${ref} on ${flags.processor}: the cost's ${insane}: the profile's or the architecture's values are out of range (no figure is printed)`,
         );
       }
-      console.log(flags.json ? JSON.stringify(costReportJson(report), null, 2) : formatCostReport(report, processor));
+      if (flags.json) {
+        const json = costReportJson(report);
+        console.log(JSON.stringify(flags.totals ? { ...json, layers: undefined } : json, null, 2));
+      } else console.log(formatCostReport(report, processor, { layers: !flags.totals }));
     });
 }
