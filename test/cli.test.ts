@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import onnxProto from 'onnx-proto';
 import { ExperimentStore } from '../src/experiment/store.js';
 import { halvesSearch, writeHalvesIdx } from './fixtures.js';
 
@@ -362,12 +363,23 @@ describe('procnas export and measure', () => {
     assert.equal(graphModel.userDefinedMetadata.notation, 'ir_r2_k3_s2_e2_c8');
     const measured = procnas('measure', join(dir, 'net.onnx'), '--runs', '5', '--json');
     assert.equal(measured.code, 0, measured.stderr);
-    const m = JSON.parse(measured.stdout) as { medianS: number; input: number[] };
+    const m = JSON.parse(measured.stdout) as { medianS: number; input: number[]; predictedLatencyS: number | null };
     assert.ok(m.medianS > 0);
     assert.deepEqual(m.input, [1, 3, 16, 16]);
     const withPrediction = procnas('measure', arch, '--runs', '5');
     assert.match(withPrediction.stdout, /median .* over 5 runs, input 1x3x16x16/);
     assert.match(withPrediction.stdout, /cost model on edge-cpu: /);
+    // The ONNX export carries its architecture: the same prediction as from the architecture file.
+    const fromArch = JSON.parse(procnas('measure', arch, '--runs', '2', '--json').stdout) as { predictedLatencyS: number };
+    assert.ok(fromArch.predictedLatencyS > 0);
+    assert.equal(m.predictedLatencyS, fromArch.predictedLatencyS);
+    // A model without it (another tool's) is measured, and says why there is no prediction.
+    const decoded = onnxProto.onnx.ModelProto.decode(readFileSync(join(dir, 'net.onnx')));
+    decoded.metadataProps = [];
+    writeFileSync(join(dir, 'bare.onnx'), onnxProto.onnx.ModelProto.encode(decoded).finish());
+    const bare = procnas('measure', join(dir, 'bare.onnx'), '--runs', '2');
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.match(bare.stdout, /no cost-model prediction: the model carries no architecture in its metadata/);
   });
 
   it('explains a missing model file and a backend that is not installed', () => {

@@ -343,7 +343,14 @@ async function finalize(out: string, config: SearchConfig, best: Trial, evaluato
   const graph = lower(best.architecture);
   const onnx = join(out, 'best.onnx');
   const tfjs = join(out, 'best-tfjs');
-  const metadata = { notation: notationOf(best.architecture), cost: JSON.stringify(best.cost), processor: config.processor, testAccuracy: String(result.testAccuracy) };
+  // The architecture in file form: `procnas measure best.onnx` predicts its latency from it.
+  const metadata = {
+    notation: notationOf(best.architecture),
+    architecture: JSON.stringify(architectureToData(best.architecture)),
+    cost: JSON.stringify(best.cost),
+    processor: config.processor,
+    testAccuracy: String(result.testAccuracy),
+  };
   writeFileAtomic(onnx, exportOnnx(graph, result.weights ?? {}, { metadata }));
   writeGraphModel(tfjs, exportGraphModel(graph, result.weights ?? {}, metadata));
   const final = { validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy ?? Number.NaN, onnx, tfjs };

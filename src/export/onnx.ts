@@ -229,3 +229,17 @@ export function exportOnnx(graph: LayerGraph, weights: Weights, options: OnnxExp
   });
   return onnx.ModelProto.encode(model).finish();
 }
+
+/**
+ * The metadata an ONNX model carries (`metadata_props`), or none when the bytes are not an ONNX
+ * model (whoever runs the model reports that better).
+ */
+export function onnxMetadata(model: Uint8Array): Record<string, string> {
+  let decoded: { metadataProps?: Array<{ key?: string | null; value?: string | null }> | null };
+  try {
+    decoded = onnx.ModelProto.decode(model);
+  } catch {
+    return {};
+  }
+  return Object.fromEntries((decoded.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
+}

@@ -16,7 +16,7 @@ async function untrained(architecture: Architecture) {
   const graph = lower(architecture);
   const network = new Network(graph, { seed: 0 });
   try {
-    return { graph, weights: network.weights(), metadata: { notation: notationOf(architecture), trained: 'false' } };
+    return { graph, weights: network.weights(), metadata: { notation: notationOf(architecture), architecture: JSON.stringify(architectureToData(architecture)), trained: 'false' } };
   } finally {
     network.dispose();
   }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { estimateCost } from '../../cost/index.js';
-import { ExportError, measureOnnx } from '../../export/index.js';
+import { ExportError, measureOnnx, onnxMetadata } from '../../export/index.js';
 import { formatSI, resolveProcessor } from '../../processor/index.js';
-import { lower, resolveArchitecture } from '../../space/index.js';
+import { lower, parseArchitecture, resolveArchitecture } from '../../space/index.js';
+import type { Architecture } from '../../space/index.js';
 import { positiveInt } from '../args.js';
 import { ARCH_HELP } from './cost.js';
 import { untrainedOnnx } from './export.js';
@@ -15,6 +16,19 @@ function readModel(file: string): Uint8Array {
   } catch (error) {
     throw new ExportError(`${file}: cannot read the model: ${(error as Error).message}`);
   }
+}
+
+/** The architecture a procnas ONNX export carries (metadata `architecture`), if it carries one. */
+function architectureInModel(model: Uint8Array, file: string): Architecture | undefined {
+  const text = onnxMetadata(model).architecture;
+  if (text === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ExportError(`${file}: the architecture in its metadata is not JSON: ${(error as Error).message}`);
+  }
+  return parseArchitecture(data, `${file} (metadata)`);
 }
 
 interface MeasureFlags {
@@ -56,9 +70,11 @@ export function registerMeasure(program: Command): void {
       if (flags.csv) throw new ExportError('measure: --csv goes with --batch-file');
       if (ref === undefined) throw new ExportError('measure: give an architecture or an ONNX file, or --batch-file');
       const isOnnx = ref.endsWith('.onnx');
-      const architecture = isOnnx ? undefined : resolveArchitecture(ref);
-      const model = architecture ? await untrainedOnnx(architecture) : readModel(ref);
+      const given = isOnnx ? undefined : resolveArchitecture(ref);
+      const model = given ? await untrainedOnnx(given) : readModel(ref);
       const measured = await measureOnnx(model, { runs: flags.runs, warmup: flags.warmup, batch: flags.batch, threads: flags.threads });
+      // An architecture given, or the one a procnas export carries in its metadata.
+      const architecture = given ?? architectureInModel(model, ref);
       const predicted = architecture ? estimateCost(lower(architecture), resolveProcessor(flags.processor), { batch: flags.batch }).latencyS : undefined;
       if (flags.json) {
         console.log(JSON.stringify({ model: ref, ...measured, predictedLatencyS: predicted ?? null, processor: architecture ? flags.processor : null }, null, 2));
@@ -66,5 +82,6 @@ export function registerMeasure(program: Command): void {
       }
       console.log(`${ref}: median ${formatSI(measured.medianS, 's')} (p10 ${formatSI(measured.p10S, 's')}, p90 ${formatSI(measured.p90S, 's')}) over ${measured.runs} runs, input ${measured.input.join('x')}, ${flags.threads} thread(s)`);
       if (predicted !== undefined) console.log(`  cost model on ${flags.processor}: ${formatSI(predicted, 's')}`);
+      else console.log('  no cost-model prediction: the model carries no architecture in its metadata (procnas exports do)');
     });
 }
