@@ -12,7 +12,10 @@ import { ExperimentStore } from '../src/experiment/store.js';
 import { nothingEvaluated, runExperiment } from '../src/experiment/run.js';
 import type { Trial } from '../src/search/index.js';
 import { notationOf } from '../src/space/index.js';
-import { halvesSearch, writeHalvesIdx } from './fixtures.js';
+import { halvesSearch, relativeError, writeHalvesIdx } from './fixtures.js';
+import { loadDataset, prepareSplits } from '../src/data/index.js';
+import { onnxMetadata } from '../src/export/index.js';
+import type { Preprocessing } from '../src/export/index.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TABLE = fileURLToPath(new URL('../../shared/data/nb201/accuracy.json', import.meta.url));
@@ -265,5 +268,23 @@ describe('a search that trains its candidates', () => {
     assert.equal(graphModel.format, 'graph-model');
     assert.equal(graphModel.userDefinedMetadata.notation, notationOf(result.best.architecture));
     assert.ok(existsSync(join(out, 'best-tfjs', 'group1-shard1of1.bin')));
+
+    // The exports say how to feed them raw images: the training's own normalisation.
+    const recorded = JSON.parse(onnxMetadata(readFileSync(join(out, 'best.onnx'))).preprocessing ?? '{}') as Preprocessing;
+    const dataset = loadDataset(`idx:${dir}`);
+    const splits = prepareSplits(dataset, { seed: config.seed, limit: 300, validation: 100 });
+    assert.deepEqual(recorded, { layout: 'NCHW', shape: [1, 8, 8], scale: 1 / 255, mean: splits.mean, std: splits.std, labels: ['0', '1'] });
+    assert.deepEqual(JSON.parse(graphModel.userDefinedMetadata.preprocessing ?? '{}'), { ...recorded, layout: 'NHWC', shape: [8, 8, 1] });
+    // Raw test images through the ONNX model with that metadata alone: the logits of the prepared
+    // test images, and the accuracy final.json reports.
+    const { images, labels, count } = dataset.test;
+    const fed = Float32Array.from(images, (pixel) => (pixel * recorded.scale - (recorded.mean[0] as number)) / (recorded.std[0] as number));
+    const fromRaw = (await session.run({ input: new ort.Tensor('float32', fed, [count, 1, 8, 8]) })).logits?.data as Float32Array;
+    assert.equal(splits.test.count, count);
+    const fromPrepared = (await session.run({ input: new ort.Tensor('float32', splits.test.x, [count, 1, 8, 8]) })).logits?.data as Float32Array;
+    assert.ok(relativeError(fromRaw, fromPrepared) < 1e-5, `relative error ${relativeError(fromRaw, fromPrepared)}`);
+    let correct = 0;
+    for (let i = 0; i < count; i++) if (((fromRaw[2 * i + 1] as number) > (fromRaw[2 * i] as number) ? 1 : 0) === labels[i]) correct++;
+    assert.equal(correct / count, result.final.testAccuracy);
   });
 });

@@ -56,3 +56,20 @@ export function loadDataset(spec: string): Dataset {
   }
   throw new DatasetError(`dataset "${spec}"`, `unknown dataset; use one of ${ACCEPTED_SPECS.join(', ')}`);
 }
+
+/** The class names of the built-in datasets, by label (from the datasets' own documentation). */
+const LABELS: Record<string, readonly string[]> = {
+  mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  'fashion-mnist': ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+  cifar10: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+};
+
+/**
+ * What each of a dataset's `classes` labels means, for exported models: a built-in dataset's
+ * class names, else the label numbers (an IDX folder or CIFAR-100 carries no names here).
+ */
+export function classLabels(spec: string, classes: number): string[] {
+  const kind = spec.includes(':') ? spec.slice(0, spec.indexOf(':')) : spec;
+  const names = LABELS[kind];
+  return names && names.length === classes ? [...names] : Array.from({ length: classes }, (_, i) => String(i));
+}

@@ -27,6 +27,8 @@ export interface TrainJob {
 export type JobResult = Omit<TrainResult, 'network'> & {
   testAccuracy?: number;
   weights?: Weights;
+  /** With the weights: the per-channel statistics the inputs were normalised with (exports record them). */
+  statistics?: { mean: number[]; std: number[] };
 };
 
 /** Runs training jobs somewhere: worker threads here (TrainingPool), or machines behind a queue. */
@@ -85,6 +87,9 @@ export async function runJob(job: TrainJob, here: InProcess = {}): Promise<JobRe
   }
   out.validationError = 1 - out.validationAccuracy;
   out.wallTimeS = trained.wallTimeS + (performance.now() - t) / 1000;
-  if (job.weights) out.weights = weights;
+  if (job.weights) {
+    out.weights = weights;
+    out.statistics = { mean: splits.mean, std: splits.std };
+  }
   return out;
 }

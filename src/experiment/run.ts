@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { createRng, loadDataset } from '../data/index.js';
+import { classLabels, createRng, loadDataset } from '../data/index.js';
 import { parseProcessor, profileData, resolveProcessor } from '../processor/index.js';
 import type { Processor } from '../processor/index.js';
 import { DIVERGED, TrainingEvaluator } from '../search/evaluators/training.js';
@@ -15,7 +15,7 @@ import { BayesianSearch, Evolution, LocalSearch, Nb201TableEvaluator, NestedSear
 import { costFigures, referenceOf } from '../search/index.js';
 import type { Confirmed, Evaluator, FidelitySchedule, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
 import { estimateArchitectureCost } from '../cost/index.js';
-import { exportGraphModel, exportOnnx, writeGraphModel } from '../export/index.js';
+import { exportGraphModel, exportOnnx, preprocessingOf, writeGraphModel } from '../export/index.js';
 import { writeFileAtomic } from '../files/index.js';
 import { MobileSpace, Nb201Space, architectureToData, describeChoices, log10SpaceSize, lower, supernetSpec, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
@@ -351,8 +351,13 @@ async function finalize(out: string, config: SearchConfig, best: Trial, evaluato
     processor: config.processor,
     testAccuracy: String(result.testAccuracy),
   };
-  writeFileAtomic(onnx, exportOnnx(graph, result.weights ?? {}, { metadata }));
-  writeGraphModel(tfjs, exportGraphModel(graph, result.weights ?? {}, metadata));
+  // How to feed each model raw images, in its own layout.
+  const statistics = result.statistics;
+  if (!statistics) throw new Error('the final training returned no input statistics');
+  const labels = classLabels(config.dataset, graph.classes);
+  const preprocessing = (layout: 'NCHW' | 'NHWC'): string => JSON.stringify(preprocessingOf(layout, graph.input, statistics, labels));
+  writeFileAtomic(onnx, exportOnnx(graph, result.weights ?? {}, { metadata: { ...metadata, preprocessing: preprocessing('NCHW') } }));
+  writeGraphModel(tfjs, exportGraphModel(graph, result.weights ?? {}, { ...metadata, preprocessing: preprocessing('NHWC') }));
   const final = { validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy ?? Number.NaN, onnx, tfjs };
   writeFileAtomic(join(out, 'final.json'), `${JSON.stringify(final, null, 2)}\n`);
   return final;

@@ -1,5 +1,6 @@
 export * from './classify.js';
 export * from './errors.js';
 export * from './onnx.js';
+export * from './preprocessing.js';
 export * from './measure.js';
 export * from './tfjs.js';
