@@ -467,6 +467,7 @@ describe('costing an architecture block by block', () => {
             assert.equal(blocks.macs, whole.macs, where);
             assert.deepEqual(blocks.dram, whole.dram, where);
             assert.equal(blocks.latencyS, whole.latencyS, where);
+            assert.deepEqual(blocks.memory, whole.memory, where);
           }
   });
 

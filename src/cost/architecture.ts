@@ -9,6 +9,8 @@ import { blockEntry, entryRepeat, lower, lowerBlock } from '../space/index.js';
 import type { Architecture, Entry, LayerGraph, Shape } from '../space/index.js';
 import { analyse } from './analysis.js';
 import type { GraphFacts } from './analysis.js';
+import { chainedMemory, deployedMemory } from './memory.js';
+import type { MemoryFigures } from './memory.js';
 import { costOps } from './model.js';
 import type { CostOptions, CostReport, OpRef } from './model.js';
 
@@ -17,6 +19,8 @@ interface Piece {
   facts: GraphFacts;
   output: Shape;
   hasLayers: boolean;
+  /** Its memory figures in elements (one byte each): they scale with the profile's element size. */
+  elements: MemoryFigures;
 }
 
 /** Lowered blocks by entry, position in the entry (first or not), context and input shape. */
@@ -43,7 +47,7 @@ function piece(entry: Entry, j: number, input: Shape, architecture: Architecture
   let found = pieces.get(key);
   if (!found) {
     const graph = lowerBlock({ entry: blockEntry(entry, j), name: 'block', notation: '', part: 'stage', stage: 0, block: 0, path: '' }, input, act, classes);
-    found = { graph, facts: analyse(graph), output: graph.tensors[graph.output]!, hasLayers: graph.layers.length > 0 };
+    found = { graph, facts: analyse(graph), output: graph.tensors[graph.output]!, hasLayers: graph.layers.length > 0, elements: deployedMemory(graph, 1) };
     if (pieces.size > 50_000) pieces.clear();
     pieces.set(key, found);
   }
@@ -60,6 +64,7 @@ export function estimateArchitectureCost(architecture: Architecture, p: Processo
   let params = 0;
   let macs = 0;
   let atInput = true;
+  const blocks: MemoryFigures[] = [];
   try {
     for (const entries of [architecture.stem, ...architecture.stages, architecture.head]) {
       for (const entry of entries) {
@@ -71,6 +76,7 @@ export function estimateArchitectureCost(architecture: Architecture, p: Processo
           shape = found.output;
           params += found.graph.params;
           macs += found.graph.macs;
+          blocks.push(found.elements);
         }
       }
     }
@@ -79,5 +85,7 @@ export function estimateArchitectureCost(architecture: Architecture, p: Processo
     throw error;
   }
   if (shape.h !== 1 || shape.w !== 1 || shape.c !== architecture.classes) lower(architecture);
-  return costOps(ops, p, { ...options, layers: false }, { name: architecture.name, params, macs });
+  const elements = chainedMemory(blocks);
+  const memory = { peakActivationBytes: elements.peakActivationBytes * p.bytesPerElement, storedWeightBytes: elements.storedWeightBytes * p.bytesPerElement };
+  return costOps(ops, p, { ...options, layers: false }, { name: architecture.name, params, macs, memory });
 }

@@ -214,18 +214,31 @@ function banded(ctx: Context, bytes: number, transfers: number): Access {
 
 /** Bytes of weights a layer loads: at inference a folded batch norm only adds a bias to its convolution. */
 function loadedWeightBytes(graph: LayerGraph, facts: GraphFacts, l: number, ctx: Context): number {
+  return layerWeightBytes(graph, facts, l, ctx.x.bytes, ctx.training);
+}
+
+/**
+ * Bytes of a layer's weights at `bytes` per element; at inference a batch norm folded into the
+ * convolution before it only adds a bias to it (none when it has one already).
+ */
+export function layerWeightBytes(graph: LayerGraph, facts: GraphFacts, l: number, bytes: number, training: boolean): number {
   const f = facts.layers[l]!;
-  if (folded(graph, facts, l, ctx)) {
+  if (!training && foldsIntoProducer(graph, facts, l)) {
     const producer = graph.layers[f.epilogueOf]!;
-    return producer.bias ? 0 : f.outputElements === 0 ? 0 : graph.tensors[graph.layers[l]!.output]!.c * ctx.x.bytes;
+    return producer.bias ? 0 : f.outputElements === 0 ? 0 : graph.tensors[graph.layers[l]!.output]!.c * bytes;
   }
-  return f.weights * ctx.x.bytes;
+  return f.weights * bytes;
 }
 
 /** At inference a batch norm right after a convolution or dense layer is folded into its weights. */
 function folded(graph: LayerGraph, facts: GraphFacts, l: number, ctx: Context): boolean {
+  return !ctx.training && foldsIntoProducer(graph, facts, l);
+}
+
+/** A batch norm right after a convolution or dense layer (which inference folds it into). */
+export function foldsIntoProducer(graph: LayerGraph, facts: GraphFacts, l: number): boolean {
   const f = facts.layers[l]!;
-  if (ctx.training || f.kind !== 'bn' || f.epilogueOf < 0) return false;
+  if (f.kind !== 'bn' || f.epilogueOf < 0) return false;
   const kind = graph.layers[f.epilogueOf]!.kind;
   return kind === 'conv' || kind === 'dense';
 }

@@ -31,6 +31,8 @@ function totals(r: CostReport): Array<[string, number]> {
     ['compute.energyJ', r.compute.energyJ],
     ['latencyS', r.latencyS],
     ['energyJ', r.energyJ],
+    ['memory.peakActivationBytes', r.memory.peakActivationBytes],
+    ['memory.storedWeightBytes', r.memory.storedWeightBytes],
   ];
 }
 

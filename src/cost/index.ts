@@ -1,6 +1,8 @@
 export * from './model.js';
 export { estimateArchitectureCost } from './architecture.js';
 export { nonFiniteFigure } from './figures.js';
+export { deployedMemory } from './memory.js';
+export type { MemoryFigures } from './memory.js';
 export type { Mapping, OperandTraffic, Pass, Tile } from './mapping.js';
 export { UTILISATION_CLASSES } from './analysis.js';
 export type { UtilisationClass } from './analysis.js';

@@ -25,6 +25,8 @@ import { LayerLedger, costComposite, fitsOnChip, fusedRows } from './composite.j
 import type { Context, Optimizer, Variant } from './composite.js';
 import { busySeconds, exposedLatency } from './dram.js';
 import type { Mapping } from './mapping.js';
+import { deployedMemory } from './memory.js';
+import type { MemoryFigures } from './memory.js';
 
 export type CostMode = 'inference' | 'training';
 export type { Optimizer } from './composite.js';
@@ -105,6 +107,8 @@ export interface CostReport {
   compute: { timeS: number; energyJ: number };
   latencyS: number;
   energyJ: number;
+  /** What the network needs deployed, one image at a time, whatever the mode (memory.ts). */
+  memory: MemoryFigures;
   layers: LayerCost[];
 }
 
@@ -373,7 +377,7 @@ function checkBatch(batch: number): void {
 }
 
 /** Costs a chain of composite ops; per-layer figures only when `layers` names their graph's layers. */
-export function costOps(ops: OpRef[], p: Processor, options: CostOptions, names?: { name: string; params: number; macs: number }): CostReport {
+export function costOps(ops: OpRef[], p: Processor, options: CostOptions, network: { name: string; params: number; macs: number; memory: MemoryFigures }): CostReport {
   const mode = options.mode ?? 'inference';
   const batch = options.batch ?? 1;
   checkBatch(batch);
@@ -417,7 +421,6 @@ export function costOps(ops: OpRef[], p: Processor, options: CostOptions, names?
       });
     });
   }
-  const network = names ?? { name: ops[0]?.graph.name ?? '', params: 0, macs: 0 };
   return {
     architecture: network.name,
     processor: p.name,
@@ -445,6 +448,7 @@ export function costOps(ops: OpRef[], p: Processor, options: CostOptions, names?
     compute: { timeS: totals.computeS, energyJ: totals.computeJ },
     latencyS: totals.latencyS,
     energyJ: dramJ + totals.computeJ,
+    memory: network.memory,
     layers,
   };
 }
@@ -452,5 +456,6 @@ export function costOps(ops: OpRef[], p: Processor, options: CostOptions, names?
 /** The cost of a lowered network, with its per-layer breakdown when `options.layers` is set. */
 export function estimateCost(graph: LayerGraph, p: Processor, options: CostOptions = {}): CostReport {
   checkBatch(options.batch ?? 1);
-  return costOps(opsOf(graph), p, options, { name: graph.name, params: graph.params, macs: graph.macs });
+  const memory = deployedMemory(graph, p.bytesPerElement);
+  return costOps(opsOf(graph), p, options, { name: graph.name, params: graph.params, macs: graph.macs, memory });
 }
