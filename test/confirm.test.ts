@@ -19,7 +19,7 @@ import { HALVES_INITIAL, halvesSearch, writeHalvesIdx } from './fixtures.js';
 
 const architecture = parseArchitecture(HALVES_INITIAL);
 const reference = { dramTimeS: 1e-3, dramEnergyJ: 1e-6, dramPowerW: 1e-3, latencyS: 1e-3 };
-const figures = (dramTimeS: number): CostFigures => ({ params: 1, macs: 1, latencyS: 1e-3, energyJ: 1e-6, dramTimeS, dramEnergyJ: 1e-6, dramPowerW: 1e-3, dramBytes: 1 });
+const figures = (dramTimeS: number): CostFigures => ({ params: 1, macs: 1, latencyS: 1e-3, energyJ: 1e-6, dramTimeS, dramEnergyJ: 1e-6, dramPowerW: 1e-3, dramBytes: 1, peakActivationBytes: 1, storedWeightBytes: 1 });
 
 /** A finished trial whose loss is the additive loss of its error and DRAM time. */
 const trial = (index: number, error: number, dramTimeS = 1e-3, status: Trial['status'] = 'done'): Trial => {
@@ -119,6 +119,8 @@ describe('the store keeps repeats', () => {
       { key: 'k0', seed: 1, reason: 'training diverged (the loss became NaN)' },
       { key: 'k0', seed: 2, error: 0.3 },
     ]);
+    // Every cost figure comes back, deployed memory included.
+    assert.deepEqual(again.trials()[0]?.cost, trial(0, 0.2).cost);
     again.close();
   });
 });

@@ -421,7 +421,7 @@ describe('loadDataset', () => {
     assert.deepEqual(Array.from(mnist.test.labels.subarray(0, 3)), [7, 2, 1]);
 
     const splits = prepareSplits(mnist, { limit: 1000, seed: 3 });
-    assert.equal(splits.validation.count, 5000); // 10% of 60,000 capped at 5000
+    assert.equal(splits.validation.count, 2000); // 10% of 60,000 capped at 2000, as a search validates
     assert.equal(splits.train.count, 1000);
     assert.equal(splits.test.count, 1000);
     assert.ok(Math.abs((splits.mean[0] as number) - 0.1307) < 0.01, `mean ${String(splits.mean[0])}`);

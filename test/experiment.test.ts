@@ -11,7 +11,10 @@ import { ConfigError, mergeConfig, parseSearchConfig } from '../src/experiment/c
 import { ExperimentStore } from '../src/experiment/store.js';
 import { nothingEvaluated, runExperiment } from '../src/experiment/run.js';
 import type { Trial } from '../src/search/index.js';
-import { notationOf } from '../src/space/index.js';
+import { builtinArchitecture, lower, notationOf } from '../src/space/index.js';
+import { estimateCost } from '../src/cost/index.js';
+import { presetProcessor } from '../src/processor/index.js';
+import type { Processor } from '../src/processor/index.js';
 import { halvesSearch, relativeError, writeHalvesIdx } from './fixtures.js';
 import { loadDataset, prepareSplits } from '../src/data/index.js';
 import { onnxMetadata } from '../src/export/index.js';
@@ -241,6 +244,25 @@ describe('search configuration', () => {
     const merged = mergeConfig({ loss: { lambdaTime: 1, lambdaEnergy: 2 }, seed: 1 }, { loss: { lambdaEnergy: 3 }, seed: undefined });
     assert.deepEqual(merged, { loss: { lambdaTime: 1, lambdaEnergy: 3 }, seed: 1 });
     assert.throws(() => parseSearchConfig({ strategy: 'annealing' }), ConfigError);
+  });
+});
+
+describe('a microcontroller\'s budgets', () => {
+  it('rejects every candidate whose stored weights exceed loss.budgets.flashBytes, untrained, and says why', async () => {
+    // The initial holds no convolution in its cell (skip connections only); a flash budget a
+    // little above its weights leaves room for few convolutions.
+    const initial = 'nb201:|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|';
+    const processor = presetProcessor('microcontroller') as Processor;
+    const own = estimateCost(lower(builtinArchitecture(initial)!), processor).memory.storedWeightBytes;
+    const flashBytes = own + 20_000;
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-flash-'));
+    const config = parseSearchConfig({ processor: 'microcontroller', initial, evaluator: { kind: 'nb201-table', table: TABLE }, strategy: 'random', stop: { maxEvals: 60 }, loss: { budgets: { flashBytes } } });
+    const result = await runExperiment(config, join(dir, 'run'), false);
+    const rejected = result.search.trials.filter((t) => t.status === 'rejected');
+    assert.ok(rejected.length > 0, 'some candidates hold more weights than the budget');
+    for (const t of rejected) assert.match(t.reason ?? '', /^stored weights \d+ above the budget \d+/);
+    for (const t of result.search.trials.filter((u) => u.status === 'done')) assert.ok(t.cost.storedWeightBytes <= flashBytes, `${t.key} holds ${t.cost.storedWeightBytes} B`);
+    assert.ok(result.best.cost.storedWeightBytes <= flashBytes);
   });
 });
 

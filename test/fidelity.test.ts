@@ -21,7 +21,7 @@ const space = new Nb201Space('cifar10');
 const table = new Nb201TableEvaluator(space, TABLE);
 const processor = presetProcessor('mobile-npu') as Processor;
 const initial = space.fromDigits('333333');
-const figures: CostFigures = { params: 1, macs: 1, latencyS: 1, energyJ: 1, dramTimeS: 1, dramEnergyJ: 1, dramPowerW: 1, dramBytes: 1 };
+const figures: CostFigures = { params: 1, macs: 1, latencyS: 1, energyJ: 1, dramTimeS: 1, dramEnergyJ: 1, dramPowerW: 1, dramBytes: 1, peakActivationBytes: 1, storedWeightBytes: 1 };
 const trial = (key: string, rung: number, loss: number, status: Trial['status'] = 'done'): Trial => ({
   index: 0, key, architecture: initial, status, ...(status === 'done' ? { error: loss } : {}), loss: status === 'done' ? loss : Infinity, cost: figures, evaluationS: 0, rung, images: 10 * 3 ** rung,
 });

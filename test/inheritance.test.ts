@@ -49,7 +49,7 @@ describe('the parents a candidate can inherit from', () => {
 
 describe('confirming a best whose search training inherited weights', () => {
   it('judges it by its repeats from scratch alone, and by its own error when every repeat failed', () => {
-    const cost = { params: 1, macs: 1, latencyS: 1, energyJ: 1, dramTimeS: 1, dramEnergyJ: 1, dramPowerW: 1, dramBytes: 1 };
+    const cost = { params: 1, macs: 1, latencyS: 1, energyJ: 1, dramTimeS: 1, dramEnergyJ: 1, dramPowerW: 1, dramBytes: 1, peakActivationBytes: 1, storedWeightBytes: 1 };
     const trial = (key: string, error: number, inherited: boolean): Trial => ({ index: 0, key, architecture: {} as Trial['architecture'], status: 'done', error, loss: error, cost, evaluationS: 1, ...(inherited ? { inherited: { from: 'p', fraction: 0.9 } } : {}) });
     const reference = { dramTimeS: 1, dramEnergyJ: 1, dramPowerW: 1, latencyS: 1 };
     const loss = { kind: 'additive' as const, lambdaTime: 0, lambdaEnergy: 0, lambdaPower: 0, exponent: -0.07, mnasnetMetric: 'dram' as const, budgets: {} };

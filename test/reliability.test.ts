@@ -310,6 +310,9 @@ describe('the experiment store', () => {
     assert.equal(trial?.key, 'k');
     assert.equal(trial?.rung, undefined);
     assert.equal(trial?.inherited, undefined);
+    // Deployed memory was not costed then: not a number, rather than a made-up one.
+    assert.ok(Number.isNaN(trial?.cost.peakActivationBytes) && Number.isNaN(trial?.cost.storedWeightBytes));
+    assert.equal(trial?.cost.dramBytes, 50);
     store.close();
     assert.equal(hash(file), before);
   });

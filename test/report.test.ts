@@ -235,11 +235,14 @@ describe('procnas report', () => {
     assert.ok(notationOf(best.architecture).includes(evil));
     assert.equal(await page.title(), `procnas report — ${input.title}`);
     assert.ok((await page.textContent('#trials-table tbody'))?.includes(evil), 'the table shows the name as text');
-    // The inherited share, and the parent's name as the cell's title, as text.
-    const inherited = page.locator('#trials-table tbody tr:nth-child(2) td:nth-child(11)');
+    // The inherited share (the last column), and the parent's name as the cell's title, as text.
+    const inherited = page.locator('#trials-table tbody tr:nth-child(2) td:nth-child(13)');
     assert.equal(await inherited.textContent(), '50.00%');
     assert.equal(await inherited.getAttribute('title'), `from ${evil}`);
-    assert.equal(await page.locator('#trials-table tbody tr:nth-child(1) td:nth-child(11)').textContent(), '', 'the initial trained from scratch');
+    assert.equal(await page.locator('#trials-table tbody tr:nth-child(1) td:nth-child(13)').textContent(), '', 'the initial trained from scratch');
+    // Deployed memory, in KiB: the initial's peak activations as the cost model gives them.
+    const peak = (input.trials[0] as Trial).cost.peakActivationBytes;
+    assert.equal(await page.locator('#trials-table tbody tr:nth-child(1) td:nth-child(10)').textContent(), `${(peak / 1024).toFixed(1)} KiB`);
     assert.deepEqual(errors, []);
     assert.deepEqual(blocked, []);
     await page.close();

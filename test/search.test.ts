@@ -29,7 +29,7 @@ const processor = presetProcessor('mobile-npu')!;
 const initial = space.fromDigits('333333');
 
 const figures = (over: Partial<CostFigures> = {}): CostFigures => ({
-  params: 1000, macs: 2000, latencyS: 1e-3, energyJ: 2e-6, dramTimeS: 4e-4, dramEnergyJ: 1e-6, dramPowerW: 1e-3, dramBytes: 5000, ...over,
+  params: 1000, macs: 2000, latencyS: 1e-3, energyJ: 2e-6, dramTimeS: 4e-4, dramEnergyJ: 1e-6, dramPowerW: 1e-3, dramBytes: 5000, peakActivationBytes: 3000, storedWeightBytes: 1000, ...over,
 });
 
 const trial = (error: number, dramTimeS: number, dramEnergyJ: number): Trial => ({
@@ -76,6 +76,13 @@ describe('the processor-related loss', () => {
     const budgets = { params: 999, dramTimeS: 1 };
     assert.deepEqual(budgetViolations(figures(), budgets), ['params 1000 above the budget 999']);
     assert.equal(processorLoss(0, figures(), reference, { ...DEFAULT_LOSS, budgets }), Number.POSITIVE_INFINITY);
+  });
+
+  it('rejects candidates above a microcontroller\'s SRAM or flash, and not those of a store that did not cost them', () => {
+    assert.deepEqual(budgetViolations(figures(), { peakSramBytes: 2999, flashBytes: 999 }), ['peak activation memory 3000 above the budget 2999', 'stored weights 1000 above the budget 999']);
+    assert.deepEqual(budgetViolations(figures(), { peakSramBytes: 3000, flashBytes: 1000 }), []);
+    // A trial read from an older store has no such figures (NaN): no budget can be checked on it.
+    assert.deepEqual(budgetViolations(figures({ peakActivationBytes: Number.NaN, storedWeightBytes: Number.NaN }), { peakSramBytes: 1, flashBytes: 1 }), []);
   });
 });
 

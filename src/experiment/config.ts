@@ -116,6 +116,10 @@ export const SearchConfigSchema = z
             latencyS: z.number().positive().optional(),
             params: positiveInt.optional(),
             macs: positiveInt.optional(),
+            /** Bytes of activations alive at once, deployed one image at a time (a microcontroller's SRAM). */
+            peakSramBytes: positiveInt.optional(),
+            /** Bytes of the weights as deployed (a microcontroller's flash). */
+            flashBytes: positiveInt.optional(),
           })
           .strict()
           .default({}),

@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS trials (
   images INTEGER,
   inherited_from TEXT,
   inherited REAL,
+  peak_activation_bytes INTEGER,
+  stored_weight_bytes INTEGER,
   UNIQUE (key, rung)
 );
 CREATE TABLE IF NOT EXISTS supernet_epochs (
@@ -105,6 +107,9 @@ const TrialRowSchema = z.object({
   /** NULL when the trial trained from scratch (and in stores written before weight inheritance). */
   inherited_from: z.string().nullable().optional(),
   inherited: optionalFigure,
+  /** NULL in stores written before deployed memory was costed. */
+  peak_activation_bytes: optionalFigure,
+  stored_weight_bytes: optionalFigure,
 });
 const RepeatRowSchema = z.object({ key: z.string(), seed: z.number().int(), error: optionalFigure, reason: z.string().nullable() });
 const SupernetRowSchema = z.object({
@@ -147,10 +152,11 @@ export class StoreError extends Error {
 
 /**
  * The store's layout version (SQLite's user_version). 0: stores from before it was kept, which
- * the migrations below bring up to date; 2: with the parents of weight inheritance. A store of a
+ * the migrations below bring up to date; 2: with the parents of weight inheritance; 3: with each
+ * trial's deployed memory (peak activations, stored weights). A store of a
  * higher version is from a newer procnas.
  */
-export const STORE_VERSION = 2;
+export const STORE_VERSION = 3;
 
 /** How a store is opened: written by a new search, continued by a resume, or only read (report). */
 export type StoreAccess = 'write' | 'resume' | 'read';
@@ -287,6 +293,9 @@ export class ExperimentStore {
     this.addRungs();
     this.addColumn('trials', 'inherited_from TEXT');
     this.addColumn('trials', 'inherited REAL');
+    // Stores written before deployed memory was a cost figure lack them (read as NaN).
+    this.addColumn('trials', 'peak_activation_bytes INTEGER');
+    this.addColumn('trials', 'stored_weight_bytes INTEGER');
     this.addColumn('supernet_epochs', 'expected_dram_power_w REAL');
     this.addColumn('supernet_epochs', 'dram_power_w REAL');
     this.db.pragma(`user_version = ${STORE_VERSION}`);
@@ -364,9 +373,11 @@ export class ExperimentStore {
     this.write(`trial ${trial.index}`, () => this.db
       .prepare(
         `INSERT INTO trials (idx, key, notation, architecture, status, error, loss, reason, params, macs, latency_s, energy_j,
-           dram_time_s, dram_energy_j, dram_power_w, dram_bytes, evaluation_s, seed, finished_at, rung, images, inherited_from, inherited)
+           dram_time_s, dram_energy_j, dram_power_w, dram_bytes, evaluation_s, seed, finished_at, rung, images, inherited_from, inherited,
+           peak_activation_bytes, stored_weight_bytes)
          VALUES (@idx, @key, @notation, @architecture, @status, @error, @loss, @reason, @params, @macs, @latency_s, @energy_j,
-           @dram_time_s, @dram_energy_j, @dram_power_w, @dram_bytes, @evaluation_s, @seed, @finished_at, @rung, @images, @inherited_from, @inherited)`,
+           @dram_time_s, @dram_energy_j, @dram_power_w, @dram_bytes, @evaluation_s, @seed, @finished_at, @rung, @images, @inherited_from, @inherited,
+           @peak_activation_bytes, @stored_weight_bytes)`,
       )
       .run({
         idx: trial.index,
@@ -392,6 +403,8 @@ export class ExperimentStore {
         images: trial.images ?? null,
         inherited_from: trial.inherited?.from ?? null,
         inherited: trial.inherited?.fraction ?? null,
+        peak_activation_bytes: finite(trial.cost.peakActivationBytes),
+        stored_weight_bytes: finite(trial.cost.storedWeightBytes),
       }));
   }
 
@@ -463,6 +476,8 @@ export class ExperimentStore {
           // An older store: the average over its latency, as the cost model computes it.
           dramPowerW: r.dram_power_w ?? (r.latency_s > 0 ? r.dram_energy_j / r.latency_s : 0),
           dramBytes: r.dram_bytes,
+          peakActivationBytes: r.peak_activation_bytes ?? Number.NaN,
+          storedWeightBytes: r.stored_weight_bytes ?? Number.NaN,
         },
         evaluationS: r.evaluation_s,
       };

@@ -30,6 +30,7 @@ export const CLIENT_SCRIPT = String.raw`
   function percent(x) { return x === null ? '—' : (100 * x).toFixed(2) + '%'; }
   function count(x) { return x.toLocaleString('en-US'); }
   function millions(x) { return (x / 1e6).toFixed(x >= 1e8 ? 0 : 2) + ' M'; }
+  function kib(x) { return x === null ? '—' : (x / 1024).toFixed(1) + ' KiB'; }
   function axis(text) { return { display: true, text: text }; }
   function trialText(i) {
     var t = byIndex[i];
@@ -230,6 +231,8 @@ export const CLIENT_SCRIPT = String.raw`
         [String(t.i), t.i], [t.notation, t.notation], [t.status, t.status, t.reason || ''],
         [percent(t.error), t.error], [num(t.loss, 4), t.loss], [withUnit(t.timeS, U.time), t.timeS],
         [withUnit(t.energyJ, U.energy), t.energyJ], [count(t.params), t.params], [millions(t.macs), t.macs],
+        [kib(t.peakActivationBytes), t.peakActivationBytes === null ? -1 : t.peakActivationBytes],
+        [kib(t.storedWeightBytes), t.storedWeightBytes === null ? -1 : t.storedWeightBytes],
         [t.images === null ? 'all' : count(t.images), t.images === null ? Infinity : t.images],
         t.inherited === null ? ['', 0] : [percent(t.inherited.fraction), t.inherited.fraction, 'from ' + t.inherited.from]
       ], cls);

@@ -51,6 +51,8 @@ function trialRows(trials: Trial[]): TrialRow[] {
     energyJ: t.cost.dramEnergyJ,
     params: t.cost.params,
     macs: t.cost.macs,
+    peakActivationBytes: finite(t.cost.peakActivationBytes),
+    storedWeightBytes: finite(t.cost.storedWeightBytes),
     pareto: front.has(t),
     reason: t.reason ?? null,
     images: t.images ?? null,

@@ -37,6 +37,9 @@ function comparison(initial: Trial, best: Trial): string {
     ['latency (roofline)', formatSI(initial.cost.latencyS, 's'), formatSI(best.cost.latencyS, 's'), change(initial.cost.latencyS, best.cost.latencyS)],
     ['parameters', initial.cost.params.toLocaleString('en-US'), best.cost.params.toLocaleString('en-US'), change(initial.cost.params, best.cost.params)],
     ['MACs', formatSI(initial.cost.macs, ''), formatSI(best.cost.macs, ''), change(initial.cost.macs, best.cost.macs)],
+    // Deployed one image at a time; a store written before these were costed has none ('—').
+    ['peak activations (deployed)', bytesOrDash(initial.cost.peakActivationBytes), bytesOrDash(best.cost.peakActivationBytes), change(initial.cost.peakActivationBytes, best.cost.peakActivationBytes)],
+    ['stored weights', bytesOrDash(initial.cost.storedWeightBytes), bytesOrDash(best.cost.storedWeightBytes), change(initial.cost.storedWeightBytes, best.cost.storedWeightBytes)],
   ];
   const body = rows.map(([what, a, b, d]) => `<tr><th scope="row">${h(what)}</th><td>${h(a)}</td><td>${h(b)}</td>${d || '<td></td>'}</tr>`).join('');
   // One stage per line: the notation separates stages with " | ".
@@ -96,8 +99,11 @@ function headers(columns: Array<[string, 'num' | 'text']>): string {
 }
 
 const TRIAL_COLUMNS: Array<[string, 'num' | 'text']> = [
-  ['#', 'num'], ['notation', 'text'], ['status', 'text'], ['error', 'num'], ['loss', 'num'], ['DRAM time', 'num'], ['DRAM energy', 'num'], ['params', 'num'], ['MACs', 'num'], ['trained on', 'num'], ['inherited', 'num'],
+  ['#', 'num'], ['notation', 'text'], ['status', 'text'], ['error', 'num'], ['loss', 'num'], ['DRAM time', 'num'], ['DRAM energy', 'num'], ['params', 'num'], ['MACs', 'num'],
+  ['peak activations', 'num'], ['stored weights', 'num'], ['trained on', 'num'], ['inherited', 'num'],
 ];
+
+const bytesOrDash = (x: number): string => (Number.isFinite(x) ? formatBytes(x) : '—');
 const LAYER_COLUMNS: Array<[string, 'num' | 'text']> = [
   ['#', 'num'], ['layer', 'text'], ['op', 'text'], ['block', 'text'], ['read KiB', 'num'], ['write KiB', 'num'], ['weights KiB', 'num'], ['fused', 'num'], ['DRAM time', 'num'],
 ];

@@ -62,6 +62,9 @@ export interface TrialRow {
   energyJ: number;
   params: number;
   macs: number;
+  /** Deployed memory (null in stores written before it was costed). */
+  peakActivationBytes: number | null;
+  storedWeightBytes: number | null;
   /** On the Pareto front over (error, DRAM time, DRAM energy), among the trials at the top rung. */
   pareto: boolean;
   reason: string | null;

@@ -17,6 +17,9 @@ export interface Budgets {
   latencyS?: number;
   params?: number;
   macs?: number;
+  /** Bytes: the peak of activations deployed (a microcontroller's SRAM), and the weights stored (its flash). */
+  peakSramBytes?: number;
+  flashBytes?: number;
 }
 
 export interface LossConfig {
@@ -62,10 +65,13 @@ export function budgetViolations(cost: CostFigures, budgets: Budgets): string[] 
     ['latencyS', cost.latencyS, 'latency'],
     ['params', cost.params, 'params'],
     ['macs', cost.macs, 'MACs'],
+    ['peakSramBytes', cost.peakActivationBytes, 'peak activation memory'],
+    ['flashBytes', cost.storedWeightBytes, 'stored weights'],
   ];
   return checks.flatMap(([key, value, what]) => {
     const limit = budgets[key];
-    return limit !== undefined && value > limit ? [`${what} ${value.toPrecision(4)} above the budget ${limit}`] : [];
+    // Counts and bytes whole, as the budgets are written; times and energies to four digits.
+    return limit !== undefined && value > limit ? [`${what} ${Number.isInteger(value) ? value : value.toPrecision(4)} above the budget ${limit}`] : [];
   });
 }
 

@@ -15,6 +15,9 @@ export interface CostFigures {
   /** Average DRAM power over the elapsed time. */
   dramPowerW: number;
   dramBytes: number;
+  /** Deployed, one image at a time (cost/memory.ts); NaN in stores written before they were costed. */
+  peakActivationBytes: number;
+  storedWeightBytes: number;
 }
 
 export function costFigures(cost: CostReport): CostFigures {
@@ -27,6 +30,8 @@ export function costFigures(cost: CostReport): CostFigures {
     dramEnergyJ: cost.dram.energyJ,
     dramPowerW: cost.dram.powerW,
     dramBytes: cost.dram.readBytes + cost.dram.writeBytes,
+    peakActivationBytes: cost.memory.peakActivationBytes,
+    storedWeightBytes: cost.memory.storedWeightBytes,
   };
 }
 
