@@ -30,10 +30,15 @@ export function confirmationPlan(config: SearchConfig, search: Pick<SearchResult
  */
 export function confirmationReserveS(config: SearchConfig, trials: readonly Trial[], workers: number): number {
   const { top, seeds } = config.confirm;
+  const full = topRung(trials).length;
+  if (top === 0 || seeds === 0 || full === 0) return 0;
+  return Math.ceil((Math.min(top, full) * seeds) / Math.max(1, workers)) * medianFullTrainingS(trials);
+}
+
+/** The median time of the finished trainings at the highest rung (full ones); 0 before any. */
+function medianFullTrainingS(trials: readonly Trial[]): number {
   const full = topRung(trials).map((t) => t.evaluationS).sort((a, b) => a - b);
-  if (top === 0 || seeds === 0 || full.length === 0) return 0;
-  const median = full[Math.floor(full.length / 2)] as number;
-  return Math.ceil((Math.min(top, full.length) * seeds) / Math.max(1, workers)) * median;
+  return full.length === 0 ? 0 : (full[Math.floor(full.length / 2)] as number);
 }
 
 /**
@@ -41,9 +46,7 @@ export function confirmationReserveS(config: SearchConfig, trials: readonly Tria
  * finished one at the highest rung (its export and test take a few percent more).
  */
 export function finalTrainingReserveS(config: SearchConfig, trials: readonly Trial[]): number {
-  if (!config.final.enabled) return 0;
-  const full = topRung(trials).map((t) => t.evaluationS).sort((a, b) => a - b);
-  return full.length === 0 ? 0 : (full[Math.floor(full.length / 2)] as number);
+  return config.final.enabled ? medianFullTrainingS(trials) : 0;
 }
 
 /** The confirmed candidates, best first; undefined when confirmation is off or nothing finished. */

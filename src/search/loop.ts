@@ -154,7 +154,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   const land = (trial: Trial, replayed: boolean): void => {
     trial.index = trials.length;
     trials.push(trial);
-    if (trial.status !== 'rejected') {
+    if (o.stop.timeBudgetS !== undefined && trial.status !== 'rejected') {
       const times = (durations[rungOf(trial)] ??= []);
       const at = times.findIndex((s) => s > trial.evaluationS);
       times.splice(at < 0 ? times.length : at, 0, trial.evaluationS);
@@ -305,7 +305,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   for (;;) {
     stoppedBecause = stopReason(o.stop, progress());
     // Time for no other candidate: the budget is spent once those in flight land.
-    if (!stoppedBecause && !fitsInBudget(0) && o.stop.timeBudgetS !== undefined) stoppedBecause = `time budget of ${o.stop.timeBudgetS} s`;
+    if (!stoppedBecause && !fitsInBudget(0)) stoppedBecause = `time budget of ${o.stop.timeBudgetS} s`;
     if (!stoppedBecause && failuresInARow >= FAILURES_IN_A_ROW) stoppedBecause = `${failuresInARow} evaluations in a row failed, the last with: ${lastFailure}`;
     if (stoppedBecause) {
       const kept = reserved();
