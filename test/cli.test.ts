@@ -285,6 +285,27 @@ describe('procnas train', () => {
     assert.ok((result.testAccuracy as number) >= 0.9, `test accuracy ${result.testAccuracy}`);
   });
 
+  it('export --int8 hands over the int8 model of a trained run, its accuracy beside the float one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-int8-'));
+    writeHalvesIdx(dir);
+    const config = join(dir, 'search.yaml');
+    writeFileSync(config, `dataset: idx:${dir}\ninitial: {name: halves, input: 8x8x1, classes: 2, stem: [cn_k3_c8], stages: [[ir_k3_s2_e2_c8]], head: [gap, fc]}\ntraining: {batch: 32, validation: 100, limit: 64}\nconfirm: {top: 0}\nbackend: wasm\nworkers: 1\n`);
+    const run = join(dir, 'run');
+    const searched = procnas('search', '--config', config, '--max-evals', '1', '--out', run);
+    assert.equal(searched.code, 0, searched.stderr.slice(-2000));
+    assert.match(searched.stdout, /int8 \(post-training\): validation \d+\.\d\d%, test \d+\.\d\d%; exported to \S+best-int8\.onnx/);
+    const out = join(dir, 'model-int8.onnx');
+    const exported = procnas('export', run, '--int8', '--out', out);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.equal(exported.stdout.trim(), out);
+    assert.deepEqual(readFileSync(out), readFileSync(join(run, 'best-int8.onnx')));
+    const final = JSON.parse(readFileSync(join(run, 'final.json'), 'utf8')) as { testAccuracy: number; int8: { testAccuracy: number } };
+    assert.equal(exported.stderr.trim(), `int8 test accuracy ${(100 * final.int8.testAccuracy).toFixed(2)}% (float ${(100 * final.testAccuracy).toFixed(2)}%)`);
+    const notARun = procnas('export', 'resnet18', '--int8');
+    assert.equal(notARun.code, 2);
+    assert.match(notARun.stderr, /^procnas: resnet18: --int8 exports a search's trained best/);
+  });
+
   it('repeats a search\'s trial from its best.json: the same training by default, the same error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-train-'));
     writeHalvesIdx(dir);
@@ -400,6 +421,9 @@ describe('procnas export and measure', () => {
     const onnx = procnas('export', run);
     assert.equal(onnx.code, 2);
     assert.match(onnx.stderr, /no trained weights to export/);
+    const int8 = procnas('export', run, '--int8');
+    assert.equal(int8.code, 2);
+    assert.match(int8.stderr, /^procnas: \S+: no int8 model \(the search evaluated from a table/);
     // The hint it gives works: best.json is an architecture file for every command.
     const hint = /procnas (export \S+best\.json)/.exec(onnx.stderr)?.[1]?.split(' ') ?? [];
     assert.equal(hint.length, 2, onnx.stderr);

@@ -11,11 +11,13 @@ import { ConfigError, mergeConfig, parseSearchConfig } from '../src/experiment/c
 import { ExperimentStore } from '../src/experiment/store.js';
 import { nothingEvaluated, runExperiment } from '../src/experiment/run.js';
 import type { Trial } from '../src/search/index.js';
-import { builtinArchitecture, lower, notationOf } from '../src/space/index.js';
+import { architectureToData, builtinArchitecture, lower, notationOf } from '../src/space/index.js';
+import { initEngine } from '../src/engine/backend.js';
+import { runJob } from '../src/engine/job.js';
 import { estimateCost } from '../src/cost/index.js';
 import { presetProcessor } from '../src/processor/index.js';
 import type { Processor } from '../src/processor/index.js';
-import { halvesSearch, relativeError, writeHalvesIdx } from './fixtures.js';
+import { halvesSearch, relativeError, writeFaintHalvesIdx, writeHalvesIdx } from './fixtures.js';
 import { loadDataset, prepareSplits } from '../src/data/index.js';
 import { onnxMetadata } from '../src/export/index.js';
 import type { Preprocessing } from '../src/export/index.js';
@@ -266,6 +268,30 @@ describe('a microcontroller\'s budgets', () => {
   });
 });
 
+describe('a search scored in int8', () => {
+  it('scores each candidate by the validation error of its network quantised after training', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-int8-'));
+    writeFaintHalvesIdx(dir);
+    const config = parseSearchConfig(halvesSearch(dir, { stop: { maxEvals: 2 }, workers: 1, final: { enabled: false }, confirm: { top: 0 }, quantization: { score: true, images: 1 } }));
+    const result = await runExperiment(config, join(dir, 'run'), false);
+    const trial = result.search.trials.find((t) => t.status === 'done') as Trial;
+    // The same job again, here: its int8 network's validation error is the trial's error.
+    await initEngine('wasm');
+    const t = config.training;
+    const again = await runJob({
+      architecture: architectureToData(trial.architecture),
+      dataset: config.dataset,
+      split: { seed: config.seed, limit: t.limit, validation: t.validation },
+      options: { epochs: t.epochs, batchSize: t.batch, learningRate: t.lr, optimizer: t.optimizer, weightDecay: t.weightDecay, labelSmoothing: t.labelSmoothing, augment: t.augment, seed: config.seed },
+      int8: { images: 1, calibration: 'minmax', percentile: 99.99 },
+    });
+    assert.ok(again.int8);
+    assert.equal(trial.error, 1 - again.int8.validationAccuracy);
+    // Not the float error: the faint task and a one-image calibration set them apart.
+    assert.notEqual(trial.error, again.validationError);
+  });
+});
+
 describe('a search that trains its candidates', () => {
   it('runs on a real (tiny) task with the worker pool and stores every trial', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-exp-'));
@@ -308,5 +334,22 @@ describe('a search that trains its candidates', () => {
     let correct = 0;
     for (let i = 0; i < count; i++) if (((fromRaw[2 * i + 1] as number) > (fromRaw[2 * i] as number) ? 1 : 0) === labels[i]) correct++;
     assert.equal(correct / count, result.final.testAccuracy);
+
+    // And in int8 (post-training, on by default): best-int8.onnx, whose accuracy on the test
+    // images is what final.json says, fed with the same preprocessing.
+    const int8 = result.final.int8;
+    assert.ok(int8, 'the final training was quantised');
+    const file = JSON.parse(readFileSync(join(out, 'final.json'), 'utf8')) as { int8: { testAccuracy: number; onnx: string } };
+    assert.equal(file.int8.testAccuracy, int8.testAccuracy);
+    const quantised = readFileSync(join(out, 'best-int8.onnx'));
+    const meta = onnxMetadata(quantised);
+    assert.equal(meta.preprocessing, onnxMetadata(readFileSync(join(out, 'best.onnx'))).preprocessing);
+    assert.match(meta.quantization ?? '', /"weights":"int8, symmetric, per output channel"/);
+    const int8Session = await ort.InferenceSession.create(quantised);
+    const int8Logits = (await int8Session.run({ input: new ort.Tensor('float32', fed, [count, 1, 8, 8]) })).logits?.data as Float32Array;
+    let int8Correct = 0;
+    for (let i = 0; i < count; i++) if (((int8Logits[2 * i + 1] as number) > (int8Logits[2 * i] as number) ? 1 : 0) === labels[i]) int8Correct++;
+    assert.equal(int8Correct / count, int8.testAccuracy);
+    assert.ok(int8.testAccuracy >= 0.9, `int8 test accuracy ${int8.testAccuracy}`);
   });
 });

@@ -4,9 +4,10 @@
  */
 import { loadDataset, prepareSplits } from '../data/index.js';
 import type { SplitOptions, Splits } from '../data/index.js';
-import { exportOnnx, onnxClassifier } from '../export/index.js';
+import { exportOnnx, onnxClassifier, quantizeOnnx } from '../export/index.js';
+import type { LabelledImages, QuantizeOptions } from '../export/index.js';
 import { lower, parseArchitecture } from '../space/index.js';
-import type { ArchitectureData } from '../space/index.js';
+import type { ArchitectureData, LayerGraph } from '../space/index.js';
 import { trainNetwork } from './train.js';
 import type { TrainOptions, TrainResult } from './train.js';
 import type { Weights } from './variables.js';
@@ -22,6 +23,21 @@ export interface TrainJob {
   weights?: boolean;
   /** Start from these trained weights where names and shapes match (weight inheritance). */
   start?: Weights;
+  /** Also quantise the trained network to int8 (post-training) and measure it as the float one. */
+  int8?: Int8Job;
+}
+
+/** Post-training quantisation in a job: the calibration (export/quantize.ts) and its images. */
+export interface Int8Job extends QuantizeOptions {
+  /** Training images the activation ranges are taken over (evenly spaced over the training set). */
+  images: number;
+}
+
+/** The int8 network of a job: its QDQ ONNX model and accuracies (test: when the job tests). */
+export interface Int8Result {
+  model: Uint8Array;
+  validationAccuracy: number;
+  testAccuracy?: number;
 }
 
 export type JobResult = Omit<TrainResult, 'network'> & {
@@ -29,6 +45,7 @@ export type JobResult = Omit<TrainResult, 'network'> & {
   weights?: Weights;
   /** With the weights: the per-channel statistics the inputs were normalised with (exports record them). */
   statistics?: { mean: number[]; std: number[] };
+  int8?: Int8Result;
 };
 
 /** Runs training jobs somewhere: worker threads here (TrainingPool), or machines behind a queue. */
@@ -77,13 +94,15 @@ export async function runJob(job: TrainJob, here: InProcess = {}): Promise<JobRe
   const diverged = trained.stopped === 'diverged';
   const out: JobResult = { ...trained, validationAccuracy: 0, validationError: 1 };
   if (!diverged || job.test) {
-    const classifier = await onnxClassifier(exportOnnx(graph, weights), graph.input);
+    const model = exportOnnx(graph, weights);
+    const classifier = await onnxClassifier(model, graph.input);
     try {
       if (!diverged) out.validationAccuracy = lastValidation ?? (await classifier.accuracy(splits.validation));
       if (job.test) out.testAccuracy = await classifier.accuracy(splits.test);
     } finally {
       await classifier.release();
     }
+    if (job.int8 && !diverged) out.int8 = await quantised(model, graph, splits, job.int8, job.test ?? false);
   }
   out.validationError = 1 - out.validationAccuracy;
   out.wallTimeS = trained.wallTimeS + (performance.now() - t) / 1000;
@@ -92,4 +111,32 @@ export async function runJob(job: TrainJob, here: InProcess = {}): Promise<JobRe
     out.statistics = { mean: splits.mean, std: splits.std };
   }
   return out;
+}
+
+/** Evenly spaced images of a set (all of them when it holds fewer). */
+function evenly(set: LabelledImages, count: number, pixels: number): LabelledImages {
+  const n = Math.min(count, set.count);
+  const x = new Float32Array(n * pixels);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const from = Math.floor((i * set.count) / n);
+    x.set(set.x.subarray(from * pixels, (from + 1) * pixels), i * pixels);
+    y[i] = set.y[from] as number;
+  }
+  return { x, y, count: n };
+}
+
+/** The trained network in int8: quantised on a few training images, measured as the float one. */
+async function quantised(model: Uint8Array, graph: LayerGraph, splits: Splits, o: Int8Job, test: boolean): Promise<Int8Result> {
+  const { h, w, c } = graph.input;
+  const calibration = evenly(splits.train, o.images, h * w * c);
+  const int8 = await quantizeOnnx(model, calibration, graph.input, o);
+  const classifier = await onnxClassifier(int8, graph.input);
+  try {
+    const result: Int8Result = { model: int8, validationAccuracy: await classifier.accuracy(splits.validation) };
+    if (test) result.testAccuracy = await classifier.accuracy(splits.test);
+    return result;
+  } finally {
+    await classifier.release();
+  }
 }

@@ -9,6 +9,7 @@ export const DEFAULT_BUDGET_S = 600;
 import { describeIssues, readDataFile } from '../files/index.js';
 import { DEFAULT_VALIDATION_IMAGES } from '../data/index.js';
 import { TRAINING_DEFAULTS } from '../engine/defaults.js';
+import { DEFAULT_QUANTIZE } from '../export/quantize-options.js';
 import { MNIST_MBCONV } from '../space/index.js';
 import { z } from 'zod';
 
@@ -211,6 +212,23 @@ export const SearchConfigSchema = z
       })
       .strict()
       .default({ enabled: true }),
+    /**
+     * Post-training int8 quantisation (export/quantize.ts): the final training's network is also
+     * exported in int8 (best-int8.onnx) with its accuracy; with `score`, every candidate is
+     * quantised after its training and scored by its int8 validation error.
+     */
+    quantization: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** How activation ranges are taken over the calibration images. */
+        calibration: z.enum(['minmax', 'percentile']).default(DEFAULT_QUANTIZE.calibration),
+        percentile: z.number().gt(50).max(100).default(DEFAULT_QUANTIZE.percentile),
+        /** Training images the ranges are taken over. */
+        images: positiveInt.max(10_000).default(256),
+        score: z.boolean().default(false),
+      })
+      .strict()
+      .default({ enabled: true, calibration: DEFAULT_QUANTIZE.calibration, percentile: DEFAULT_QUANTIZE.percentile, images: 256, score: false }),
     /** Trainings in flight at once; through a queue, spread over machines (see MAX_LOCAL_WORKERS for one machine). */
     workers: positiveInt.max(MAX_WORKERS).optional(),
     /** Train on other machines: jobs go to Redis, `procnas worker` processes take them. */

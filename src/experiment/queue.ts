@@ -75,11 +75,14 @@ function bullConnection(url: string): ConnectionOptions {
   return { ...connectionOf(url), maxRetriesPerRequest: null };
 }
 
-// Jobs and their results cross Redis as JSON: weights as base64, and NaN (a diverged loss) kept as NaN.
+// Jobs and their results cross Redis as JSON: weights and int8 models as base64, and NaN (a diverged loss) kept as NaN.
 function encode(result: JobResult | TrainJob): string {
-  return JSON.stringify(result, (_key, value: unknown) => {
+  return JSON.stringify(result, function (this: Record<string, unknown>, key: string, value: unknown) {
+    // The value before its toJSON: a Buffer (protobuf's encoder makes them) would be a list of numbers.
+    const raw = this[key];
     if (typeof value === 'number' && !Number.isFinite(value)) return { $number: String(value) };
     if (value instanceof Float32Array) return { $float32: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+    if (raw instanceof Uint8Array) return { $uint8: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') };
     return value;
   });
 }
@@ -87,6 +90,7 @@ function encode(result: JobResult | TrainJob): string {
 function decode<T extends JobResult | TrainJob>(text: string): T {
   return JSON.parse(text, (_key, value: unknown) => {
     if (value && typeof value === 'object' && '$number' in value) return Number((value as { $number: string }).$number);
+    if (value && typeof value === 'object' && '$uint8' in value) return new Uint8Array(Buffer.from((value as { $uint8: string }).$uint8, 'base64'));
     if (value && typeof value === 'object' && '$float32' in value) {
       const bytes = Buffer.from((value as { $float32: string }).$float32, 'base64');
       return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
@@ -103,6 +107,7 @@ const TrainJobSchema = z.object({
   options: z.record(z.string(), z.unknown()),
   test: z.boolean().optional(),
   weights: z.boolean().optional(),
+  int8: z.object({ images: z.number().int().positive(), calibration: z.enum(['minmax', 'percentile']), percentile: z.number().gt(50).max(100) }).strict().optional(),
   start: z.record(z.string(), z.object({ shape: z.array(z.number().int().nonnegative()), values: z.instanceof(Float32Array) })).optional(),
 });
 

@@ -15,7 +15,7 @@ export const REPORT_FILE = 'report.html';
 
 export interface RunOutcome {
   stoppedBecause?: string;
-  final?: { validationAccuracy: number; testAccuracy: number };
+  final?: { validationAccuracy: number; testAccuracy: number; int8?: { validationAccuracy: number; testAccuracy: number } };
 }
 
 function lossText(config: SearchConfig): string {
@@ -74,6 +74,8 @@ export function reportInputOf(dir: string, config: SearchConfig, processor: Proc
   if (outcome.final) {
     const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
     facts.push(['best, trained again', `validation accuracy ${pct(outcome.final.validationAccuracy)}, test accuracy ${pct(outcome.final.testAccuracy)}`]);
+    const int8 = outcome.final.int8;
+    if (int8) facts.push(['best in int8 (post-training)', `validation accuracy ${pct(int8.validationAccuracy)}, test accuracy ${pct(int8.testAccuracy)} (best-int8.onnx)`]);
   }
   return {
     title: basename(resolve(dir)),

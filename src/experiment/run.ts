@@ -15,7 +15,7 @@ import { BayesianSearch, Evolution, LocalSearch, Nb201TableEvaluator, NestedSear
 import { costFigures, referenceOf } from '../search/index.js';
 import type { Confirmed, Evaluator, FidelitySchedule, SearchResult, StopConditions, Strategy, SupernetEpoch, Trial } from '../search/index.js';
 import { estimateArchitectureCost } from '../cost/index.js';
-import { exportGraphModel, exportOnnx, preprocessingOf, writeGraphModel } from '../export/index.js';
+import { exportGraphModel, exportOnnx, preprocessingOf, withMetadata, writeGraphModel } from '../export/index.js';
 import { writeFileAtomic } from '../files/index.js';
 import { MobileSpace, Nb201Space, architectureToData, describeChoices, log10SpaceSize, lower, supernetSpec, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
@@ -73,7 +73,14 @@ export interface ExperimentResult {
   /** The top candidates with their repeated trainings, best first (train evaluator, confirmation on). */
   confirmation?: Confirmed[];
   /** The best architecture retrained and exported (train evaluator only). */
-  final?: { validationAccuracy: number; testAccuracy: number; onnx: string; tfjs: string };
+  final?: {
+    validationAccuracy: number;
+    testAccuracy: number;
+    onnx: string;
+    tfjs: string;
+    /** The network quantised to int8 after its training (quantization.enabled), and its accuracies. */
+    int8?: { validationAccuracy: number; testAccuracy: number; onnx: string };
+  };
 }
 
 function stopConditions(config: SearchConfig): StopConditions {
@@ -231,6 +238,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         backend: config.backend,
         ...(queue ? { runner: queue } : {}),
         archive: { save: (name, weights) => store.saveParent(name, weights), load: (name) => store.parent(name) },
+        ...(config.quantization.enabled || config.quantization.score ? { int8: config.quantization } : {}),
       });
     }
     // A training step is costed with the optimiser the candidates train with (its state moves too).
@@ -358,7 +366,14 @@ async function finalize(out: string, config: SearchConfig, best: Trial, evaluato
   const preprocessing = (layout: 'NCHW' | 'NHWC'): string => JSON.stringify(preprocessingOf(layout, graph.input, statistics, labels));
   writeFileAtomic(onnx, exportOnnx(graph, result.weights ?? {}, { metadata: { ...metadata, preprocessing: preprocessing('NCHW') } }));
   writeGraphModel(tfjs, exportGraphModel(graph, result.weights ?? {}, { ...metadata, preprocessing: preprocessing('NHWC') }));
-  const final = { validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy ?? Number.NaN, onnx, tfjs };
+  const final: NonNullable<ExperimentResult['final']> = { validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy ?? Number.NaN, onnx, tfjs };
+  if (config.quantization.enabled && result.int8) {
+    const file = join(out, 'best-int8.onnx');
+    const q = config.quantization;
+    const quantization = JSON.stringify({ weights: 'int8, symmetric, per output channel', activations: 'int8, asymmetric, per tensor', calibration: q.calibration, ...(q.calibration === 'percentile' ? { percentile: q.percentile } : {}), images: q.images });
+    writeFileAtomic(file, withMetadata(result.int8.model, { ...metadata, testAccuracy: String(result.int8.testAccuracy), floatTestAccuracy: String(result.testAccuracy), quantization, preprocessing: preprocessing('NCHW') }));
+    final.int8 = { validationAccuracy: result.int8.validationAccuracy, testAccuracy: result.int8.testAccuracy ?? Number.NaN, onnx: file };
+  }
   writeFileAtomic(join(out, 'final.json'), `${JSON.stringify(final, null, 2)}\n`);
   return final;
 }

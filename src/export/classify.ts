@@ -19,9 +19,25 @@ export interface ClassifierOptions {
   threads: number;
   /** Images per run. */
   batch: number;
+  /**
+   * onnxruntime's graph optimisations: `all` fuses (a quantised model's QuantizeLinear /
+   * DequantizeLinear pairs become int8 kernels); `disabled` runs every node as written.
+   */
+  optimization: 'all' | 'disabled';
 }
 
-export const DEFAULT_CLASSIFIER: ClassifierOptions = { threads: 1, batch: 256 };
+export const DEFAULT_CLASSIFIER: ClassifierOptions = { threads: 1, batch: 256, optimization: 'all' };
+
+/** Images from NHWC (the engine's layout) to NCHW (the exported model's), into `out`. */
+export function toNchw(nhwc: Float32Array, count: number, shape: { h: number; w: number; c: number }, out: Float32Array): Float32Array {
+  const pixels = shape.h * shape.w * shape.c;
+  const plane = shape.h * shape.w;
+  if (shape.c === 1) return nhwc.subarray(0, count * pixels);
+  const data = out.subarray(0, count * pixels);
+  for (let n = 0; n < count; n++)
+    for (let p = 0; p < plane; p++) for (let ch = 0; ch < shape.c; ch++) data[n * pixels + ch * plane + p] = nhwc[n * pixels + p * shape.c + ch] as number;
+  return data;
+}
 
 /** An exported model, loaded once, that counts how many images it labels right. */
 export interface OnnxClassifier {
@@ -38,26 +54,17 @@ export interface OnnxClassifier {
  */
 export async function onnxClassifier(model: Uint8Array, shape: { h: number; w: number; c: number }, options: Partial<ClassifierOptions> = {}): Promise<OnnxClassifier> {
   const o = { ...DEFAULT_CLASSIFIER, ...options };
-  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: o.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: o.threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: o.optimization });
   const input = session.inputNames[0] as string;
   const output = session.outputNames[0] as string;
   const pixels = shape.h * shape.w * shape.c;
-  const plane = shape.h * shape.w;
   const nchw = new Float32Array(o.batch * pixels);
 
   /** Runs the images in batches; `each` gets a batch's logits and where it starts. */
   async function forEachBatch(images: LabelledImages, each: (logits: Float32Array, first: number, count: number) => void): Promise<void> {
     for (let first = 0; first < images.count; first += o.batch) {
       const count = Math.min(o.batch, images.count - first);
-      const nhwc = images.x.subarray(first * pixels, (first + count) * pixels);
-      let data: Float32Array;
-      if (shape.c === 1) data = nhwc;
-      else {
-        // NHWC → NCHW, the layout the exported model takes.
-        data = nchw.subarray(0, count * pixels);
-        for (let n = 0; n < count; n++)
-          for (let p = 0; p < plane; p++) for (let ch = 0; ch < shape.c; ch++) data[n * pixels + ch * plane + p] = nhwc[n * pixels + p * shape.c + ch] as number;
-      }
+      const data = toNchw(images.x.subarray(first * pixels, (first + count) * pixels), count, shape, nchw);
       const result = await session.run({ [input]: new ort.Tensor('float32', data, [count, shape.c, shape.h, shape.w]) });
       const logits = result[output] as ort.Tensor;
       each(logits.data as Float32Array, first, count);

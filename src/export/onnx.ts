@@ -243,3 +243,11 @@ export function onnxMetadata(model: Uint8Array): Record<string, string> {
   }
   return Object.fromEntries((decoded.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
 }
+
+/** The model with these metadata entries set (added, or replacing those of the same key). */
+export function withMetadata(model: Uint8Array, metadata: Record<string, string>): Uint8Array {
+  const decoded = onnx.ModelProto.decode(model);
+  const kept = (decoded.metadataProps ?? []).filter((p) => !((p.key ?? '') in metadata));
+  decoded.metadataProps = [...kept, ...Object.entries(metadata).map(([key, value]) => onnx.StringStringEntryProto.create({ key, value }))];
+  return onnx.ModelProto.encode(decoded).finish();
+}

@@ -48,6 +48,25 @@ function readBest(file: string): { architecture: unknown } {
   return data as { architecture: unknown };
 }
 
+/** `export --int8`: a run's int8 model where the user asks, and its test accuracy beside the float one. */
+function exportInt8(ref: string, isRun: boolean, flags: { format: string; out?: string }): void {
+  if (!isRun) throw new ExportError(`${ref}: --int8 exports a search's trained best (a run folder): an architecture alone has no trained weights to quantise`);
+  if (flags.format !== 'onnx') throw new ExportError(`--int8 writes ONNX (QDQ), not ${flags.format}`);
+  const model = join(ref, 'best-int8.onnx');
+  if (!existsSync(model)) throw new ExportError(`${ref}: no int8 model (the search evaluated from a table, its final training did not run, or quantization.enabled was false)`);
+  const out = flags.out ?? model;
+  if (out !== model) copyOut(() => copyFileSync(model, out), out);
+  let final: { testAccuracy?: number; int8?: { testAccuracy?: number } } | undefined;
+  try {
+    final = readDataFile(join(ref, 'final.json')) as typeof final;
+  } catch {
+    // Said as unknown below: the model itself is what was asked for.
+  }
+  const pct = (x: number | undefined) => (x === undefined ? 'unknown' : `${(100 * x).toFixed(2)}%`);
+  console.log(out);
+  console.error(`int8 test accuracy ${pct(final?.int8?.testAccuracy)} (float ${pct(final?.testAccuracy)})`);
+}
+
 export function registerExport(program: Command): void {
   program
     .command('export')
@@ -55,8 +74,13 @@ export function registerExport(program: Command): void {
     .argument('<run-dir|arch>', `a search's results folder, or ${ARCH_HELP}`)
     .addOption(new Option('-f, --format <format>', 'output format (tfjs: a GraphModel folder)').choices(['onnx', 'tfjs', 'json']).default('onnx'))
     .option('-o, --out <path>', 'output file (default: best.<format> in the run folder, or <name>.<format> here)')
-    .action(async (ref: string, flags: { format: 'onnx' | 'tfjs' | 'json'; out?: string }) => {
+    .option('--int8', "a run's best quantised to int8 after its training (best-int8.onnx), with its accuracy beside the float one")
+    .action(async (ref: string, flags: { format: 'onnx' | 'tfjs' | 'json'; out?: string; int8?: boolean }) => {
       const isRun = existsSync(join(ref, 'best.json'));
+      if (flags.int8) {
+        exportInt8(ref, isRun, flags);
+        return;
+      }
       const extension = flags.format === 'tfjs' ? '-tfjs' : `.${flags.format}`;
       if (isRun) {
         // The architecture alone goes beside best.json, never over it (best.json keeps the figures).

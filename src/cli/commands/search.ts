@@ -222,7 +222,8 @@ export function registerSearch(program: Command): void {
           `  best architecture: ${best.architecture.name.startsWith('nb201:') ? best.architecture.name : best.key} (in file form: ${join(result.out, 'best.json')}, which cost, train, export and search --initial take)`,
           `  Pareto front (error, DRAM time, DRAM energy${pareto[0]?.images !== undefined ? `, trained on ${pareto[0].images} images` : ''}): ${pareto.length} architectures`,
           ...(result.final ? [`  retrained: validation ${(100 * result.final.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.testAccuracy).toFixed(2)}%; exported to ${result.final.onnx} and ${result.final.tfjs}/`] : []),
-          `  results in ${result.out}/ (report.html, best.json, summary.json, experiment.sqlite${result.final ? ', final.json, best.onnx, best-tfjs/' : ''})`,
+          ...(result.final?.int8 ? [`  int8 (post-training): validation ${(100 * result.final.int8.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.int8.testAccuracy).toFixed(2)}%; exported to ${result.final.int8.onnx}`] : []),
+          `  results in ${result.out}/ (report.html, best.json, summary.json, experiment.sqlite${result.final ? `, final.json, best.onnx${result.final.int8 ? ', best-int8.onnx' : ''}, best-tfjs/` : ''})`,
         ].join('\n'),
       );
     });

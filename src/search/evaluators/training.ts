@@ -9,7 +9,7 @@ import type { SplitOptions } from '../../data/index.js';
 import { TrainingPool } from '../../engine/pool.js';
 import type { BackendChoice } from '../../engine/backend.js';
 import type { TrainOptions } from '../../engine/train.js';
-import type { JobResult, JobRunner } from '../../engine/job.js';
+import type { Int8Job, JobResult, JobRunner } from '../../engine/job.js';
 import { graphVariables } from '../../engine/variables.js';
 import type { Weights } from '../../engine/variables.js';
 import { architectureToData, lower, notationOf } from '../../space/index.js';
@@ -27,6 +27,8 @@ export interface TrainingEvaluatorOptions {
   runner?: JobRunner;
   /** Where parents are kept beyond this process (the experiment's store), so that a resumed search has them again. */
   archive?: ParentArchive;
+  /** Post-training int8 quantisation: of the final training, and of every candidate when `score`. */
+  int8?: Int8Job & { score: boolean };
 }
 
 /** A lasting copy of the parents, by name (the architecture's notation). */
@@ -63,14 +65,17 @@ export class TrainingEvaluator implements Evaluator {
       options: options.seed === undefined ? this.options.training : { ...this.options.training, seed: options.seed },
       ...(options.inheritance === 'parent' ? { weights: true } : {}),
       ...(parent ? { start: parent.weights } : {}),
+      ...(this.int8Job(true) ?? {}),
     });
     if (result.stopped === 'diverged') throw new Error(`${DIVERGED} (the loss became NaN)`);
+    // Scored in int8: the error the processor will see, when its profile runs int8.
+    const error = this.options.int8?.score && result.int8 ? 1 - result.int8.validationAccuracy : result.validationError;
     if (options.inheritance === 'parent' && result.weights) {
       this.parents.add(notationOf(architecture), result.weights);
       this.options.archive?.save(notationOf(architecture), result.weights);
     }
     const inherited = parent && result.inherited && result.inherited.inherited > 0 ? { from: parent.name, fraction: result.inherited.inherited / result.inherited.of } : undefined;
-    return { error: result.validationError, ...(inherited ? { inherited } : {}) };
+    return { error, ...(inherited ? { inherited } : {}) };
   }
 
   /**
@@ -97,7 +102,15 @@ export class TrainingEvaluator implements Evaluator {
       options: { ...this.options.training, ...(overrides.epochs !== undefined ? { epochs: overrides.epochs } : {}) },
       test: true,
       weights: true,
+      ...(this.int8Job(false) ?? {}),
     });
+  }
+
+  /** The int8 part of a job: for a candidate only when candidates are scored in int8. */
+  private int8Job(candidate: boolean): { int8: Int8Job } | undefined {
+    const q = this.options.int8;
+    if (!q || (candidate && !q.score)) return undefined;
+    return { int8: { images: q.images, calibration: q.calibration, percentile: q.percentile } };
   }
 
   close(): Promise<void> {
