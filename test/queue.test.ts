@@ -11,7 +11,8 @@ import { runJob } from '../src/engine/job.js';
 import type { TrainJob } from '../src/engine/job.js';
 import { ExperimentStore } from '../src/experiment/store.js';
 import { ConfigError } from '../src/experiment/config.js';
-import { QueueRunner, QueueWorker, connectionOf } from '../src/experiment/queue.js';
+import { QueueRunner, QueueWorker, connectionOf, decode, encode } from '../src/experiment/queue.js';
+import type { JobResult } from '../src/engine/job.js';
 import { writeHalvesIdx } from './fixtures.js';
 import { startRedis } from './redis.js';
 import type { RedisServer } from './redis.js';
@@ -53,6 +54,22 @@ function until(condition: () => boolean, what: string, timeoutMs = 60_000): Prom
     check();
   });
 }
+
+describe('what crosses Redis', () => {
+  it('a result keeps its weights, its int8 model (a Buffer, as protobuf makes it) and a NaN loss', () => {
+    const result: JobResult = {
+      validationAccuracy: 0.5, validationError: 0.5, epochLosses: [Number.NaN, 1.5], stepLosses: [2, 1], steps: 2, wallTimeS: 1, trainImagesPerSecond: 10,
+      weights: { 'a.weight': { shape: [2], values: Float32Array.of(1.5, -2) } },
+      int8: { model: Buffer.from([0, 1, 255, 128]), validationAccuracy: 0.25, testAccuracy: 0.75 },
+    };
+    const back = decode<JobResult>(encode(result));
+    assert.ok(back.int8?.model instanceof Uint8Array);
+    assert.deepEqual([...(back.int8?.model ?? [])], [0, 1, 255, 128]);
+    assert.equal(back.int8?.testAccuracy, 0.75);
+    assert.deepEqual(back.weights?.['a.weight']?.values, Float32Array.of(1.5, -2));
+    assert.ok(Number.isNaN(back.epochLosses[0]));
+  });
+});
 
 describe('distributed queue (real Redis, BullMQ)', () => {
   let redis: RedisServer;

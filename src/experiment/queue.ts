@@ -76,7 +76,7 @@ function bullConnection(url: string): ConnectionOptions {
 }
 
 // Jobs and their results cross Redis as JSON: weights and int8 models as base64, and NaN (a diverged loss) kept as NaN.
-function encode(result: JobResult | TrainJob): string {
+export function encode(result: JobResult | TrainJob): string {
   return JSON.stringify(result, function (this: Record<string, unknown>, key: string, value: unknown) {
     // The value before its toJSON: a Buffer (protobuf's encoder makes them) would be a list of numbers.
     const raw = this[key];
@@ -87,7 +87,7 @@ function encode(result: JobResult | TrainJob): string {
   });
 }
 
-function decode<T extends JobResult | TrainJob>(text: string): T {
+export function decode<T extends JobResult | TrainJob>(text: string): T {
   return JSON.parse(text, (_key, value: unknown) => {
     if (value && typeof value === 'object' && '$number' in value) return Number((value as { $number: string }).$number);
     if (value && typeof value === 'object' && '$uint8' in value) return new Uint8Array(Buffer.from((value as { $uint8: string }).$uint8, 'base64'));
