@@ -237,10 +237,14 @@ export function surfaces(ws: Workspace): Array<Surface<never>> {
       name: 'search configurations',
       arbitrary: fileText(
         fc.dictionary(
-          fc.constantFrom('strategy', 'stop', 'loss', 'workers', 'training', 'fidelity', 'seed', 'cost', 'space', 'confirm', 'evaluator', 'prune', 'initial', 'processor', 'dataset', 'nested', 'dnas', 'bogus'),
+          fc.constantFrom('strategy', 'stop', 'loss', 'workers', 'training', 'fidelity', 'seed', 'cost', 'space', 'confirm', 'evaluator', 'prune', 'initial', 'processor', 'dataset', 'nested', 'dnas', 'quantization', 'bogus'),
           fc.oneof(
             anyValue,
-            fc.dictionary(fc.constantFrom('budget', 'maxEvals', 'patience', 'lambdaTime', 'lambdaEnergy', 'mode', 'batch', 'rungs', 'eta', 'epochs', 'lr', 'limit', 'kind', 'top', 'bogus'), anyValue, { maxKeys: 3 }),
+            fc.dictionary(
+              fc.constantFrom('budget', 'maxEvals', 'patience', 'lambdaTime', 'lambdaEnergy', 'mode', 'batch', 'rungs', 'eta', 'epochs', 'lr', 'limit', 'kind', 'top', 'calibration', 'percentile', 'images', 'score', 'enabled', 'bogus'),
+              anyValue,
+              { maxKeys: 3 },
+            ),
             // loss.budgets, a level further down.
             fc.record({ budgets: fc.oneof(anyValue, fc.dictionary(fc.constantFrom('peakSramBytes', 'flashBytes', 'params', 'dramTimeS', 'bogus'), anyValue, { maxKeys: 3 })) }),
           ),
