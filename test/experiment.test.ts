@@ -351,5 +351,7 @@ describe('a search that trains its candidates', () => {
     for (let i = 0; i < count; i++) if (((int8Logits[2 * i + 1] as number) > (int8Logits[2 * i] as number) ? 1 : 0) === labels[i]) int8Correct++;
     assert.equal(int8Correct / count, int8.testAccuracy);
     assert.ok(int8.testAccuracy >= 0.9, `int8 test accuracy ${int8.testAccuracy}`);
+    // The report says it beside the float accuracy.
+    assert.ok(readFileSync(join(out, 'report.html'), 'utf8').includes(`test accuracy ${(100 * int8.testAccuracy).toFixed(2)}% (best-int8.onnx)`));
   });
 });
