@@ -30,6 +30,9 @@ describe('procnas cost', () => {
     assert.equal(totals.code, 0, totals.stderr);
     assert.match(totals.stdout, /^mobilenet_v2 on mobile-npu /);
     assert.doesNotMatch(totals.stdout, /[┌│]/);
+    // Deployed memory (int8 on mobile-npu), against the profile's SRAM.
+    assert.match(totals.stdout, /\n {2}deployed +peak activations 1\.34 MiB \(one image, layer by layer; above the 1\.00 MiB SRAM\), weights 3\.33 MiB stored/);
+    assert.match(procnas('cost', 'mnist-mbconv', '--totals').stdout, /peak activations 61\.3 KiB \(one image, layer by layer; fits the 1\.00 MiB SRAM\)/);
     assert.ok(full.stdout.endsWith(totals.stdout), 'the totals are those printed below the table');
     const json = JSON.parse(procnas('cost', 'mobilenet_v2', '--json', '--totals').stdout) as Record<string, unknown>;
     const { layers, ...rest } = JSON.parse(procnas('cost', 'mobilenet_v2', '--json').stdout) as Record<string, unknown>;

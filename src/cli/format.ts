@@ -54,7 +54,7 @@ export function formatCostReport(report: CostReport, processor: Processor, show:
     `  compute time    ${formatSI(report.compute.timeS, 's')}    energy ${formatSI(report.compute.energyJ, 'J')}`,
     `  latency         ${formatSI(report.latencyS, 's')} (per layer: ${processor.doubleBuffer ? 'max of compute and DRAM, double buffered' : 'compute + DRAM'})`,
     `  energy          ${formatSI(report.energyJ, 'J')}`,
-    `  deployed        peak activations ${formatBytes(report.memory.peakActivationBytes)} (one image, layer by layer), weights ${formatBytes(report.memory.storedWeightBytes)} stored`,
+    `  deployed        peak activations ${formatBytes(report.memory.peakActivationBytes)} (one image, layer by layer; ${report.memory.peakActivationBytes <= processor.sramBytes ? 'fits' : 'above'} the ${formatBytes(processor.sramBytes)} SRAM), weights ${formatBytes(report.memory.storedWeightBytes)} stored`,
   ];
   return lines.join('\n');
 }
