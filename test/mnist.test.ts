@@ -4,21 +4,16 @@ import { loadDataset, prepareSplits } from '../src/data/index.js';
 import { initEngine } from '../src/engine/backend.js';
 import { accuracy, train } from '../src/engine/train.js';
 import { exportOnnx, onnxClassifier } from '../src/export/index.js';
-import { lower, parseArchitecture } from '../src/space/index.js';
+import { builtinArchitecture, lower } from '../src/space/index.js';
+import type { Architecture } from '../src/space/index.js';
 
 // The honest accuracy check: a small net, real MNIST, one epoch, no tricks. About two minutes.
 describe('MNIST, one epoch', () => {
   it('a 37,658-parameter MBConv net reaches at least 97% test accuracy', async () => {
     await initEngine('wasm');
     const splits = prepareSplits(loadDataset('mnist'), { seed: 0 });
-    const graph = lower(parseArchitecture({
-      name: 'mnist-small',
-      input: '28x28x1',
-      classes: 10,
-      stem: ['cn_k3_c16'],
-      stages: [['ir_k3_s2_e4_c32'], ['ir_r2_k3_s2_e4_c48']],
-      head: ['gap', 'fc'],
-    }));
+    // The main job's default initial architecture.
+    const graph = lower(builtinArchitecture('mnist-mbconv') as Architecture);
     assert.equal(graph.params, 37_658);
     const result = train(graph, splits, { epochs: 1, batchSize: 64, learningRate: 0.1, seed: 0 });
     const test = accuracy(result.network, splits.test);
