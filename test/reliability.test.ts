@@ -335,6 +335,20 @@ describe('the experiment store', () => {
     const empty = join(root, 'empty');
     mkdirSync(empty);
     assert.equal(procnas('search', '--initial', DENSE, '--table', TABLE, '--max-evals', '2', '--out', empty, '--json').code, 0);
+    // A search killed between creating its store and writing it leaves 0 bytes: nothing to keep.
+    const cut = join(root, 'cut');
+    mkdirSync(cut);
+    writeFileSync(join(cut, 'experiment.sqlite'), '');
+    const restarted = procnas('search', '--initial', DENSE, '--table', TABLE, '--max-evals', '2', '--out', cut, '--json');
+    assert.equal(restarted.code, 0, restarted.stderr);
+    assert.equal((JSON.parse(restarted.stdout) as { evaluations: number }).evaluations, 2);
+    // Resuming such a folder is still refused: there is nothing to resume.
+    const cutAgain = join(root, 'cut-again');
+    mkdirSync(cutAgain);
+    writeFileSync(join(cutAgain, 'experiment.sqlite'), '');
+    const resumed = procnas('search', '--resume', cutAgain);
+    assert.equal(resumed.code, 2, resumed.stderr);
+    assert.match(resumed.stderr, /the experiment store is empty \(0 bytes\)/);
     const missing = procnas('search', '--resume', join(root, 'nowhere'));
     assert.equal(missing.code, 2, missing.stderr);
     assert.match(missing.stderr, /nowhere: no such folder: nothing to resume/);

@@ -62,13 +62,15 @@ export function openRunFolder(out: string, resume: boolean): RunFolder {
 
 /**
  * A new search's folder must hold nothing of value: nothing at all, or only a store without a
- * trial (removed, so that the new search does not take its stored profile or initial).
+ * trial, or still empty (removed, so that the new search does not take its stored profile or
+ * initial).
  */
 function clearForNewSearch(out: string, file: string): void {
   const entries = readdirSync(out).filter((name) => name !== LOCK_FILE);
   if (entries.length === 0) return;
   const others = entries.filter((name) => !STORE_FILES.has(name));
-  if (entries.includes(STORE_FILE)) {
+  // A store of 0 bytes is one a killed search had created and not yet written: it holds nothing.
+  if (entries.includes(STORE_FILE) && statSync(file).size > 0) {
     let trials: number;
     let nothing: boolean;
     try {
