@@ -82,6 +82,21 @@ function node(opType: string, input: string[], output: string, axis?: number): N
   });
 }
 
+/**
+ * Symmetric int8 values of a weight tensor, one scale per output channel (the largest magnitude
+ * of the channel maps to 127): channels on the first axis (`axis` 0) or the last (1).
+ */
+function perChannelInt8(values: Float32Array, channels: number, axis: 0 | 1): { q: Int8Array; scales: Float32Array } {
+  const perChannel = values.length / channels;
+  const channelOf = (i: number): number => (axis === 0 ? Math.floor(i / perChannel) : i % channels);
+  const scales = new Float32Array(channels);
+  for (let i = 0; i < values.length; i++) scales[channelOf(i)] = Math.max(scales[channelOf(i)] as number, Math.abs(values[i] as number));
+  for (let k = 0; k < channels; k++) scales[k] = (scales[k] as number) > 0 ? (scales[k] as number) / 127 : 1;
+  const q = new Int8Array(values.length);
+  for (let i = 0; i < values.length; i++) q[i] = Math.max(-127, Math.min(127, Math.round((values[i] as number) / (scales[channelOf(i)] as number))));
+  return { q, scales };
+}
+
 /** The tensors to quantise: the input and what int8 runtimes write, in graph order. */
 function activationsOf(nodes: NodeProto[], integers: Set<string>): string[] {
   const consumers = new Map<string, NodeProto[]>();
@@ -213,20 +228,7 @@ export async function quantizeOnnx(model: Uint8Array, calibration: LabelledImage
     // Conv filters are [out, in/groups, kh, kw]; Gemm weights (TF.js's dense) [in, out].
     const axis = n.opType === 'Conv' ? 0 : 1;
     const channels = dims[axis] as number;
-    const values = floatsOf(w);
-    const inner = axis === 0 ? values.length / channels : 1;
-    const stride = axis === 0 ? 1 : channels;
-    const scales = new Float32Array(channels);
-    for (let i = 0; i < values.length; i++) {
-      const k = axis === 0 ? Math.floor(i / inner) : i % stride;
-      scales[k] = Math.max(scales[k] as number, Math.abs(values[i] as number));
-    }
-    for (let k = 0; k < channels; k++) scales[k] = (scales[k] as number) > 0 ? (scales[k] as number) / 127 : 1;
-    const q = new Int8Array(values.length);
-    for (let i = 0; i < values.length; i++) {
-      const k = axis === 0 ? Math.floor(i / inner) : i % stride;
-      q[i] = Math.max(-127, Math.min(127, Math.round((values[i] as number) / (scales[k] as number))));
-    }
+    const { q, scales } = perChannelInt8(floatsOf(w), channels, axis);
     added.push(int8Tensor(`${wName}.int8`, dims, q), floatTensor(`${wName}.scales`, [channels], scales), int8Tensor(`${wName}.zero_points`, [channels], new Int8Array(channels)));
     weightNodes.push(node('DequantizeLinear', [`${wName}.int8`, `${wName}.scales`, `${wName}.zero_points`], `${wName}.dq`, axis));
     inputs[1] = `${wName}.dq`;
