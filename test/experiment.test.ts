@@ -292,6 +292,18 @@ describe('a search scored in int8', () => {
   });
 });
 
+describe('a search with quantisation off', () => {
+  it('writes no int8 model and reports none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-noint8-'));
+    writeHalvesIdx(dir);
+    const out = join(dir, 'run');
+    const result = await runExperiment(parseSearchConfig(halvesSearch(dir, { stop: { maxEvals: 1 }, workers: 1, confirm: { top: 0 }, quantization: { enabled: false } })), out, false);
+    assert.ok(result.final, 'the final training ran');
+    assert.equal(result.final.int8, undefined);
+    assert.equal(existsSync(join(out, 'best-int8.onnx')), false);
+  });
+});
+
 describe('a search that trains its candidates', () => {
   it('runs on a real (tiny) task with the worker pool and stores every trial', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-exp-'));

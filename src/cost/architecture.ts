@@ -85,7 +85,5 @@ export function estimateArchitectureCost(architecture: Architecture, p: Processo
     throw error;
   }
   if (shape.h !== 1 || shape.w !== 1 || shape.c !== architecture.classes) lower(architecture);
-  const elements = chainedMemory(blocks);
-  const memory = { peakActivationBytes: elements.peakActivationBytes * p.bytesPerElement, storedWeightBytes: elements.storedWeightBytes * p.bytesPerElement };
-  return costOps(ops, p, { ...options, layers: false }, { name: architecture.name, params, macs, memory });
+  return costOps(ops, p, { ...options, layers: false }, { name: architecture.name, params, macs, memory: chainedMemory(blocks, p.bytesPerElement) });
 }

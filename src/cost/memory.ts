@@ -101,15 +101,16 @@ export function deployedMemory(graph: LayerGraph, bytes: number): MemoryFigures 
 }
 
 /**
- * The figures of a chain of blocks, each lowered on its own (`estimateArchitectureCost`): only a
- * block's output passes to the next, so the peak is the largest block's and the weights add up.
+ * The figures of a chain of blocks, each lowered on its own (`estimateArchitectureCost`) and
+ * counted in elements (`deployedMemory(graph, 1)`), at `bytes` per element: only a block's output
+ * passes to the next, so the peak is the largest block's and the weights add up.
  */
-export function chainedMemory(blocks: readonly MemoryFigures[]): MemoryFigures {
+export function chainedMemory(blocks: readonly MemoryFigures[], bytes: number): MemoryFigures {
   let peakActivationBytes = 0;
   let storedWeightBytes = 0;
   for (const b of blocks) {
     peakActivationBytes = Math.max(peakActivationBytes, b.peakActivationBytes);
     storedWeightBytes += b.storedWeightBytes;
   }
-  return { peakActivationBytes, storedWeightBytes };
+  return { peakActivationBytes: peakActivationBytes * bytes, storedWeightBytes: storedWeightBytes * bytes };
 }

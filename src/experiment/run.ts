@@ -238,7 +238,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
         backend: config.backend,
         ...(queue ? { runner: queue } : {}),
         archive: { save: (name, weights) => store.saveParent(name, weights), load: (name) => store.parent(name) },
-        ...(config.quantization.enabled || config.quantization.score ? { int8: config.quantization } : {}),
+        int8: config.quantization,
       });
     }
     // A training step is costed with the optimiser the candidates train with (its state moves too).
@@ -367,7 +367,7 @@ async function finalize(out: string, config: SearchConfig, best: Trial, evaluato
   writeFileAtomic(onnx, exportOnnx(graph, result.weights ?? {}, { metadata: { ...metadata, preprocessing: preprocessing('NCHW') } }));
   writeGraphModel(tfjs, exportGraphModel(graph, result.weights ?? {}, { ...metadata, preprocessing: preprocessing('NHWC') }));
   const final: NonNullable<ExperimentResult['final']> = { validationAccuracy: result.validationAccuracy, testAccuracy: result.testAccuracy ?? Number.NaN, onnx, tfjs };
-  if (config.quantization.enabled && result.int8) {
+  if (result.int8) {
     const file = join(out, 'best-int8.onnx');
     const q = config.quantization;
     const quantization = JSON.stringify({ weights: 'int8, symmetric, per output channel', activations: 'int8, asymmetric, per tensor', calibration: q.calibration, ...(q.calibration === 'percentile' ? { percentile: q.percentile } : {}), images: q.images });

@@ -27,8 +27,8 @@ export interface TrainingEvaluatorOptions {
   runner?: JobRunner;
   /** Where parents are kept beyond this process (the experiment's store), so that a resumed search has them again. */
   archive?: ParentArchive;
-  /** Post-training int8 quantisation: of the final training, and of every candidate when `score`. */
-  int8?: Int8Job & { score: boolean };
+  /** Post-training int8 quantisation: of the final training when `enabled`, of every candidate when `score`. */
+  int8?: Int8Job & { enabled: boolean; score: boolean };
 }
 
 /** A lasting copy of the parents, by name (the architecture's notation). */
@@ -106,10 +106,10 @@ export class TrainingEvaluator implements Evaluator {
     });
   }
 
-  /** The int8 part of a job: for a candidate only when candidates are scored in int8. */
+  /** The int8 part of a job: a candidate's when candidates are scored in int8, the final one's when enabled. */
   private int8Job(candidate: boolean): { int8: Int8Job } | undefined {
     const q = this.options.int8;
-    if (!q || (candidate && !q.score)) return undefined;
+    if (!q || !(candidate ? q.score : q.enabled)) return undefined;
     return { int8: { images: q.images, calibration: q.calibration, percentile: q.percentile } };
   }
 
