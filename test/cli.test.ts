@@ -470,7 +470,7 @@ describe('procnas presets', () => {
   it('lists every preset, and its sources in JSON', () => {
     const table = procnas('presets');
     assert.equal(table.code, 0);
-    for (const name of ['mobile-npu', 'edge-cpu', 'microcontroller', 'eyeriss']) assert.match(table.stdout, new RegExp(name));
+    for (const name of ['mobile-npu', 'edge-cpu', 'microcontroller', 'stm32f746', 'eyeriss']) assert.match(table.stdout, new RegExp(name));
     // The DRAM devices with their parameters: LPDDR4X-4266's 32 B bursts and 2 KiB pages, its energies per bit.
     assert.match(table.stdout, /^mobile-npu\n {2}Mobile SoC NPU.*\n {2}int8, SRAM 1\.00 MiB, peak 2\.00 TMAC\/s, fusion depth-first\n {2}DRAM lpddr4x-4266-x32: 17\.1 GB\/s, 32 B bursts, 2\.00 KiB pages\n {2}DRAM energy: read \/ write 7\.0 \/ 4\.5 pJ\/bit, row 1\.20 nJ, standby 86\.5 mW\n/m);
     // Readable in a terminal: it was 270 columns wide.

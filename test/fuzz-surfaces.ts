@@ -188,7 +188,7 @@ export function workspace(store: string, table: string): Workspace {
 let counter = 0;
 const fresh = (ws: Workspace, name: string): string => join(ws.dir, `${counter++}-${name}`);
 
-const PRESETS = ['mobile-npu', 'edge-cpu', 'microcontroller', 'eyeriss'] as const;
+const PRESETS = ['mobile-npu', 'edge-cpu', 'microcontroller', 'stm32f746', 'eyeriss'] as const;
 
 export function surfaces(ws: Workspace): Array<Surface<never>> {
   const list: Array<Surface<any>> = [
@@ -210,7 +210,7 @@ export function surfaces(ws: Workspace): Array<Surface<never>> {
       name: 'processor profiles',
       arbitrary: fc.tuple(
         fc.constantFrom(...PRESETS),
-        fc.array(fc.tuple(fc.constantFrom('sram', 'weightSram', 'dtype', 'fusion', 'dram.bandwidth', 'dram.energy', 'dram.energy.read', 'dram.latency', 'dram.burst', 'dram.page', 'dram.banks', 'dram.rowCycle', 'dram.device', 'compute.peak', 'compute.macEnergy', 'compute.layerOverhead', 'compute.utilisation.conv', 'training.peak', 'sramEnergy', 'name', 'dram'), fc.oneof(anyValue, fc.constantFrom('12.8GB/s', '1e-300B/s', '5 pJ/bit', 'fast', '1MiB', '0B', '2TMAC/s', '1e300J', 'lpddr4-3200-x32', undefined))), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.tuple(fc.constantFrom('sram', 'weightSram', 'dtype', 'fusion', 'dram.bandwidth', 'dram.energy', 'dram.energy.read', 'dram.latency', 'dram.burst', 'dram.page', 'dram.banks', 'dram.rowCycle', 'dram.device', 'compute.peak', 'compute.macEnergy', 'compute.layerOverhead', 'compute.utilisation.conv', 'training.peak', 'sramEnergy', 'name', 'dram', 'flash', 'flash.size', 'flash.bandwidth', 'flash.energy', 'flash.executeInPlace'), fc.oneof(anyValue, fc.constantFrom('12.8GB/s', '1e-300B/s', '5 pJ/bit', 'fast', '1MiB', '0B', '2TMAC/s', '1e300J', 'lpddr4-3200-x32', undefined))), { minLength: 1, maxLength: 3 }),
         fc.boolean(),
       ),
       run: ([preset, changes, json]: [string, Array<[string, unknown]>, boolean]) => {

@@ -42,8 +42,8 @@ describe('quantities with units', () => {
 });
 
 describe('presets', () => {
-  it('has the four kinds of processor the users deploy to', () => {
-    assert.deepEqual(presetNames(), ['mobile-npu', 'edge-cpu', 'microcontroller', 'eyeriss']);
+  it('has the kinds of processor the users deploy to', () => {
+    assert.deepEqual(presetNames(), ['mobile-npu', 'edge-cpu', 'microcontroller', 'stm32f746', 'eyeriss']);
   });
 
   for (const name of presetNames()) {
@@ -53,6 +53,7 @@ describe('presets', () => {
       const fields = ['sram', 'doubleBuffer', 'training', 'dram.bandwidth', 'dram.energy', 'dram.latency', 'dram.burst', 'compute.peak', 'compute.macEnergy', 'sramEnergy'];
       if (p.dram.pageBytes > 0) fields.push('dram.page', 'dram.banks', 'dram.rowCycle', 'dram.refresh');
       if (p.weightSramBytes > 0) fields.push('weightSram');
+      if (p.flash) fields.push('flash.size', 'flash.bandwidth', 'flash.energy', 'flash.line', 'flash.latency', 'flash.executeInPlace');
       for (const field of fields) assert.ok(p.sources[field], `${name}: source of ${field}`);
       assert.ok(p.sramBytes > 0 && p.dram.bandwidth > 0 && p.compute.peakMacsPerSecond > 0);
     });

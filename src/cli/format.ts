@@ -51,12 +51,31 @@ export function formatCostReport(report: CostReport, processor: Processor, show:
     `  DRAM bus        ${formatBytes(d.busReadBytes)} read + ${formatBytes(d.busWriteBytes)} written in whole bursts, ${count(d.transfers)} transfers, ${count(Math.round(d.rowActivations))} rows opened`,
     `  DRAM time       ${formatSI(d.timeS, 's')}`,
     `  DRAM energy     ${formatSI(d.energyJ, 'J')} (bursts ${formatSI(d.dynamicJ, 'J')}, rows ${formatSI(d.rowJ, 'J')}, standby ${formatSI(d.backgroundJ, 'J')}), average power ${formatSI(d.powerW, 'W')}`,
+    ...(report.flash.readBytes > 0
+      ? [
+          `  flash           ${formatBytes(report.flash.readBytes)} of weights read in place (${formatBytes(report.flash.busReadBytes)} in whole lines), time ${formatSI(report.flash.timeS, 's')}, energy ${formatSI(report.flash.energyJ, 'J')}`,
+        ]
+      : []),
     `  compute time    ${formatSI(report.compute.timeS, 's')}    energy ${formatSI(report.compute.energyJ, 'J')}`,
-    `  latency         ${formatSI(report.latencyS, 's')} (per layer: ${processor.doubleBuffer ? 'max of compute and DRAM, double buffered' : 'compute + DRAM'})`,
+    `  latency         ${formatSI(report.latencyS, 's')} (per layer: ${latencyRule(processor, report.flash.readBytes > 0)})`,
     `  energy          ${formatSI(report.energyJ, 'J')}`,
-    `  deployed        peak activations ${formatBytes(report.memory.peakActivationBytes)} (one image, layer by layer; ${report.memory.peakActivationBytes <= processor.sramBytes ? 'fits' : 'above'} the ${formatBytes(processor.sramBytes)} SRAM), weights ${formatBytes(report.memory.storedWeightBytes)} stored`,
+    `  deployed        ${deployedLine(report, processor)}`,
   ];
   return lines.join('\n');
+}
+
+/** How a layer's latency is made up, in words. */
+function latencyRule(p: Processor, flash: boolean): string {
+  const memory = flash ? 'DRAM + flash' : 'DRAM';
+  return p.doubleBuffer ? `max of compute and ${memory}, double buffered` : `compute + ${memory}`;
+}
+
+/** What the network needs deployed, against the SRAM and (when the processor has one) the flash. */
+function deployedLine(report: CostReport, p: Processor): string {
+  const { peakActivationBytes, storedWeightBytes } = report.memory;
+  const sram = `${peakActivationBytes <= p.sramBytes ? 'fits' : 'above'} the ${formatBytes(p.sramBytes)} SRAM`;
+  const flash = p.flash ? ` (${storedWeightBytes <= p.flash.sizeBytes ? 'fits' : 'above'} the ${formatBytes(p.flash.sizeBytes)} flash)` : '';
+  return `peak activations ${formatBytes(peakActivationBytes)} (one image, layer by layer; ${sram}), weights ${formatBytes(storedWeightBytes)} stored${flash}`;
 }
 
 /** The JSON form of `procnas cost --json`: counts as integers, seconds and joules as numbers. */
@@ -70,6 +89,7 @@ export function costReportJson(report: CostReport): object {
     macs: report.macs,
     executedMacs: report.executedMacs,
     dram: report.dram,
+    flash: report.flash,
     compute: report.compute,
     latencyS: report.latencyS,
     energyJ: report.energyJ,
@@ -89,6 +109,8 @@ export function costReportJson(report: CostReport): object {
       dramBusBytes: l.dramBusBytes,
       dramRowActivations: l.dramRowActivations,
       dramTransfers: l.dramTransfers,
+      flashReadBytes: l.flashReadBytes,
+      flashS: l.flashS,
       mappings: l.mappings.map((m) => ({
         pass: m.pass,
         tile: m.tile,
@@ -121,6 +143,11 @@ export function formatPresets(processors: Processor[]): string {
       `  ${p.dtype}, SRAM ${sram}, peak ${formatSI(p.compute.peakMacsPerSecond, 'MAC/s')}, fusion ${p.fusion}`,
       `  DRAM ${d.device.split(':')[0] || '-'}: ${dram.join(', ')}`,
       `  DRAM energy: ${energy.join(', ')}`,
+      ...(p.flash
+        ? [
+            `  flash ${formatBytes(p.flash.sizeBytes)}: ${formatSI(p.flash.bandwidth, 'B/s')}, ${((p.flash.readEnergyPerByte / 8) * 1e12).toFixed(2)} pJ/bit, weights ${p.flash.executeInPlace ? 'read in place' : 'copied to DRAM'}`,
+          ]
+        : []),
     ].join('\n');
   });
   return `${blocks.join('\n\n')}\n\nprocnas presets --json gives the source of every number.`;

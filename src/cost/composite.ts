@@ -14,6 +14,10 @@
  * by layer with its own mappings, or fused like the forward when weights, weight-gradient
  * accumulators and the bands of activations and gradients fit); gradients of a tensor read by
  * several layers summed in DRAM; and the optimiser's update of every weight.
+ *
+ * At inference on a processor whose flash executes in place, every weight read comes from flash
+ * (counted apart from DRAM), and weights take no room on chip beside a fused op's line buffers:
+ * they stream from flash, once per band unless the weight store (the core's cache) holds them all.
  */
 import type { LayerKind } from '../space/index.js';
 import type { LayerGraph } from '../space/index.js';
@@ -21,6 +25,7 @@ import type { Processor } from '../processor/index.js';
 import type { CompositeFacts, GraphFacts, LayerFacts } from './analysis.js';
 import { busySeconds, contiguous, exposedLatency } from './dram.js';
 import type { Access } from './dram.js';
+import { flashDevice } from './flash.js';
 import { mapLayer } from './mapping.js';
 import type { Mapping } from './mapping.js';
 import { forwardNest, inputGradientNest, weightGradientNest } from './nests.js';
@@ -41,6 +46,8 @@ export interface Context {
   /** MAC/s of each utilisation class, and joules per MAC, at this mode's precision. */
   rates: number[];
   macEnergy: number;
+  /** Weights are read from flash (inference, executing in place), not DRAM. */
+  weightsInFlash: boolean;
 }
 
 /** One layer's accesses and work. */
@@ -51,8 +58,12 @@ export class LayerLedger {
   writeBursts = 0;
   rows = 0;
   transfers = 0;
-  /** Of the bytes read and written, those of weights (in training also gradients and optimiser state). */
+  /** Of the DRAM bytes read and written, those of weights (in training also gradients and optimiser state). */
   weightBytes = 0;
+  /** Reads from flash (weights executed in place): bytes, lines, transfers. */
+  flashBytes = 0;
+  flashLines = 0;
+  flashTransfers = 0;
   computeS = 0;
   computeJ = 0;
   /** MACs executed (batch and passes included). */
@@ -74,6 +85,9 @@ export class LayerLedger {
     this.rows += o.rows;
     this.transfers += o.transfers;
     this.weightBytes += o.weightBytes;
+    this.flashBytes += o.flashBytes;
+    this.flashLines += o.flashLines;
+    this.flashTransfers += o.flashTransfers;
     this.computeS += o.computeS;
     this.computeJ += o.computeJ;
     this.macs += o.macs;
@@ -99,12 +113,25 @@ export class LayerLedger {
     if (weights) this.weightBytes += a.bytes;
   }
 
-  /** A mapped pass: its accesses, its weight-shaped operand counted as weights. */
+  readFlash(a: Access): void {
+    this.flashBytes += a.bytes;
+    this.flashLines += a.bursts;
+    this.flashTransfers += a.transfers;
+  }
+
+  /** Weights read in `transfers` transfers: from flash when the mode executes in place, else from DRAM. */
+  readWeights(ctx: Context, bytes: number, transfers: number): void {
+    if (ctx.weightsInFlash) this.readFlash(contiguous(flashDevice(ctx.p.flash!), bytes, transfers));
+    else this.read(contiguous(ctx.p.dram, bytes, transfers), true);
+  }
+
+  /** A mapped pass: its accesses, its weight-shaped operand counted as weights (in DRAM unless it came from flash). */
   pass(m: Mapping): void {
     this.mappings.push(m);
     this.read(m.reads);
     this.write(m.writes);
-    for (const o of m.operands) if (o.name === 'weights' || o.name === 'weight gradient') this.weightBytes += o.readBytes + o.writeBytes;
+    this.readFlash(m.flashReads);
+    for (const o of m.operands) if (!o.flash && (o.name === 'weights' || o.name === 'weight gradient')) this.weightBytes += o.readBytes + o.writeBytes;
   }
 
   work(ctx: Context, f: LayerFacts, passes: number): void {
@@ -172,9 +199,13 @@ function isEpilogue(f: LayerFacts, ctx: Context): boolean {
   return f.epilogueOf >= 0 && (f.kind !== 'bn' || batchNormFits(ctx, f.outputElements));
 }
 
-/** Whether weights and activations fit on chip together (weights in their own store when the processor has one). */
+/**
+ * Whether weights and activations fit on chip together (weights in their own store when the
+ * processor has one). Weights executed in place from flash need no room: they stream.
+ */
 export function fitsOnChip(ctx: Context, weightBytes: number, activationBytes: number): boolean {
   const { sramBytes, weightSramBytes } = ctx.p;
+  if (ctx.weightsInFlash) return activationBytes <= sramBytes;
   return weightSramBytes > 0 ? weightBytes <= weightSramBytes && activationBytes <= sramBytes : weightBytes + activationBytes <= sramBytes;
 }
 
@@ -290,15 +321,21 @@ export function costComposite(graph: LayerGraph, facts: GraphFacts, ci: number, 
 /** What a choice between two ways of running layers minimises: the profile's objective, over their DRAM accesses. */
 function ledgerScore(ledgers: LayerLedger[], p: Processor): number {
   const d = p.dram;
+  const f = p.flash ? flashDevice(p.flash) : undefined;
   let score = 0;
   for (const L of ledgers) {
-    const seconds = busySeconds(d, L.readBursts + L.writeBursts, L.rows) + exposedLatency(d, L.transfers, p.doubleBuffer);
+    const flashS = f ? busySeconds(f, L.flashLines, 0) + exposedLatency(f, L.flashTransfers, p.doubleBuffer) : 0;
+    const seconds = busySeconds(d, L.readBursts + L.writeBursts, L.rows) + exposedLatency(d, L.transfers, p.doubleBuffer) + flashS;
     switch (p.mappingObjective) {
       case 'traffic':
-        score += L.readBytes + L.writeBytes;
+        score += L.readBytes + L.writeBytes + L.flashBytes;
         break;
       case 'energy':
-        score += d.burstBytes * (L.readBursts * d.readEnergyPerByte + L.writeBursts * d.writeEnergyPerByte) + L.rows * d.activateEnergy + d.backgroundPower * seconds;
+        score +=
+          d.burstBytes * (L.readBursts * d.readEnergyPerByte + L.writeBursts * d.writeEnergyPerByte) +
+          L.rows * d.activateEnergy +
+          (f ? f.burstBytes * L.flashLines * f.readEnergyPerByte : 0) +
+          d.backgroundPower * seconds;
         break;
       case 'time':
       case 'edp':
@@ -323,22 +360,22 @@ function forwardLayers(graph: LayerGraph, facts: GraphFacts, c: CompositeFacts, 
       L.folded = folded(graph, facts, l, ctx);
       // Its parameters come with its producer's weights, in the same transfer.
       const w = loadedWeightBytes(graph, facts, l, ctx);
-      if (w > 0) L.read(contiguous(ctx.p.dram, w, 0), true);
+      if (w > 0) L.readWeights(ctx, w, 0);
       // Training keeps every activation for the backward pass.
       if (ctx.training && out > 0) L.write(stream(ctx, out, 1));
       continue;
     }
     if (f.geometry) {
       const g = f.geometry;
-      L.pass(mapLayer(forwardNest(g, batch, ctx.x, passCompute(ctx, f)), ctx.p));
-      if (g.bias > 0) L.read(contiguous(ctx.p.dram, g.bias * b, 1), true);
+      L.pass(mapLayer(forwardNest(g, batch, ctx.x, passCompute(ctx, f), ctx.weightsInFlash), ctx.p));
+      if (g.bias > 0) L.readWeights(ctx, g.bias * b, 1);
       continue;
     }
     // Elementwise layers and reductions stream their inputs and output through the SRAM.
     const streams = f.inputElements.length + 1;
     for (const e of f.inputElements) if (e > 0) L.read(stream(ctx, batch * e * b, streams));
     if (out > 0) L.write(stream(ctx, out, streams));
-    if (f.weights > 0) L.read(contiguous(ctx.p.dram, f.weights * b, 1), true);
+    if (f.weights > 0) L.readWeights(ctx, f.weights * b, 1);
     // Squeeze-excite pools a sample, then scales it: a second read unless the sample stays on chip.
     // A training batch norm reads its input once for the statistics, once to normalise.
     const input = (f.inputElements[0] ?? 0) * b;
@@ -351,6 +388,8 @@ function forwardFused(graph: LayerGraph, facts: GraphFacts, c: CompositeFacts, c
   const b = ctx.x.bytes;
   const { batch } = ctx;
   const steps = batch * Math.ceil(c.outputRows / Math.max(1, fusedRows(c, ctx)));
+  // Weights streamed from flash are read again by every band, unless the weight store keeps them all.
+  const weightReads = ctx.weightsInFlash && c.weights * b > ctx.p.weightSramBytes ? steps : 1;
   for (let l = c.firstLayer; l < c.endLayer; l++) {
     const f = facts.layers[l]!;
     const L = at(l);
@@ -360,7 +399,7 @@ function forwardFused(graph: LayerGraph, facts: GraphFacts, c: CompositeFacts, c
     L.work(ctx, f, forwardPasses(f, ctx));
     // A fused op loads all its weights in one transfer; an epilogue's come with its producer's.
     const w = loadedWeightBytes(graph, facts, l, ctx);
-    if (w > 0) L.read(contiguous(ctx.p.dram, w, f.epilogueOf >= 0 ? 0 : 1), true);
+    if (w > 0) L.readWeights(ctx, w * weightReads, (f.epilogueOf >= 0 ? 0 : 1) * weightReads);
     const out = batch * f.outputElements * b;
     const linked = variant.outputOnChip && graph.layers[l]!.output === c.linkOut;
     // Training keeps every activation for the backward pass; inference writes what leaves the op.

@@ -21,10 +21,16 @@
  * buffered: the other half prefetches), so a smaller SRAM can only remove mappings: the cost
  * never falls as the SRAM shrinks. The objective (DRAM time, energy, or their product) is the
  * profile's. Results are memoised per processor and loop nest.
+ *
+ * A weight-shaped operand may come from flash instead (a microcontroller executing in place):
+ * its sweeps are then priced at the flash's rates and counted apart, and its tiles still have
+ * to fit on chip (the weight store when the processor has one: the core's data cache).
  */
 import type { Processor } from '../processor/index.js';
+import type { DramDevice } from '../processor/index.js';
 import { NO_ACCESS, accessTime, burstsOf, rowsOf } from './dram.js';
 import type { Access } from './dram.js';
+import { flashDevice } from './flash.js';
 
 /** Loop classes, as bits of an operand's relevance mask. */
 export const LOOP_K = 1;
@@ -43,6 +49,8 @@ export interface Operand {
   accumulated?: { partialBytes: number };
   /** A windowed activation: its tiles take the halo of the kernel window. */
   window?: 'forward' | 'transposed';
+  /** Read from flash rather than DRAM (weights executed in place); the processor must have flash. */
+  flash?: boolean;
 }
 
 export type Pass = 'forward' | 'input-gradient' | 'weight-gradient';
@@ -80,6 +88,8 @@ export interface OperandTraffic {
   name: OperandName;
   readBytes: number;
   writeBytes: number;
+  /** Read from flash, not DRAM. */
+  flash: boolean;
 }
 
 export interface Mapping {
@@ -90,12 +100,17 @@ export interface Mapping {
   operands: OperandTraffic[];
   /** Bytes of SRAM the tiles occupy (both halves when double buffered). */
   footprintBytes: number;
-  /** Accesses, split into reads and writes. */
+  /** DRAM accesses, split into reads and writes. */
   reads: Access;
   writes: Access;
+  /** DRAM seconds. */
   timeS: number;
-  /** Dynamic and row energy (standby power is the caller's). */
+  /** DRAM dynamic and row energy (standby power is the caller's). */
   energyJ: number;
+  /** Reads from flash (weights executed in place), their seconds and joules; none without. */
+  flashReads: Access;
+  flashS: number;
+  flashJ: number;
 }
 
 /** Candidate tiles of a loop, smallest first: those of 1, 2, 3, 4, 6, 8, 12, 16, 24, ... trips, and of one element. */
@@ -194,13 +209,14 @@ class MappingSpace {
   private readonly heldCols: number[][];
   private readonly readRows: number[][];
   private readonly readCols: number[][];
-  /** Seconds per burst, per row opened, per transfer; joules per burst read and written, per row. */
-  private readonly tBurst: number;
-  private readonly tRow: number;
-  private readonly tTransfer: number;
-  private readonly eRead: number;
-  private readonly eWrite: number;
-  private readonly eRow: number;
+  /** Per operand: the device it lives in (DRAM, or flash); seconds per burst, per row opened, per transfer; joules per burst read and written, per row. */
+  private readonly devices: DramDevice[];
+  private readonly tBurst: number[];
+  private readonly tRow: number[];
+  private readonly tTransfer: number[];
+  private readonly eRead: number[];
+  private readonly eWrite: number[];
+  private readonly eRow: number[];
 
   constructor(
     readonly nest: LoopNest,
@@ -220,15 +236,19 @@ class MappingSpace {
     this.heldCols = nest.operands.map((o) => held(o, this.qs, nest.cols));
     this.readRows = nest.operands.map((o) => read(o, this.ps, nest.rows, nest.p));
     this.readCols = nest.operands.map((o) => read(o, this.qs, nest.cols, nest.q));
-    const d = p.dram;
-    const busy = 1 / (1 - d.refreshFraction);
-    this.tBurst = (busy * d.burstBytes) / d.bandwidth;
-    this.tRow = (busy * d.rowCycle) / d.banks;
+    this.devices = nest.operands.map((o) => {
+      if (!o.flash) return p.dram;
+      if (!p.flash) throw new RangeError(`${o.name} is to be read from flash, but processor ${p.name} has none`);
+      return flashDevice(p.flash);
+    });
+    const busy = (d: DramDevice) => 1 / (1 - d.refreshFraction);
+    this.tBurst = this.devices.map((d) => (busy(d) * d.burstBytes) / d.bandwidth);
+    this.tRow = this.devices.map((d) => (busy(d) * d.rowCycle) / d.banks);
     // Prefetched transfers hide their latency behind the previous tile's work.
-    this.tTransfer = p.doubleBuffer ? 0 : d.latency;
-    this.eRead = d.burstBytes * d.readEnergyPerByte;
-    this.eWrite = d.burstBytes * d.writeEnergyPerByte;
-    this.eRow = d.activateEnergy;
+    this.tTransfer = this.devices.map((d) => (p.doubleBuffer ? 0 : d.latency));
+    this.eRead = this.devices.map((d) => d.burstBytes * d.readEnergyPerByte);
+    this.eWrite = this.devices.map((d) => d.burstBytes * d.writeEnergyPerByte);
+    this.eRow = this.devices.map((d) => d.activateEnergy);
   }
 
   /** Bytes per element of an operand's tile: partial sums are wider while the reduction is split. */
@@ -289,7 +309,7 @@ class MappingSpace {
     const n = this.nest;
     const o = n.operands[i] as Operand;
     const r = o.relevance;
-    const device = this.p.dram;
+    const device = this.devices[i] as DramDevice;
     const tripsG = Math.ceil(n.g / t.g);
     if (!(r & LOOP_X)) {
       // Weight-shaped: laid out offline tile after tile, each tile one aligned run.
@@ -342,23 +362,23 @@ class MappingSpace {
     return { bytes: s[0] as number, bursts: s[1] as number, rows: s[2] as number, transfers: s[3] as number };
   }
 
-  /** Seconds and joules (read or written) of the sweep in the scratch. */
-  private scratchSeconds(): number {
+  /** Seconds and joules (read or written) of operand i's sweep in the scratch. */
+  private scratchSeconds(i: number): number {
     const s = this.scratch;
-    return (s[1] as number) * this.tBurst + (s[2] as number) * this.tRow + (s[3] as number) * this.tTransfer;
+    return (s[1] as number) * (this.tBurst[i] as number) + (s[2] as number) * (this.tRow[i] as number) + (s[3] as number) * (this.tTransfer[i] as number);
   }
 
-  private scratchJoules(write: boolean): number {
+  private scratchJoules(i: number, write: boolean): number {
     const s = this.scratch;
-    return (s[1] as number) * (write ? this.eWrite : this.eRead) + (s[2] as number) * this.eRow;
+    return (s[1] as number) * ((write ? this.eWrite[i] : this.eRead[i]) as number) + (s[2] as number) * (this.eRow[i] as number);
   }
 
-  private seconds(a: Access): number {
-    return accessTime(this.p.dram, a, this.p.doubleBuffer);
+  private seconds(device: DramDevice, a: Access): number {
+    return accessTime(device, a, this.p.doubleBuffer);
   }
 
-  private joules(a: Access, write: boolean): number {
-    return a.bursts * (write ? this.eWrite : this.eRead) + a.rows * this.eRow;
+  private joules(device: DramDevice, a: Access, write: boolean): number {
+    return a.bursts * device.burstBytes * (write ? device.writeEnergyPerByte : device.readEnergyPerByte) + a.rows * device.activateEnergy;
   }
 
   private score(timeS: number, energyJ: number, bytes: number): number {
@@ -395,13 +415,13 @@ class MappingSpace {
     for (let i = 0; i < 3; i++) {
       const o = n.operands[i] as Operand;
       this.sweepInto(i, t, pi, qi, o.bytes, this.scratch);
-      time[i] = this.scratchSeconds();
-      energy[i] = this.scratchJoules(o.accumulated !== undefined);
+      time[i] = this.scratchSeconds(i);
+      energy[i] = this.scratchJoules(i, o.accumulated !== undefined);
       bytes[i] = this.scratch[0] as number;
       if (o.accumulated) {
         this.sweepInto(i, t, pi, qi, o.accumulated.partialBytes, this.scratch);
-        spillTime = 2 * this.scratchSeconds();
-        spillEnergy = this.scratchJoules(true) + this.scratchJoules(false);
+        spillTime = 2 * this.scratchSeconds(i);
+        spillEnergy = this.scratchJoules(i, true) + this.scratchJoules(i, false);
         spillBytes = 2 * (this.scratch[0] as number);
       }
     }
@@ -453,6 +473,7 @@ class MappingSpace {
     const trips = this.trips(t);
     let reads = NO_ACCESS;
     let writes = NO_ACCESS;
+    let flashReads = NO_ACCESS;
     const operands: OperandTraffic[] = n.operands.map((o, i) => {
       const m = refetches(order, trips, o.relevance);
       const sweep = this.sweep(i, t, pi, qi, o.bytes);
@@ -461,12 +482,14 @@ class MappingSpace {
         const spill = times(this.sweep(i, t, pi, qi, o.accumulated.partialBytes), m - 1);
         writes = plus(plus(writes, sweep), spill);
         reads = plus(reads, spill);
-        return { name: o.name, readBytes: spill.bytes, writeBytes: sweep.bytes + spill.bytes };
+        return { name: o.name, readBytes: spill.bytes, writeBytes: sweep.bytes + spill.bytes, flash: false };
       }
       const fetched = times(sweep, m);
-      reads = plus(reads, fetched);
-      return { name: o.name, readBytes: fetched.bytes, writeBytes: 0 };
+      if (o.flash) flashReads = plus(flashReads, fetched);
+      else reads = plus(reads, fetched);
+      return { name: o.name, readBytes: fetched.bytes, writeBytes: 0, flash: o.flash === true };
     });
+    const flash = this.p.flash ? flashDevice(this.p.flash) : undefined;
     return {
       pass: n.pass,
       tile: t,
@@ -475,8 +498,11 @@ class MappingSpace {
       footprintBytes: this.footprint(t, pi, qi),
       reads,
       writes,
-      timeS: this.seconds(plus(reads, writes)),
-      energyJ: this.joules(reads, false) + this.joules(writes, true),
+      timeS: this.seconds(this.p.dram, plus(reads, writes)),
+      energyJ: this.joules(this.p.dram, reads, false) + this.joules(this.p.dram, writes, true),
+      flashReads,
+      flashS: flash ? this.seconds(flash, flashReads) : 0,
+      flashJ: flash ? this.joules(flash, flashReads, false) : 0,
     };
   }
 }
@@ -562,7 +588,7 @@ const fingerprints = new WeakMap<Processor, string>();
 function tableOf(p: Processor): Map<string, Mapping> {
   let table = tables.get(p);
   if (!table || !memo.has(fingerprints.get(p) as string)) {
-    const fingerprint = JSON.stringify([p.sramBytes, p.weightSramBytes, p.doubleBuffer, p.mappingObjective, p.dram]);
+    const fingerprint = JSON.stringify([p.sramBytes, p.weightSramBytes, p.doubleBuffer, p.mappingObjective, p.dram, p.flash ?? null]);
     fingerprints.set(p, fingerprint);
     table = memo.get(fingerprint);
     if (!table) {
@@ -577,7 +603,7 @@ function tableOf(p: Processor): Map<string, Mapping> {
 
 /** A stable key of everything a mapping depends on besides the processor. */
 function nestKey(nest: LoopNest): string {
-  const o = nest.operands.map((x) => `${x.name}:${x.relevance}:${x.bytes}:${x.accumulated?.partialBytes ?? 0}:${x.window ?? ''}`).join(',');
+  const o = nest.operands.map((x) => `${x.name}:${x.relevance}:${x.bytes}:${x.accumulated?.partialBytes ?? 0}:${x.window ?? ''}:${x.flash ? 'f' : ''}`).join(',');
   return `${nest.pass}|${nest.n},${nest.g},${nest.k},${nest.c},${nest.p},${nest.q}|${nest.kernelArea},${nest.kernel},${nest.stride},${nest.pad},${nest.rows},${nest.cols}|${nest.computeS}|${o}`;
 }
 

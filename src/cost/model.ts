@@ -11,8 +11,10 @@
  *   tensors stay on chip; the stacks are chosen by dynamic programming over the chain of ops to
  *   minimise the profile's objective. Each rule only removes traffic, and each switches on at an
  *   SRAM threshold, so fusion never raises traffic and a smaller SRAM never lowers it.
- * - Latency per layer is max(compute, DRAM) when double buffering overlaps them, else their sum.
- *   DRAM standby and refresh power accrue over the whole elapsed time.
+ * - Latency per layer is max(compute, memory) when double buffering overlaps them, else their
+ *   sum; memory time is DRAM time plus flash time (weights executed in place at inference), as
+ *   one core or DMA engine issues both. DRAM standby and refresh power accrue over the whole
+ *   elapsed time.
  *
  * Composite ops are costed once per signature (analysis.ts) and processor: a search re-costs few.
  */
@@ -24,6 +26,7 @@ import type { GraphFacts, UtilisationClass } from './analysis.js';
 import { LayerLedger, costComposite, fitsOnChip, fusedRows } from './composite.js';
 import type { Context, Optimizer, Variant } from './composite.js';
 import { busySeconds, exposedLatency } from './dram.js';
+import { flashDevice, weightsInFlash } from './flash.js';
 import type { Mapping } from './mapping.js';
 import { deployedMemory } from './memory.js';
 import type { MemoryFigures } from './memory.js';
@@ -64,10 +67,13 @@ export interface LayerCost {
   dramBusBytes: number;
   dramRowActivations: number;
   dramTransfers: number;
+  /** Weights read from flash (executed in place at inference), and the time that takes. */
+  flashReadBytes: number;
+  flashS: number;
   computeS: number;
   dramS: number;
   latencyS: number;
-  /** DRAM (dynamic, rows, its share of standby) and compute energy. */
+  /** DRAM (dynamic, rows, its share of standby), flash and compute energy. */
   energyJ: number;
 }
 
@@ -104,8 +110,15 @@ export interface CostReport {
     /** Average DRAM power over the elapsed time: energyJ / latencyS. */
     powerW: number;
   };
+  /**
+   * Weights read from flash where they are stored (inference on a processor that executes in
+   * place): bytes asked for, bytes of whole lines read, transfers, seconds, joules. Zero otherwise.
+   */
+  flash: { readBytes: number; busReadBytes: number; transfers: number; timeS: number; energyJ: number };
   compute: { timeS: number; energyJ: number };
+  /** Compute, DRAM and flash time, overlapped or not as the profile says. */
   latencyS: number;
+  /** DRAM, flash and compute energy. */
   energyJ: number;
   /** What the network needs deployed, one image at a time, whatever the mode (memory.ts). */
   memory: MemoryFigures;
@@ -124,13 +137,38 @@ interface Totals {
   dramS: number;
   dynamicJ: number;
   rowJ: number;
+  flashBytes: number;
+  flashBusBytes: number;
+  flashTransfers: number;
+  flashS: number;
+  flashJ: number;
   computeS: number;
   computeJ: number;
   latencyS: number;
   macs: number;
 }
 
-const zero = (): Totals => ({ readBytes: 0, writeBytes: 0, busReadBytes: 0, busWriteBytes: 0, weightBytes: 0, transfers: 0, rows: 0, dramS: 0, dynamicJ: 0, rowJ: 0, computeS: 0, computeJ: 0, latencyS: 0, macs: 0 });
+const zero = (): Totals => ({
+  readBytes: 0,
+  writeBytes: 0,
+  busReadBytes: 0,
+  busWriteBytes: 0,
+  weightBytes: 0,
+  transfers: 0,
+  rows: 0,
+  dramS: 0,
+  dynamicJ: 0,
+  rowJ: 0,
+  flashBytes: 0,
+  flashBusBytes: 0,
+  flashTransfers: 0,
+  flashS: 0,
+  flashJ: 0,
+  computeS: 0,
+  computeJ: 0,
+  latencyS: 0,
+  macs: 0,
+});
 
 function addTotals(into: Totals, t: Totals): void {
   into.readBytes += t.readBytes;
@@ -143,16 +181,23 @@ function addTotals(into: Totals, t: Totals): void {
   into.dramS += t.dramS;
   into.dynamicJ += t.dynamicJ;
   into.rowJ += t.rowJ;
+  into.flashBytes += t.flashBytes;
+  into.flashBusBytes += t.flashBusBytes;
+  into.flashTransfers += t.flashTransfers;
+  into.flashS += t.flashS;
+  into.flashJ += t.flashJ;
   into.computeS += t.computeS;
   into.computeJ += t.computeJ;
   into.latencyS += t.latencyS;
   into.macs += t.macs;
 }
 
-/** A layer's DRAM time and energy, and its latency, from its ledger. */
+/** A layer's DRAM and flash time and energy, and its latency, from its ledger. */
 function layerFigures(L: LayerLedger, p: Processor): Totals {
   const d = p.dram;
   const dramS = busySeconds(d, L.readBursts + L.writeBursts, L.rows) + exposedLatency(d, L.transfers, p.doubleBuffer);
+  const f = p.flash && L.flashBytes > 0 ? flashDevice(p.flash) : undefined;
+  const flashS = f ? busySeconds(f, L.flashLines, 0) + exposedLatency(f, L.flashTransfers, p.doubleBuffer) : 0;
   return {
     readBytes: L.readBytes,
     writeBytes: L.writeBytes,
@@ -164,9 +209,14 @@ function layerFigures(L: LayerLedger, p: Processor): Totals {
     dramS,
     dynamicJ: d.burstBytes * (L.readBursts * d.readEnergyPerByte + L.writeBursts * d.writeEnergyPerByte),
     rowJ: L.rows * d.activateEnergy,
+    flashBytes: L.flashBytes,
+    flashBusBytes: f ? L.flashLines * f.burstBytes : 0,
+    flashTransfers: L.flashTransfers,
+    flashS,
+    flashJ: f ? L.flashLines * f.burstBytes * f.readEnergyPerByte : 0,
     computeS: L.computeS,
     computeJ: L.computeJ,
-    latencyS: p.doubleBuffer ? Math.max(L.computeS, dramS) : L.computeS + dramS,
+    latencyS: p.doubleBuffer ? Math.max(L.computeS, dramS + flashS) : L.computeS + dramS + flashS,
     macs: L.macs,
   };
 }
@@ -177,16 +227,16 @@ interface CompositeResult {
   totals: Totals;
 }
 
-/** The number the fusion choices minimise, per the profile's objective (additive over ops). */
+/** The number the fusion choices minimise, per the profile's objective (additive over ops): over DRAM and flash. */
 function score(t: Totals, p: Processor): number {
   switch (p.mappingObjective) {
     case 'energy':
-      return t.dynamicJ + t.rowJ + p.dram.backgroundPower * t.latencyS;
+      return t.dynamicJ + t.rowJ + t.flashJ + p.dram.backgroundPower * t.latencyS;
     case 'traffic':
-      return t.readBytes + t.writeBytes;
+      return t.readBytes + t.writeBytes + t.flashBytes;
     case 'time':
     case 'edp':
-      return t.dramS;
+      return t.dramS + t.flashS;
   }
 }
 
@@ -234,6 +284,7 @@ function contextOf(p: Processor, mode: CostMode, batch: number, optimizer: Optim
     masterBytes: 4,
     rates: UTILISATION_CLASSES.map((k) => peak * p.compute.utilisation[k]),
     macEnergy: training ? p.training.macEnergy : p.compute.macEnergy,
+    weightsInFlash: weightsInFlash(p, training),
   };
 }
 
@@ -413,10 +464,12 @@ export function costOps(ops: OpRef[], p: Processor, options: CostOptions, networ
           dramBusBytes: Math.round(f.busReadBytes + f.busWriteBytes),
           dramRowActivations: f.rows,
           dramTransfers: f.transfers,
+          flashReadBytes: Math.round(f.flashBytes),
+          flashS: f.flashS,
           computeS: f.computeS,
           dramS: f.dramS,
           latencyS: f.latencyS,
-          energyJ: f.dynamicJ + f.rowJ + p.dram.backgroundPower * f.latencyS + f.computeJ,
+          energyJ: f.dynamicJ + f.rowJ + p.dram.backgroundPower * f.latencyS + f.flashJ + f.computeJ,
         });
       });
     });
@@ -445,9 +498,16 @@ export function costOps(ops: OpRef[], p: Processor, options: CostOptions, networ
       backgroundJ,
       powerW: totals.latencyS > 0 ? dramJ / totals.latencyS : 0,
     },
+    flash: {
+      readBytes: Math.round(totals.flashBytes),
+      busReadBytes: Math.round(totals.flashBusBytes),
+      transfers: Math.round(totals.flashTransfers),
+      timeS: totals.flashS,
+      energyJ: totals.flashJ,
+    },
     compute: { timeS: totals.computeS, energyJ: totals.computeJ },
     latencyS: totals.latencyS,
-    energyJ: dramJ + totals.computeJ,
+    energyJ: dramJ + totals.flashJ + totals.computeJ,
     memory: network.memory,
     layers,
   };

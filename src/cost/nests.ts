@@ -17,10 +17,11 @@ function extents(g: Geometry, batch: number) {
   return { n: batch, g: g.groups, k: g.co / g.groups, c: g.ci / g.groups, kernelArea: g.kernelArea, kernel: g.span, stride: g.stride, pad: g.pad };
 }
 
-export function forwardNest(g: Geometry, batch: number, x: Precision, computeS: number): LoopNest {
+/** The forward pass; `weightsFromFlash`: its weights are read from flash (executed in place). */
+export function forwardNest(g: Geometry, batch: number, x: Precision, computeS: number, weightsFromFlash = false): LoopNest {
   const operands: [Operand, Operand, Operand] = [
     { name: 'input', relevance: LOOP_C | LOOP_X, bytes: x.bytes, window: 'forward' },
-    { name: 'weights', relevance: LOOP_K | LOOP_C, bytes: x.bytes },
+    { name: 'weights', relevance: LOOP_K | LOOP_C, bytes: x.bytes, ...(weightsFromFlash ? { flash: true } : {}) },
     { name: 'output', relevance: LOOP_K | LOOP_X, bytes: x.bytes, accumulated: { partialBytes: x.partialBytes } },
   ];
   return { pass: 'forward', ...extents(g, batch), p: g.ho, q: g.wo, rows: g.hi, cols: g.wi, operands, computeS };

@@ -77,6 +77,24 @@ export interface DramDevice {
   backgroundPower: number;
 }
 
+/**
+ * Non-volatile memory the weights are stored in (a microcontroller's embedded flash). With
+ * `executeInPlace`, inference reads weights from it where they lie, not from DRAM; training
+ * updates its weights, so it keeps them in DRAM whatever this says.
+ */
+export interface FlashMemory {
+  sizeBytes: number;
+  /** Sustained read bandwidth in B/s. */
+  bandwidth: number;
+  /** Bytes of one read (a cache line): the smallest transfer. */
+  lineBytes: number;
+  /** Latency paid once per transfer (one tile read) unless prefetched, in seconds. */
+  latency: number;
+  readEnergyPerByte: number;
+  /** Inference reads weights from flash; false: they are copied to DRAM at start-up and read from there. */
+  executeInPlace: boolean;
+}
+
 export interface TrainingPrecision {
   dtype: TrainingDtype;
   bytesPerElement: number;
@@ -120,6 +138,8 @@ export interface Processor {
   doubleBuffer: boolean;
   mappingObjective: MappingObjective;
   dram: DramDevice;
+  /** Where weights are stored when the processor has flash (a microcontroller). */
+  flash?: FlashMemory;
   compute: {
     peakMacsPerSecond: number;
     macEnergy: number;
@@ -246,6 +266,17 @@ export const ProcessorSchema = z
         refresh: z.object({ time: quantity('seconds', false), interval: quantity('seconds') }).strict().optional(),
       })
       .strict(),
+    flash: z
+      .object({
+        size: quantity('bytes'),
+        bandwidth: quantity('bytesPerSecond'),
+        energy: quantity('joulesPerByte'),
+        line: quantity('bytes').default(32),
+        latency: quantity('seconds', false).default(0),
+        executeInPlace: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
     compute: z
       .object({
         peak: quantity('macsPerSecond'),
@@ -384,6 +415,18 @@ export function parseProcessor(data: unknown, source = 'processor'): Processor {
       activateEnergy: energy.activate,
       backgroundPower: energy.background,
     },
+    ...(p.flash
+      ? {
+          flash: {
+            sizeBytes: p.flash.size,
+            bandwidth: p.flash.bandwidth,
+            lineBytes: p.flash.line,
+            latency: p.flash.latency,
+            readEnergyPerByte: p.flash.energy,
+            executeInPlace: p.flash.executeInPlace,
+          },
+        }
+      : {}),
     compute: {
       peakMacsPerSecond: p.compute.peak,
       macEnergy: p.compute.macEnergy,
@@ -429,6 +472,18 @@ export function profileData(p: Processor): ProcessorData {
       latency: d.latency,
       energy: { read: d.readEnergyPerByte, write: d.writeEnergyPerByte, activate: d.activateEnergy, background: d.backgroundPower },
     },
+    ...(p.flash
+      ? {
+          flash: {
+            size: p.flash.sizeBytes,
+            bandwidth: p.flash.bandwidth,
+            energy: p.flash.readEnergyPerByte,
+            line: p.flash.lineBytes,
+            latency: p.flash.latency,
+            executeInPlace: p.flash.executeInPlace,
+          },
+        }
+      : {}),
     compute: {
       peak: p.compute.peakMacsPerSecond,
       macEnergy: p.compute.macEnergy,

@@ -74,6 +74,15 @@ function processorTable(p: Processor): string {
     ['DRAM rows', d.pageBytes > 0 ? `${formatBytes(d.pageBytes)} pages, ${d.banks} banks, ${formatSI(d.rowCycle, 's')} to change rows` : 'not modelled', 'dram.page'],
     ['DRAM energy', `read ${formatSI(d.readEnergyPerByte, 'J/B')}, write ${formatSI(d.writeEnergyPerByte, 'J/B')}, row ${formatSI(d.activateEnergy, 'J')}, standby ${formatSI(d.backgroundPower, 'W')}`, 'dram.energy'],
     ['DRAM latency per transfer', formatSI(d.latency, 's'), 'dram.latency'],
+    ...(p.flash
+      ? [
+          [
+            'flash',
+            `${formatBytes(p.flash.sizeBytes)}, ${formatSI(p.flash.bandwidth, 'B/s')}, ${formatSI(p.flash.readEnergyPerByte, 'J/B')}; inference reads weights ${p.flash.executeInPlace ? 'in place' : 'from DRAM (copied at start-up)'}`,
+            'flash.bandwidth',
+          ] as [string, string, string],
+        ]
+      : []),
     ['training precision', `${p.training.dtype}, ${formatSI(p.training.peakMacsPerSecond, 'MAC/s')}`, 'training'],
     ...(p.calibration
       ? [
