@@ -43,8 +43,25 @@ const IN_PLACE: Record<LayerKind, (layer: Layer, graph: LayerGraph) => boolean> 
   zero: () => false,
 };
 
+/** Figures per graph and element size: a search costs one graph on several processors and modes. */
+const memo = new WeakMap<LayerGraph, Map<number, MemoryFigures>>();
+
 /** The memory figures of a network whose elements take `bytes` each (the profile's, at inference). */
 export function deployedMemory(graph: LayerGraph, bytes: number): MemoryFigures {
+  let byBytes = memo.get(graph);
+  if (!byBytes) {
+    byBytes = new Map();
+    memo.set(graph, byBytes);
+  }
+  let figures = byBytes.get(bytes);
+  if (!figures) {
+    figures = computeMemory(graph, bytes);
+    byBytes.set(bytes, figures);
+  }
+  return figures;
+}
+
+function computeMemory(graph: LayerGraph, bytes: number): MemoryFigures {
   const facts = analyse(graph);
   const steps = graph.layers.length;
   // The last layer that reads each tensor; the network's output stays to the end.
