@@ -33,6 +33,13 @@ describe('procnas cost', () => {
     // Deployed memory (int8 on mobile-npu), against the profile's SRAM.
     assert.match(totals.stdout, /\n {2}deployed +peak activations 1\.34 MiB \(one image, layer by layer; above the 1\.00 MiB SRAM\), weights 3\.33 MiB stored/);
     assert.match(procnas('cost', 'mnist-mbconv', '--totals').stdout, /peak activations 61\.3 KiB \(one image, layer by layer; fits the 1\.00 MiB SRAM\)/);
+    // A microcontroller with flash: the weights read from it, and whether they fit it.
+    const mcu = procnas('cost', 'mobilenet_v2', '-p', 'stm32f746', '--totals').stdout;
+    // Its activations overflow the SRAM: some weights are read more than once.
+    assert.match(mcu, /\n {2}flash +[\d.]+ MiB of weights read in place \([\d.]+ MiB in whole lines\), time [\d.]+ ms, energy [\d.]+ µJ\n/);
+    assert.match(mcu, /DRAM traffic .*\(weights 0 B,/);
+    assert.match(mcu, /latency .*\(per layer: compute \+ DRAM \+ flash\)/);
+    assert.match(mcu, /weights 3\.33 MiB stored \(above the 1\.00 MiB flash\)/);
     assert.ok(full.stdout.endsWith(totals.stdout), 'the totals are those printed below the table');
     const json = JSON.parse(procnas('cost', 'mobilenet_v2', '--json', '--totals').stdout) as Record<string, unknown>;
     const { layers, ...rest } = JSON.parse(procnas('cost', 'mobilenet_v2', '--json').stdout) as Record<string, unknown>;
@@ -99,7 +106,7 @@ describe('procnas cost', () => {
     assert.equal(bad.stdout, '');
     const unknown = procnas('cost', 'mobilenet_v2', '-p', 'tpu-v9');
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /tpu-v9: no such file, and not a processor preset \(mobile-npu, edge-cpu, microcontroller, eyeriss\)/);
+    assert.match(unknown.stderr, /tpu-v9: no such file, and not a processor preset \(mobile-npu, edge-cpu, microcontroller, stm32f746, eyeriss\)/);
     const flag = procnas('cost', 'mobilenet_v2', '--batch', 'many');
     assert.notEqual(flag.code, 0);
     assert.match(flag.stderr, /--batch.*must be a positive integer/);
@@ -476,8 +483,13 @@ describe('procnas presets', () => {
     // Readable in a terminal: it was 270 columns wide.
     for (const line of table.stdout.split('\n')) assert.ok(line.length <= 100, `${line.length} columns: ${line}`);
     const json = JSON.parse(procnas('presets', '--json').stdout) as Array<{ name: string; dram: { pageBytes: number }; sources: Record<string, string> }>;
-    assert.equal(json.length, 4);
+    assert.equal(json.length, 5);
     assert.equal(json[0]?.dram.pageBytes, 2048);
+    // A microcontroller's flash, with the source of each of its numbers.
+    assert.match(table.stdout, /^stm32f746\n(.*\n){4} {2}flash 1\.00 MiB: 864 MB\/s, 1\.25 pJ\/bit, weights read in place$/m);
+    const stm = json.find((p) => p.name === 'stm32f746') as unknown as { flash: { sizeBytes: number; executeInPlace: boolean }; sources: Record<string, string> };
+    assert.deepEqual([stm.flash.sizeBytes, stm.flash.executeInPlace], [1 << 20, true]);
+    assert.match(stm.sources['flash.bandwidth'] ?? '', /wait states/);
     assert.match(json[0]?.sources['dram.energy'] ?? '', /DRAMPower/);
     assert.match(json[0]?.sources['dram.rowCycle'] ?? '', /tRCD/);
   });

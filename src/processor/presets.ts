@@ -88,7 +88,7 @@ export const PRESETS: Record<string, ProfileData> = {
   },
   stm32f746: {
     name: 'stm32f746',
-    description: "Cortex-M7 at 216 MHz (STM32F746, MCUNet's device), int8, 320 KiB SRAM, weights read in place from 1 MiB flash, external SDR SDRAM",
+    description: 'STM32F746 (MCUNet\'s device): Cortex-M7 at 216 MHz, int8, 320 KiB SRAM, 1 MiB flash read in place',
     dtype: 'int8',
     sram: '320KiB',
     weightSram: '4KiB',
