@@ -460,6 +460,10 @@ describe('procnas export and measure', () => {
     assert.equal(readFileSync(join(run, 'best.json'), 'utf8'), before, 'best.json keeps its figures');
     const architecture = JSON.parse(readFileSync(join(run, 'best-architecture.json'), 'utf8')) as { stages: string[][] };
     assert.deepEqual(architecture, (JSON.parse(before) as { architecture: unknown }).architecture);
+    // --out elsewhere writes the architecture there (it once wrote the text "undefined").
+    const elsewhere = procnas('export', run, '--format', 'json', '--out', join(dir, 'mine.json'));
+    assert.equal(elsewhere.code, 0, elsewhere.stderr);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'mine.json'), 'utf8')), architecture);
     const over = procnas('export', run, '--format', 'json', '--out', join(run, 'best.json'));
     assert.equal(over.code, 2);
     assert.match(over.stderr, /^procnas: \S+best\.json: that is the run's best\.json/);

@@ -83,10 +83,13 @@ describe('weight inheritance in a trained search', () => {
       const parent = trials.find((p) => p.rung === top && notationOf(p.architecture) === from.from);
       assert.ok(parent && parent.index < t.index, `trial ${t.index} inherits from ${from.from}, a full training landed before it`);
     }
-    // Once a full training has landed, a lower-rung training started after it inherits.
+    // Once a full training has landed, a lower-rung training started after it inherits: of those
+    // landing later, only the one already in flight on the other worker (2 workers) trained from
+    // scratch. (Trials land in any order, and untrained ones land at once: indices say when a
+    // trial ended, not when it started.)
     const firstParent = trials.findIndex((t) => t.rung === top && t.status === 'done');
-    const scratchAfter = trials.filter((t) => t.rung === 0 && t.status === 'done' && !t.inherited && t.index > firstParent + 2);
-    assert.deepEqual(scratchAfter.map((t) => t.index), [], 'no lower-rung training long after the first full one starts from scratch');
+    const scratchAfter = trials.filter((t) => t.rung === 0 && t.status === 'done' && !t.inherited && t.index > firstParent);
+    assert.ok(scratchAfter.length <= 1, `lower-rung trainings from scratch after the first full one: ${scratchAfter.map((t) => t.index).join(', ')}`);
     const store = new ExperimentStore(join(out, 'experiment.sqlite'));
     assert.deepEqual(store.trials().map((t) => t.inherited ?? null), trials.map((t) => t.inherited ?? null));
     assert.equal((store.getMeta('config') as { training: { inherit: boolean } }).training.inherit, true, 'stored resolved');
