@@ -51,6 +51,13 @@ cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 3, cout: 5, k: 1, stride: 
 cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 3, cout: 5, k: 1, stride: 1, pad: [[0, 0], [1, 0], [0, 0], [0, 0]] });
 cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 3, cout: 5, k: 1, stride: 2, pad: [[0, 0], [0, 1], [0, 1], [0, 0]] });
 cases.push({ kind: 'depthwise', batch: 3, h: 16, w: 16, cin: 37, cout: 1, k: 5, stride: 2, pad: 'same' });
+// Multiplier 1 keeps its sums in registers a block of 16 channels at a time: whole blocks and a
+// remainder, every kernel size, stride and padding, odd image sizes.
+for (const k of [3, 5, 7]) {
+  for (const stride of [1, 2]) {
+    for (const pad of ['same', 'valid'] as const) cases.push({ kind: 'depthwise', batch: 2, h: 9, w: 11, cin: 21, cout: 1, k, stride, pad });
+  }
+}
 
 describe('WASM convolution kernels (forward and gradients) match the cpu backend', () => {
   it('registers the kernels tfjs-backend-wasm lacks', async () => {

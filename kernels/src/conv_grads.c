@@ -183,20 +183,160 @@ static inline void depthwise_walk(int op, float *restrict in, float *restrict ou
 #define DEPTHWISE_PASS \
   batch, in_h, in_w, channels, out_h, out_w, mult, k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left
 
+/*
+ * Multiplier 1 (every depthwise layer procnas builds) takes kernels that keep their sums in
+ * registers: blocks of CB channels (four SIMD vectors) summed over every tap, or over a row of
+ * pixels, and stored once, where the walk above loads and stores its sum at every tap.
+ */
+#define CB 16
+
+/* Output columns ow whose input column ow*stride + k*dil - pad lies in [0, in): [*lo, *hi). */
+static inline void valid_columns(int k, int dil, int stride, int pad, int in, int out, int *lo, int *hi) {
+  int first = pad - k * dil; /* ow * stride >= first */
+  int a = first <= 0 ? 0 : (first + stride - 1) / stride;
+  int last = in - 1 + pad - k * dil; /* ow * stride <= last */
+  int b = last < 0 ? 0 : last / stride + 1;
+  *lo = a;
+  *hi = b < out ? b : out;
+}
+
+static void depthwise_forward_1(const float *restrict x, const float *restrict w, float *restrict y, DEPTHWISE_ARGS) {
+  int c_blocks = channels - channels % CB;
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      for (int ow = 0; ow < out_w; ow++) {
+        float *restrict o = y + ((n * out_h + oh) * out_w + ow) * channels;
+        for (int c = 0; c < c_blocks; c += CB) {
+          float acc[CB] = {0};
+          for (int kh = 0; kh < k_h; kh++) {
+            int ih = oh * stride_h + kh * dil_h - pad_top;
+            if (ih < 0 || ih >= in_h) continue;
+            for (int kw = 0; kw < k_w; kw++) {
+              int iw = ow * stride_w + kw * dil_w - pad_left;
+              if (iw < 0 || iw >= in_w) continue;
+              const float *restrict i = x + ((n * in_h + ih) * in_w + iw) * channels + c;
+              const float *restrict t = w + (kh * k_w + kw) * channels + c;
+              for (int j = 0; j < CB; j++) acc[j] += i[j] * t[j];
+            }
+          }
+          for (int j = 0; j < CB; j++) o[c + j] = acc[j];
+        }
+        for (int c = c_blocks; c < channels; c++) {
+          float acc = 0.0f;
+          for (int kh = 0; kh < k_h; kh++) {
+            int ih = oh * stride_h + kh * dil_h - pad_top;
+            if (ih < 0 || ih >= in_h) continue;
+            for (int kw = 0; kw < k_w; kw++) {
+              int iw = ow * stride_w + kw * dil_w - pad_left;
+              if (iw < 0 || iw >= in_w) continue;
+              acc += x[((n * in_h + ih) * in_w + iw) * channels + c] * w[(kh * k_w + kw) * channels + c];
+            }
+          }
+          o[c] = acc;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * The input gradient gathered per input pixel: the output pixels whose window holds it are
+ * oh = (ih + pad - kh*dil) / stride where that divides exactly and lands inside the output.
+ */
+static void depthwise_backprop_input_1(const float *restrict dy, const float *restrict w, float *restrict dx, DEPTHWISE_ARGS) {
+  int c_blocks = channels - channels % CB;
+  for (int n = 0; n < batch; n++) {
+    for (int ih = 0; ih < in_h; ih++) {
+      for (int iw = 0; iw < in_w; iw++) {
+        float *restrict d = dx + ((n * in_h + ih) * in_w + iw) * channels;
+        for (int c = 0; c < c_blocks; c += CB) {
+          float acc[CB] = {0};
+          for (int kh = 0; kh < k_h; kh++) {
+            int a = ih + pad_top - kh * dil_h;
+            if (a < 0 || a % stride_h != 0 || a / stride_h >= out_h) continue;
+            int oh = a / stride_h;
+            for (int kw = 0; kw < k_w; kw++) {
+              int b = iw + pad_left - kw * dil_w;
+              if (b < 0 || b % stride_w != 0 || b / stride_w >= out_w) continue;
+              const float *restrict g = dy + ((n * out_h + oh) * out_w + b / stride_w) * channels + c;
+              const float *restrict t = w + (kh * k_w + kw) * channels + c;
+              for (int j = 0; j < CB; j++) acc[j] += g[j] * t[j];
+            }
+          }
+          for (int j = 0; j < CB; j++) d[c + j] = acc[j];
+        }
+        for (int c = c_blocks; c < channels; c++) {
+          float acc = 0.0f;
+          for (int kh = 0; kh < k_h; kh++) {
+            int a = ih + pad_top - kh * dil_h;
+            if (a < 0 || a % stride_h != 0 || a / stride_h >= out_h) continue;
+            int oh = a / stride_h;
+            for (int kw = 0; kw < k_w; kw++) {
+              int b = iw + pad_left - kw * dil_w;
+              if (b < 0 || b % stride_w != 0 || b / stride_w >= out_w) continue;
+              acc += dy[((n * out_h + oh) * out_w + b / stride_w) * channels + c] * w[(kh * k_w + kw) * channels + c];
+            }
+          }
+          d[c] = acc;
+        }
+      }
+    }
+  }
+}
+
+/* The filter gradient a row of output pixels at a time: each tap's sums over the row, added once. */
+static void depthwise_backprop_filter_1(const float *restrict x, const float *restrict dy, float *restrict dw, DEPTHWISE_ARGS) {
+  zero(dw, k_h * k_w * channels);
+  int c_blocks = channels - channels % CB;
+  /* The rows of x and dy one (n, oh, kh) reads stay in cache for every kw and channel block. */
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      const float *restrict g_row = dy + (n * out_h + oh) * out_w * channels;
+      for (int kh = 0; kh < k_h; kh++) {
+        int ih = oh * stride_h + kh * dil_h - pad_top;
+        if (ih < 0 || ih >= in_h) continue;
+        const float *restrict x_row = x + (n * in_h + ih) * in_w * channels;
+        for (int kw = 0; kw < k_w; kw++) {
+          int lo, hi;
+          valid_columns(kw, dil_w, stride_w, pad_left, in_w, out_w, &lo, &hi);
+          float *restrict t = dw + (kh * k_w + kw) * channels;
+          for (int c = 0; c < c_blocks; c += CB) {
+            float acc[CB] = {0};
+            for (int ow = lo; ow < hi; ow++) {
+              const float *restrict i = x_row + (ow * stride_w + kw * dil_w - pad_left) * channels + c;
+              const float *restrict g = g_row + ow * channels + c;
+              for (int j = 0; j < CB; j++) acc[j] += i[j] * g[j];
+            }
+            for (int j = 0; j < CB; j++) t[c + j] += acc[j];
+          }
+          for (int c = c_blocks; c < channels; c++) {
+            float acc = 0.0f;
+            for (int ow = lo; ow < hi; ow++) acc += x_row[(ow * stride_w + kw * dil_w - pad_left) * channels + c] * g_row[ow * channels + c];
+            t[c] += acc;
+          }
+        }
+      }
+    }
+  }
+}
+
 /* y[n][oh][ow][c*m+q] = sum over kh, kw of x[n][ih][iw][c] * w[kh][kw][c][q]. */
 EXPORT(depthwise_forward)
 void depthwise_forward(float *x, float *w, float *y, DEPTHWISE_ARGS) {
-  depthwise_walk(DW_FORWARD, x, y, w, DEPTHWISE_PASS);
+  if (mult == 1) depthwise_forward_1(x, w, y, DEPTHWISE_PASS);
+  else depthwise_walk(DW_FORWARD, x, y, w, DEPTHWISE_PASS);
 }
 
 /* dx[n][ih][iw][c] = sum over kh, kw, q of dy[n][oh][ow][c*m+q] * w[kh][kw][c][q]. */
 EXPORT(depthwise_backprop_input)
 void depthwise_backprop_input(float *dy, float *w, float *dx, DEPTHWISE_ARGS) {
-  depthwise_walk(DW_INPUT_GRAD, dx, dy, w, DEPTHWISE_PASS);
+  if (mult == 1) depthwise_backprop_input_1(dy, w, dx, DEPTHWISE_PASS);
+  else depthwise_walk(DW_INPUT_GRAD, dx, dy, w, DEPTHWISE_PASS);
 }
 
 /* dW[kh][kw][c][q] = sum over n, oh, ow of x[n][ih][iw][c] * dy[n][oh][ow][c*m+q]. */
 EXPORT(depthwise_backprop_filter)
 void depthwise_backprop_filter(float *x, float *dy, float *dw, DEPTHWISE_ARGS) {
-  depthwise_walk(DW_FILTER_GRAD, x, dy, dw, DEPTHWISE_PASS);
+  if (mult == 1) depthwise_backprop_filter_1(x, dy, dw, DEPTHWISE_PASS);
+  else depthwise_walk(DW_FILTER_GRAD, x, dy, dw, DEPTHWISE_PASS);
 }
