@@ -86,6 +86,15 @@ describe('the loop under multi-fidelity', () => {
   const schedule: FidelitySchedule = { images: [100, 300, 900], eta: 3 };
   const loss = { ...DEFAULT_LOSS };
 
+  it('keeps a place for the initial\'s full training under an evaluation limit, however late its first training lands', async () => {
+    // The initial's first training lands after every other evaluation the limit allows has started.
+    const evaluator = new FidelityTable(900, (key) => (key === '333333' ? 300 : 0));
+    const strategy = new LocalSearch(space, initial, createRng(1));
+    const result = await runSearch({ space, strategy, evaluator, processor, initial, loss, stop: { maxEvaluations: 10 }, concurrency: 2, fidelity: schedule });
+    assert.equal(result.evaluations, 10);
+    assert.deepEqual([result.initial.rung, result.initial.images], [2, 900], 'the best is compared with the initial trained in full');
+  });
+
   it('trains every candidate at rung 0 first, tells the strategy rung 0 only, trains the initial in full, and promotes by ASHA', async () => {
     const told: number[] = [];
     const inner = new Evolution(space, initial, createRng(2));

@@ -285,6 +285,13 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     const next = nextPromotion(trials, [...flying.values()].map((f) => ({ key: f.trial.key, rung: rungOf(f.trial) })), schedule);
     return next && { architecture: next.trial.architecture, rung: next.rung };
   };
+  /** Whether the initial's full training is yet to start, its first training not having failed. */
+  const initialFullPending = (): boolean => {
+    if (!schedule || top === 0) return false;
+    const first = byKey.get(initialKey);
+    const full = idOf(initialKey, top);
+    return (first === undefined || first.status === 'done') && !byKey.has(full) && !flying.has(full);
+  };
   let iterations = 0;
   let fruitless = 0;
   let stoppedBecause: string | undefined;
@@ -321,6 +328,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       launch(p.architecture, p.rung);
       free--;
     }
+    // Under an evaluation limit, the initial's full training (the reference) keeps its place
+    // while its first training is still in flight: candidates that filled the limit before it
+    // landed left the best compared with an initial trained on a rung's images.
+    if (o.stop.maxEvaluations !== undefined && initialFullPending()) free = Math.min(free, room - 1);
     if (free > 0) {
       const candidates = await o.strategy.propose(free);
       if (candidates.length > 0) {
