@@ -200,85 +200,83 @@ static inline void valid_columns(int k, int dil, int stride, int pad, int in, in
   *hi = b < out ? b : out;
 }
 
+/* The input row (or column) tap k of output o reads; -1 outside the image. */
+static inline int tap_input(int o, int k, int stride, int dil, int pad, int in) {
+  int i = o * stride + k * dil - pad;
+  return i >= 0 && i < in ? i : -1;
+}
+
+/* The output row (or column) whose tap k reads input i; -1 when no output's does. */
+static inline int tap_output(int i, int k, int stride, int dil, int pad, int out) {
+  int a = i + pad - k * dil;
+  return a >= 0 && a % stride == 0 && a / stride < out ? a / stride : -1;
+}
+
+/*
+ * One output pixel's channels [c, c + width), summed over every tap. Called with a constant
+ * width (CB, or 1 for the remainder), so that the sums unroll into registers: an array indexed
+ * by a variable would live in linear memory, which this module does not have.
+ */
+static inline void forward_pixel(const float *restrict x, const float *restrict w, float *restrict o, int width, int n,
+                                 int oh, int ow, int c, DEPTHWISE_ARGS) {
+  float acc[CB] = {0};
+  for (int kh = 0; kh < k_h; kh++) {
+    int ih = tap_input(oh, kh, stride_h, dil_h, pad_top, in_h);
+    if (ih < 0) continue;
+    for (int kw = 0; kw < k_w; kw++) {
+      int iw = tap_input(ow, kw, stride_w, dil_w, pad_left, in_w);
+      if (iw < 0) continue;
+      const float *restrict i = x + ((n * in_h + ih) * in_w + iw) * channels + c;
+      const float *restrict t = w + (kh * k_w + kw) * channels + c;
+      for (int j = 0; j < width; j++) acc[j] += i[j] * t[j];
+    }
+  }
+  for (int j = 0; j < width; j++) o[c + j] = acc[j];
+}
+
+/*
+ * The input gradient of one input pixel's channels [c, c + width), gathered from the output
+ * pixels whose window holds it; a constant width, as for forward_pixel.
+ */
+static inline void input_gradient_pixel(const float *restrict dy, const float *restrict w, float *restrict d, int width,
+                                        int n, int ih, int iw, int c, DEPTHWISE_ARGS) {
+  float acc[CB] = {0};
+  for (int kh = 0; kh < k_h; kh++) {
+    int oh = tap_output(ih, kh, stride_h, dil_h, pad_top, out_h);
+    if (oh < 0) continue;
+    for (int kw = 0; kw < k_w; kw++) {
+      int ow = tap_output(iw, kw, stride_w, dil_w, pad_left, out_w);
+      if (ow < 0) continue;
+      const float *restrict g = dy + ((n * out_h + oh) * out_w + ow) * channels + c;
+      const float *restrict t = w + (kh * k_w + kw) * channels + c;
+      for (int j = 0; j < width; j++) acc[j] += g[j] * t[j];
+    }
+  }
+  for (int j = 0; j < width; j++) d[c + j] = acc[j];
+}
+
 static void depthwise_forward_1(const float *restrict x, const float *restrict w, float *restrict y, DEPTHWISE_ARGS) {
   int c_blocks = channels - channels % CB;
   for (int n = 0; n < batch; n++) {
     for (int oh = 0; oh < out_h; oh++) {
       for (int ow = 0; ow < out_w; ow++) {
         float *restrict o = y + ((n * out_h + oh) * out_w + ow) * channels;
-        for (int c = 0; c < c_blocks; c += CB) {
-          float acc[CB] = {0};
-          for (int kh = 0; kh < k_h; kh++) {
-            int ih = oh * stride_h + kh * dil_h - pad_top;
-            if (ih < 0 || ih >= in_h) continue;
-            for (int kw = 0; kw < k_w; kw++) {
-              int iw = ow * stride_w + kw * dil_w - pad_left;
-              if (iw < 0 || iw >= in_w) continue;
-              const float *restrict i = x + ((n * in_h + ih) * in_w + iw) * channels + c;
-              const float *restrict t = w + (kh * k_w + kw) * channels + c;
-              for (int j = 0; j < CB; j++) acc[j] += i[j] * t[j];
-            }
-          }
-          for (int j = 0; j < CB; j++) o[c + j] = acc[j];
-        }
-        for (int c = c_blocks; c < channels; c++) {
-          float acc = 0.0f;
-          for (int kh = 0; kh < k_h; kh++) {
-            int ih = oh * stride_h + kh * dil_h - pad_top;
-            if (ih < 0 || ih >= in_h) continue;
-            for (int kw = 0; kw < k_w; kw++) {
-              int iw = ow * stride_w + kw * dil_w - pad_left;
-              if (iw < 0 || iw >= in_w) continue;
-              acc += x[((n * in_h + ih) * in_w + iw) * channels + c] * w[(kh * k_w + kw) * channels + c];
-            }
-          }
-          o[c] = acc;
-        }
+        for (int c = 0; c < c_blocks; c += CB) forward_pixel(x, w, o, CB, n, oh, ow, c, DEPTHWISE_PASS);
+        for (int c = c_blocks; c < channels; c++) forward_pixel(x, w, o, 1, n, oh, ow, c, DEPTHWISE_PASS);
       }
     }
   }
 }
 
-/*
- * The input gradient gathered per input pixel: the output pixels whose window holds it are
- * oh = (ih + pad - kh*dil) / stride where that divides exactly and lands inside the output.
- */
+/* The input gradient gathered per input pixel (a transposed convolution). */
 static void depthwise_backprop_input_1(const float *restrict dy, const float *restrict w, float *restrict dx, DEPTHWISE_ARGS) {
   int c_blocks = channels - channels % CB;
   for (int n = 0; n < batch; n++) {
     for (int ih = 0; ih < in_h; ih++) {
       for (int iw = 0; iw < in_w; iw++) {
         float *restrict d = dx + ((n * in_h + ih) * in_w + iw) * channels;
-        for (int c = 0; c < c_blocks; c += CB) {
-          float acc[CB] = {0};
-          for (int kh = 0; kh < k_h; kh++) {
-            int a = ih + pad_top - kh * dil_h;
-            if (a < 0 || a % stride_h != 0 || a / stride_h >= out_h) continue;
-            int oh = a / stride_h;
-            for (int kw = 0; kw < k_w; kw++) {
-              int b = iw + pad_left - kw * dil_w;
-              if (b < 0 || b % stride_w != 0 || b / stride_w >= out_w) continue;
-              const float *restrict g = dy + ((n * out_h + oh) * out_w + b / stride_w) * channels + c;
-              const float *restrict t = w + (kh * k_w + kw) * channels + c;
-              for (int j = 0; j < CB; j++) acc[j] += g[j] * t[j];
-            }
-          }
-          for (int j = 0; j < CB; j++) d[c + j] = acc[j];
-        }
-        for (int c = c_blocks; c < channels; c++) {
-          float acc = 0.0f;
-          for (int kh = 0; kh < k_h; kh++) {
-            int a = ih + pad_top - kh * dil_h;
-            if (a < 0 || a % stride_h != 0 || a / stride_h >= out_h) continue;
-            int oh = a / stride_h;
-            for (int kw = 0; kw < k_w; kw++) {
-              int b = iw + pad_left - kw * dil_w;
-              if (b < 0 || b % stride_w != 0 || b / stride_w >= out_w) continue;
-              acc += dy[((n * out_h + oh) * out_w + b / stride_w) * channels + c] * w[(kh * k_w + kw) * channels + c];
-            }
-          }
-          d[c] = acc;
-        }
+        for (int c = 0; c < c_blocks; c += CB) input_gradient_pixel(dy, w, d, CB, n, ih, iw, c, DEPTHWISE_PASS);
+        for (int c = c_blocks; c < channels; c++) input_gradient_pixel(dy, w, d, 1, n, ih, iw, c, DEPTHWISE_PASS);
       }
     }
   }
