@@ -119,6 +119,13 @@ export class LayerLedger {
     this.flashTransfers += a.transfers;
   }
 
+  /** Seconds the flash reads take on processor p (0 without flash reads). */
+  flashSeconds(p: Processor): number {
+    if (!p.flash || this.flashBytes === 0) return 0;
+    const f = flashDevice(p.flash);
+    return busySeconds(f, this.flashLines, 0) + exposedLatency(f, this.flashTransfers, p.doubleBuffer);
+  }
+
   /** Weights read in `transfers` transfers: from flash when the mode executes in place, else from DRAM. */
   readWeights(ctx: Context, bytes: number, transfers: number): void {
     if (ctx.weightsInFlash) this.readFlash(contiguous(flashDevice(ctx.p.flash!), bytes, transfers));
@@ -324,7 +331,7 @@ function ledgerScore(ledgers: LayerLedger[], p: Processor): number {
   const f = p.flash ? flashDevice(p.flash) : undefined;
   let score = 0;
   for (const L of ledgers) {
-    const flashS = f ? busySeconds(f, L.flashLines, 0) + exposedLatency(f, L.flashTransfers, p.doubleBuffer) : 0;
+    const flashS = L.flashSeconds(p);
     const seconds = busySeconds(d, L.readBursts + L.writeBursts, L.rows) + exposedLatency(d, L.transfers, p.doubleBuffer) + flashS;
     switch (p.mappingObjective) {
       case 'traffic':

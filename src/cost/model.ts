@@ -197,7 +197,7 @@ function layerFigures(L: LayerLedger, p: Processor): Totals {
   const d = p.dram;
   const dramS = busySeconds(d, L.readBursts + L.writeBursts, L.rows) + exposedLatency(d, L.transfers, p.doubleBuffer);
   const f = p.flash && L.flashBytes > 0 ? flashDevice(p.flash) : undefined;
-  const flashS = f ? busySeconds(f, L.flashLines, 0) + exposedLatency(f, L.flashTransfers, p.doubleBuffer) : 0;
+  const flashS = L.flashSeconds(p);
   return {
     readBytes: L.readBytes,
     writeBytes: L.writeBytes,
