@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { initEngine } from '../src/engine/backend.js';
+import { kernelBuild } from '../src/engine/kernels/module.js';
+import type { KernelBuild } from '../src/engine/kernels/module.js';
 import { batchNormTrain } from '../src/engine/ops/batch-norm.js';
 import type { FusedActivation } from '../src/engine/kernels/batch-norm.js';
 import { tf } from '../src/engine/tf.js';
@@ -32,6 +35,46 @@ function grads(c: Case): [Float32Array, Float32Array, Float32Array] {
   });
 }
 
+/**
+ * Every check runs on each build of procnas's kernels this machine has: the WebAssembly one
+ * always, the host one where it was built (wherever clang is, which the test below holds to).
+ */
+function hostBuilt(): boolean {
+  const saved = process.env.PROCNAS_KERNELS;
+  delete process.env.PROCNAS_KERNELS;
+  try {
+    return kernelBuild() === 'host';
+  } finally {
+    if (saved !== undefined) process.env.PROCNAS_KERNELS = saved;
+  }
+}
+const BUILDS: KernelBuild[] = hostBuilt() ? ['wasm', 'host'] : ['wasm'];
+
+/** Runs `body` with PROCNAS_KERNELS naming `build`. */
+async function withBuild<T>(build: KernelBuild, body: () => T | Promise<T>): Promise<T> {
+  const saved = process.env.PROCNAS_KERNELS;
+  process.env.PROCNAS_KERNELS = build;
+  try {
+    return await body();
+  } finally {
+    if (saved === undefined) delete process.env.PROCNAS_KERNELS;
+    else process.env.PROCNAS_KERNELS = saved;
+  }
+}
+
+describe('builds of procnas kernels', () => {
+  it('the host build loads wherever clang is installed (npm install builds it)', () => {
+    const clang = spawnSync('clang', ['--version']).status === 0;
+    if (clang) assert.ok(hostBuilt(), 'clang is installed but the host kernels do not load: run scripts/build-host-kernels.sh');
+    else assert.deepEqual(BUILDS, ['wasm']);
+  });
+
+  it('PROCNAS_KERNELS chooses the build, and an unknown value is an error', async () => {
+    assert.equal(await withBuild('wasm', kernelBuild), 'wasm');
+    await assert.rejects(withBuild('gpu' as KernelBuild, kernelBuild), /PROCNAS_KERNELS=gpu: expected host or wasm/);
+  });
+});
+
 const cases: Case[] = [];
 for (const k of [1, 3, 5]) {
   for (const stride of [1, 2]) {
@@ -58,8 +101,14 @@ for (const k of [3, 5, 7]) {
     for (const pad of ['same', 'valid'] as const) cases.push({ kind: 'depthwise', batch: 2, h: 9, w: 11, cin: 21, cout: 1, k, stride, pad });
   }
 }
+// Pointwise convolutions as matrix products (pointwise.c): 53 output channels are a tile of every
+// width (32 + 16 + 4 + 1 on AVX-512), 126 and 390 pixels leave rows after the tiles of four, and
+// 390 pixels make two passes of the filter gradient's 256-pixel chunks.
+cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 37, cout: 53, k: 1, stride: 1, pad: 'same' });
+cases.push({ kind: 'conv', batch: 2, h: 15, w: 13, cin: 24, cout: 144, k: 1, stride: 1, pad: 'valid' });
+cases.push({ kind: 'conv', batch: 3, h: 16, w: 16, cin: 144, cout: 24, k: 1, stride: 1, pad: 'same' });
 
-describe('WASM convolution kernels (forward and gradients) match the cpu backend', () => {
+for (const build of BUILDS) describe(`${build} convolution kernels (forward and gradients) match the cpu backend`, () => {
   it('registers the kernels tfjs-backend-wasm lacks', async () => {
     await initEngine('wasm');
     for (const name of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'ProcnasBatchNormTrain', 'ProcnasBatchNormGrad']) {
@@ -83,7 +132,7 @@ describe('WASM convolution kernels (forward and gradients) match the cpu backend
       await initEngine('cpu');
       const [yCpu, dxCpu, dfCpu] = grads(c);
       await initEngine('wasm');
-      const [yWasm, dxWasm, dfWasm] = grads(c);
+      const [yWasm, dxWasm, dfWasm] = await withBuild(build, () => grads(c));
       assert.ok(relativeError(yWasm, yCpu) < 1e-5, `output: ${relativeError(yWasm, yCpu)}`);
       assert.ok(relativeError(dxWasm, dxCpu) < 1e-5, `input gradient: ${relativeError(dxWasm, dxCpu)}`);
       assert.ok(relativeError(dfWasm, dfCpu) < 1e-5, `filter gradient: ${relativeError(dfWasm, dfCpu)}`);
@@ -91,7 +140,7 @@ describe('WASM convolution kernels (forward and gradients) match the cpu backend
   }
 });
 
-describe('WASM depthwise forward matches the cpu backend where TF.js has no gradient (dilation)', () => {
+for (const build of BUILDS) describe(`${build} depthwise forward matches the cpu backend where TF.js has no gradient (dilation)`, () => {
   const forwardCases: Array<[[number, number, number, number], [number, number, number, number], number, 'same' | 'valid' | number, number]> = [
     [[2, 9, 7, 5], [3, 3, 5, 1], 1, 'same', 2],
     [[1, 11, 11, 4], [5, 5, 4, 1], 1, 2, 2],
@@ -109,7 +158,7 @@ describe('WASM depthwise forward matches the cpu backend where TF.js has no grad
         });
       };
       const expected = await run('cpu');
-      const actual = await run('wasm');
+      const actual = await withBuild(build, () => run('wasm'));
       assert.equal(actual.length, expected.length);
       assert.ok(relativeError(actual, expected) < 1e-5, `${relativeError(actual, expected)}`);
     });
@@ -139,7 +188,7 @@ function batchNormResults(shape: [number, number, number, number], activation: F
   });
 }
 
-describe('fused training batch norm (+ ReLU/ReLU6) on WASM matches TF.js ops on the cpu backend', () => {
+for (const build of BUILDS) describe(`${build} fused training batch norm (+ ReLU/ReLU6) matches TF.js ops on the cpu backend`, () => {
   const shapes: Array<[number, number, number, number]> = [[2, 5, 7, 3], [8, 4, 4, 16], [3, 9, 1, 37]];
   for (const shape of shapes) {
     for (const activation of ['none', 'relu', 'relu6'] as const) {
@@ -147,7 +196,7 @@ describe('fused training batch norm (+ ReLU/ReLU6) on WASM matches TF.js ops on 
         await initEngine('cpu');
         const expected = batchNormResults(shape, activation, 7);
         await initEngine('wasm');
-        const actual = batchNormResults(shape, activation, 7);
+        const actual = await withBuild(build, () => batchNormResults(shape, activation, 7));
         const names = ['output', 'mean', 'variance', 'input gradient', 'gamma gradient', 'beta gradient'];
         names.forEach((name, i) => {
           const error = relativeError(actual[i]!, expected[i]!);
@@ -158,7 +207,7 @@ describe('fused training batch norm (+ ReLU/ReLU6) on WASM matches TF.js ops on 
   }
 });
 
-describe('fused training batch norm on WASM is accurate where the mean dwarfs the spread', () => {
+for (const build of BUILDS) describe(`${build} fused training batch norm is accurate where the mean dwarfs the spread`, () => {
   it('mean 1000, std 0.01: statistics, output and gradients match a float64 reference', async () => {
     await initEngine('wasm');
     const [n, h, w, c] = [8, 6, 6, 5];
@@ -188,7 +237,7 @@ describe('fused training batch norm on WASM is accurate where the mean dwarfs th
     }
     const dx = Float64Array.from(r, (g, i) => gamma[i % c]! * invstd[i % c]! * (g - dbeta[i % c]! / rows - (xhat[i]! * dgamma[i % c]!) / rows));
 
-    const actual = tf.tidy(() => {
+    const actual = await withBuild(build, () => tf.tidy(() => {
       let stats: Float32Array[] = [];
       const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Scalar =>
         batchNormTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 'none', 1e-5, (m, v) => {
@@ -198,7 +247,7 @@ describe('fused training batch norm on WASM is accurate where the mean dwarfs th
       const out = batchNormTrain(inputs[0] as tf.Tensor4D, inputs[1] as tf.Tensor1D, inputs[2] as tf.Tensor1D, 'none', 1e-5, () => undefined);
       const grads = tf.grads(f)(inputs);
       return { y: out.dataSync(), mean: stats[0]!, variance: stats[1]!, dx: grads[0]!.dataSync(), dgamma: grads[1]!.dataSync(), dbeta: grads[2]!.dataSync() };
-    });
+    }));
     const close = (name: string, a: ArrayLike<number>, b: ArrayLike<number>, tolerance: number): void => {
       const error = relativeError(Float32Array.from(a), Float32Array.from(b));
       assert.ok(error < tolerance, `${name}: relative error ${error}`);

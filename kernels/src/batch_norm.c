@@ -6,7 +6,7 @@
  * batches keep float32 accuracy. Pointers a function writes through never alias another of its
  * pointers: outputs are fresh tensors, partial sums live in the scratch.
  */
-#define EXPORT(name) __attribute__((export_name(#name)))
+#include "kernels.h"
 
 enum { ACT_NONE = 0, ACT_RELU = 1, ACT_RELU6 = 2 };
 

@@ -7,7 +7,7 @@
  * filters are [kh][kw][in][out] (conv) or [kh][kw][channels][multiplier] (depthwise).
  * Loops put the channel dimension innermost so that clang vectorises it.
  */
-#define EXPORT(name) __attribute__((export_name(#name)))
+#include "kernels.h"
 
 typedef struct {
   int batch, in_h, in_w, in_c, out_h, out_w, out_c;
@@ -185,10 +185,11 @@ static inline void depthwise_walk(int op, float *restrict in, float *restrict ou
 
 /*
  * Multiplier 1 (every depthwise layer procnas builds) takes kernels that keep their sums in
- * registers: blocks of CB channels (four SIMD vectors) summed over every tap, or over a row of
- * pixels, and stored once, where the walk above loads and stores its sum at every tap.
+ * registers: blocks of CB channels (four SIMD vectors, so four independent sums in flight)
+ * summed over every tap, or over a row of pixels, and stored once, where the walk above loads and
+ * stores its sum at every tap. Channels past the last whole block go a vector, then one, at a time.
  */
-#define CB 16
+#define CB (4 * VEC)
 
 /* Output columns ow whose input column ow*stride + k*dil - pad lies in [0, in): [*lo, *hi). */
 static inline void valid_columns(int k, int dil, int stride, int pad, int in, int out, int *lo, int *hi) {
@@ -256,13 +257,14 @@ static inline void input_gradient_pixel(const float *restrict dy, const float *r
 }
 
 static void depthwise_forward_1(const float *restrict x, const float *restrict w, float *restrict y, DEPTHWISE_ARGS) {
-  int c_blocks = channels - channels % CB;
   for (int n = 0; n < batch; n++) {
     for (int oh = 0; oh < out_h; oh++) {
       for (int ow = 0; ow < out_w; ow++) {
         float *restrict o = y + ((n * out_h + oh) * out_w + ow) * channels;
-        for (int c = 0; c < c_blocks; c += CB) forward_pixel(x, w, o, CB, n, oh, ow, c, DEPTHWISE_PASS);
-        for (int c = c_blocks; c < channels; c++) forward_pixel(x, w, o, 1, n, oh, ow, c, DEPTHWISE_PASS);
+        int c = 0;
+        for (; c + CB <= channels; c += CB) forward_pixel(x, w, o, CB, n, oh, ow, c, DEPTHWISE_PASS);
+        for (; c + VEC <= channels; c += VEC) forward_pixel(x, w, o, VEC, n, oh, ow, c, DEPTHWISE_PASS);
+        for (; c < channels; c++) forward_pixel(x, w, o, 1, n, oh, ow, c, DEPTHWISE_PASS);
       }
     }
   }
@@ -270,22 +272,37 @@ static void depthwise_forward_1(const float *restrict x, const float *restrict w
 
 /* The input gradient gathered per input pixel (a transposed convolution). */
 static void depthwise_backprop_input_1(const float *restrict dy, const float *restrict w, float *restrict dx, DEPTHWISE_ARGS) {
-  int c_blocks = channels - channels % CB;
   for (int n = 0; n < batch; n++) {
     for (int ih = 0; ih < in_h; ih++) {
       for (int iw = 0; iw < in_w; iw++) {
         float *restrict d = dx + ((n * in_h + ih) * in_w + iw) * channels;
-        for (int c = 0; c < c_blocks; c += CB) input_gradient_pixel(dy, w, d, CB, n, ih, iw, c, DEPTHWISE_PASS);
-        for (int c = c_blocks; c < channels; c++) input_gradient_pixel(dy, w, d, 1, n, ih, iw, c, DEPTHWISE_PASS);
+        int c = 0;
+        for (; c + CB <= channels; c += CB) input_gradient_pixel(dy, w, d, CB, n, ih, iw, c, DEPTHWISE_PASS);
+        for (; c + VEC <= channels; c += VEC) input_gradient_pixel(dy, w, d, VEC, n, ih, iw, c, DEPTHWISE_PASS);
+        for (; c < channels; c++) input_gradient_pixel(dy, w, d, 1, n, ih, iw, c, DEPTHWISE_PASS);
       }
     }
   }
 }
 
+/*
+ * One tap's filter gradient over output columns [lo, hi) of a row, channels [c, c + width), where
+ * output column ow reads input column ow * stride_w + shift; a constant width, as for forward_pixel.
+ */
+static inline void filter_gradient_row(const float *restrict x_row, const float *restrict g_row, float *restrict t,
+                                       int width, int c, int lo, int hi, int stride_w, int shift, int channels) {
+  float acc[CB] = {0};
+  for (int ow = lo; ow < hi; ow++) {
+    const float *restrict i = x_row + (ow * stride_w + shift) * channels + c;
+    const float *restrict g = g_row + ow * channels + c;
+    for (int j = 0; j < width; j++) acc[j] += i[j] * g[j];
+  }
+  for (int j = 0; j < width; j++) t[c + j] += acc[j];
+}
+
 /* The filter gradient a row of output pixels at a time: each tap's sums over the row, added once. */
 static void depthwise_backprop_filter_1(const float *restrict x, const float *restrict dy, float *restrict dw, DEPTHWISE_ARGS) {
   zero(dw, k_h * k_w * channels);
-  int c_blocks = channels - channels % CB;
   /* The rows of x and dy one (n, oh, kh) reads stay in cache for every kw and channel block. */
   for (int n = 0; n < batch; n++) {
     for (int oh = 0; oh < out_h; oh++) {
@@ -297,21 +314,12 @@ static void depthwise_backprop_filter_1(const float *restrict x, const float *re
         for (int kw = 0; kw < k_w; kw++) {
           int lo, hi;
           valid_columns(kw, dil_w, stride_w, pad_left, in_w, out_w, &lo, &hi);
+          int shift = kw * dil_w - pad_left; /* input column of output column ow: ow * stride_w + shift */
           float *restrict t = dw + (kh * k_w + kw) * channels;
-          for (int c = 0; c < c_blocks; c += CB) {
-            float acc[CB] = {0};
-            for (int ow = lo; ow < hi; ow++) {
-              const float *restrict i = x_row + (ow * stride_w + kw * dil_w - pad_left) * channels + c;
-              const float *restrict g = g_row + ow * channels + c;
-              for (int j = 0; j < CB; j++) acc[j] += i[j] * g[j];
-            }
-            for (int j = 0; j < CB; j++) t[c + j] += acc[j];
-          }
-          for (int c = c_blocks; c < channels; c++) {
-            float acc = 0.0f;
-            for (int ow = lo; ow < hi; ow++) acc += x_row[(ow * stride_w + kw * dil_w - pad_left) * channels + c] * g_row[ow * channels + c];
-            t[c] += acc;
-          }
+          int c = 0;
+          for (; c + CB <= channels; c += CB) filter_gradient_row(x_row, g_row, t, CB, c, lo, hi, stride_w, shift, channels);
+          for (; c + VEC <= channels; c += VEC) filter_gradient_row(x_row, g_row, t, VEC, c, lo, hi, stride_w, shift, channels);
+          for (; c < channels; c++) filter_gradient_row(x_row, g_row, t, 1, c, lo, hi, stride_w, shift, channels);
         }
       }
     }

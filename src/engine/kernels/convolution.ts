@@ -7,7 +7,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from '../tf.js';
-import { offsetOf, procnasKernels } from './module.js';
+import { kernelBuild, offsetOf, procnasKernels } from './module.js';
 import type { Conv2dGrad, ProcnasKernels } from './module.js';
 
 type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
@@ -46,7 +46,11 @@ const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   nhwcOnly('Conv2DBackpropFilter', a);
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
   const out = b.makeOutput(a.filterShape, 'float32');
-  callKernel(b, procnasKernels(b).conv2d_backprop_filter, x, dy, out, info, info.outChannels);
+  if (ownPointwise(info)) {
+    procnasKernels(b).pointwise_backprop_filter(offsetOf(b, x.dataId), offsetOf(b, dy.dataId), offsetOf(b, out.dataId), pixels(info), info.inChannels, info.outChannels);
+  } else {
+    callKernel(b, procnasKernels(b).conv2d_backprop_filter, x, dy, out, info, info.outChannels);
+  }
   return out;
 };
 
@@ -61,6 +65,43 @@ function isPointwise(info: Conv2DInfo): boolean {
     top === 0 && bottom === 0 && left === 0 && right === 0 && info.dilationHeight === 1 && info.dilationWidth === 1 &&
     info.outHeight === info.inHeight && info.outWidth === info.inWidth
   );
+}
+
+/** The batch's pixels, the rows of a pointwise convolution's matrix product. */
+function pixels(info: Conv2DInfo): number {
+  return info.batchSize * info.inHeight * info.inWidth;
+}
+
+/**
+ * Whether procnas's own matrix product (kernels/src/pointwise.c) runs a pointwise convolution:
+ * in the host build, where it beats XNNPACK's WebAssembly GEMM; the WebAssembly build keeps
+ * XNNPACK's.
+ */
+function ownPointwise(info: Conv2DInfo): boolean {
+  return isPointwise(info) && kernelBuild() === 'host';
+}
+
+/**
+ * Conv2D: pointwise convolutions through procnas's matrix product where `ownPointwise` says so,
+ * the rest through the stock kernel (XNNPACK) this one replaces.
+ */
+export function conv2DKernel(stock: tf.KernelConfig): tf.KernelConfig {
+  const kernelFunc: tf.KernelFunc = (args) => {
+    const b = args.backend as BackendWasm;
+    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = args.attrs as unknown as ConvAttrs;
+    if (a.dataFormat === 'NHWC' || a.dataFormat === undefined) {
+      const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+      if (ownPointwise(info)) {
+        const out = b.makeOutput(info.outShape, 'float32');
+        procnasKernels(b).pointwise_forward(offsetOf(b, x.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId), pixels(info), info.inChannels, info.outChannels);
+        return out;
+      }
+    }
+    return stock.kernelFunc(args);
+  };
+  // The stock kernel's setupFunc binds its WASM function, which the stock kernelFunc calls.
+  return { ...stock, kernelFunc };
 }
 
 /** Runs another WASM kernel from inside a kernel (tf.* ops would break reference counts). */
@@ -93,13 +134,18 @@ const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
   nhwcOnly('Conv2DBackpropInput', a);
   const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-  if (isPointwise(info)) {
+  if (isPointwise(info) && !ownPointwise(info)) {
     // dx [pixels, ci] = dy [pixels, co] · Wᵀ, with W stored [ci, co].
-    const pixels = info.batchSize * info.inHeight * info.inWidth;
-    return view(matMulTransposedB(b, dy, filter, pixels, info.outChannels, info.inChannels), a.inputShape);
+    return view(matMulTransposedB(b, dy, filter, pixels(info), info.outChannels, info.inChannels), a.inputShape);
   }
   const out = b.makeOutput(a.inputShape, 'float32');
+  // Room for the filter transposed, which both C kernels use.
   const scratch = b.makeOutput(filter.shape, 'float32');
+  if (ownPointwise(info)) {
+    procnasKernels(b).pointwise_backprop_input(offsetOf(b, dy.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId), offsetOf(b, scratch.dataId), pixels(info), info.inChannels, info.outChannels);
+    b.disposeData(scratch.dataId);
+    return out;
+  }
   procnasKernels(b).conv2d_backprop_input(
     offsetOf(b, dy.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId), offsetOf(b, scratch.dataId),
     info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "procnas_kernels",
+      "sources": ["host/binding.c", "src/batch_norm.c", "src/conv_grads.c", "src/pointwise.c"],
+      "cflags": ["-O3", "-march=native", "-fno-math-errno", "-std=c11"],
+      "cflags!": ["-O2", "-O0"]
+    }
+  ]
+}
