@@ -283,6 +283,17 @@ describe('procnas train', () => {
     assert.match(run.stdout, /test accuracy +\d+\.\d\d%/);
   });
 
+  it('refuses a PROCNAS_KERNELS it cannot honour with exit 2, before training', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procnas-train-'));
+    writeHalvesIdx(dir);
+    const arch = join(dir, 'net.yaml');
+    writeFileSync(arch, 'name: halves\ninput: 8x8x1\nclasses: 2\nstem: [cn_k3_c8]\nstages: [[ir_k3_s2_e2_c8]]\nhead: [gap, fc]\n');
+    const run = procnasWith({ env: { PROCNAS_KERNELS: 'gpu' } }, 'train', arch, '--dataset', `idx:${dir}`, '--epochs', '1', '--backend', 'wasm');
+    assert.equal(run.code, 2, run.stderr.slice(0, 2000));
+    assert.match(run.stderr, /^procnas: PROCNAS_KERNELS=gpu: expected host or wasm/);
+    assert.doesNotMatch(run.stderr, /epoch 1\/1/);
+  });
+
   it('trains dilated convolutions (TF.js has no gradient for them)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-train-'));
     writeHalvesIdx(dir);

@@ -5,6 +5,7 @@ import { initEngine } from '../src/engine/backend.js';
 import { kernelBuild } from '../src/engine/kernels/module.js';
 import type { KernelBuild } from '../src/engine/kernels/module.js';
 import { batchNormTrain } from '../src/engine/ops/batch-norm.js';
+import { movingAverage, sgdMomentum } from '../src/engine/ops/update.js';
 import type { FusedActivation } from '../src/engine/kernels/batch-norm.js';
 import { tf } from '../src/engine/tf.js';
 import { relativeError, values } from './fixtures.js';
@@ -259,4 +260,29 @@ for (const build of BUILDS) describe(`${build} fused training batch norm is accu
     close('gamma gradient', actual.dgamma, dgamma, 1e-5);
     close('beta gradient', actual.dbeta, dbeta, 1e-5);
   });
+});
+
+for (const build of BUILDS) describe(`${build} per-step updates match TF.js ops on the cpu backend`, () => {
+  const size = 1000; // not a multiple of any vector width
+  const updates = (first: boolean, decay: number): Float32Array[] =>
+    tf.tidy(() => {
+      const [w, g, buffer] = [31, 32, 33].map((seed) => tf.tensor1d(values(size, seed)));
+      const [next, nextBuffer] = sgdMomentum(w!, g!, buffer!, { rate: 0.1, momentum: 0.9, decay, first });
+      const average = movingAverage(w!, g!, { keep: 0.9, scale: 64 / 63 });
+      return [next.dataSync(), nextBuffer.dataSync(), average.dataSync()] as Float32Array[];
+    });
+  for (const first of [true, false]) {
+    for (const decay of [0, 5e-4]) {
+      it(`SGD with momentum (${first ? 'first step' : 'later step'}, decay ${decay}) and a moving average`, async () => {
+        await initEngine('cpu');
+        const expected = updates(first, decay);
+        await initEngine('wasm');
+        const actual = await withBuild(build, () => updates(first, decay));
+        ['weights', 'momentum buffer', 'moving average'].forEach((name, i) => {
+          const error = relativeError(actual[i]!, expected[i]!);
+          assert.ok(error < 1e-6, `${name}: relative error ${error}`);
+        });
+      });
+    }
+  }
 });

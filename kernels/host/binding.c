@@ -93,10 +93,24 @@ static napi_value js_pointwise_backprop_filter(napi_env env, napi_callback_info 
   return NULL;
 }
 
+static napi_value js_sgd_momentum(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, 10, &a)) return NULL;
+  sgd_momentum(F(0), F(1), F(2), F(3), F(4), I(5), (float)a.v[6], (float)a.v[7], (float)a.v[8], I(9));
+  return NULL;
+}
+
+static napi_value js_moving_average(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, 6, &a)) return NULL;
+  moving_average(F(0), F(1), F(2), I(3), (float)a.v[4], (float)a.v[5]);
+  return NULL;
+}
+
 static napi_value js_bn_statistics(napi_env env, napi_callback_info info) {
   Args a;
-  if (!read_args(env, info, 7, &a)) return NULL;
-  bn_statistics(F(0), F(1), F(2), D(3), I(4), I(5), (float)a.v[6]);
+  if (!read_args(env, info, 8, &a)) return NULL;
+  bn_statistics(F(0), F(1), F(2), F(3), D(4), I(5), I(6), (float)a.v[7]);
   return NULL;
 }
 
@@ -120,7 +134,8 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor entries[] = {
       ENTRY(conv2d_backprop_filter), ENTRY(conv2d_backprop_input), ENTRY(depthwise_forward),
       ENTRY(depthwise_backprop_input), ENTRY(depthwise_backprop_filter), ENTRY(pointwise_forward),
-      ENTRY(pointwise_backprop_input), ENTRY(pointwise_backprop_filter), ENTRY(bn_statistics),
+      ENTRY(pointwise_backprop_input), ENTRY(pointwise_backprop_filter), ENTRY(sgd_momentum),
+      ENTRY(moving_average), ENTRY(bn_statistics),
       ENTRY(bn_apply), ENTRY(bn_backward),
   };
   napi_define_properties(env, exports, sizeof entries / sizeof entries[0], entries);

@@ -74,12 +74,14 @@ static void fold(double *restrict total1, double *restrict total2, const float *
 }
 
 /*
- * mean[c] and invstd[c] = 1/sqrt(biased variance + eps); acc holds 8*channels floats' room.
+ * mean[c], the biased variance[c] and invstd[c] = 1/sqrt(variance + eps); acc holds 8*channels
+ * floats' room.
  * The sums are of x - shift, with shift near the mean: E[x^2] - E[x]^2 would lose every digit of
  * the variance when |mean| >> std (mean 1000, std 0.01: the variance is 1e-10 of E[x^2]).
  */
 EXPORT(bn_statistics)
-void bn_statistics(const float *x, float *mean, float *invstd, double *acc, int rows, int channels, float epsilon) {
+void bn_statistics(const float *x, float *mean, float *invstd, float *variance, double *acc, int rows, int channels,
+                   float epsilon) {
   Scratch s = scratch_of(acc, channels);
   for (int c = 0; c < channels; c++) s.first[c] = s.second[c] = 0.0;
   first_rows_mean(x, s.shift, rows < CHUNK ? rows : CHUNK, channels);
@@ -93,6 +95,7 @@ void bn_statistics(const float *x, float *mean, float *invstd, double *acc, int 
     double var = rows > 0 ? s.second[c] / rows - d * d : 0.0;
     if (var < 0.0) var = 0.0;
     mean[c] = (float)((double)s.shift[c] + d);
+    variance[c] = (float)var;
     invstd[c] = (float)(1.0 / __builtin_sqrt(var + epsilon));
   }
 }

@@ -40,7 +40,14 @@ void pointwise_backprop_input(const float *restrict dy, const float *restrict w,
 void pointwise_backprop_filter(const float *restrict x, const float *restrict dy, float *restrict dw, int pixels,
                                int in_c, int out_c);
 
-void bn_statistics(const float *x, float *mean, float *invstd, double *acc, int rows, int channels, float epsilon);
+void sgd_momentum(const float *restrict w, const float *restrict g, const float *restrict buffer,
+                  float *restrict w_out, float *restrict buffer_out, int n, float rate, float momentum, float decay,
+                  int first);
+void moving_average(const float *restrict average, const float *restrict sample, float *restrict out, int n, float keep,
+                    float scale);
+
+void bn_statistics(const float *x, float *mean, float *invstd, float *variance, double *acc, int rows, int channels,
+                   float epsilon);
 void bn_apply(const float *restrict x, const float *restrict mean, const float *restrict invstd,
               const float *restrict gamma, const float *restrict beta, float *restrict y, int rows, int channels,
               int act);

@@ -8,30 +8,29 @@ import { dirname, join } from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_KERNELS } from './kernels/batch-norm.js';
 import { CONVOLUTION_KERNELS, conv2DKernel } from './kernels/convolution.js';
+import { EngineError } from './errors.js';
 import { IDENTITY_KERNEL } from './kernels/identity.js';
+import { kernelBuild } from './kernels/module.js';
+import { UPDATE_KERNELS } from './kernels/update.js';
 import { tf } from './tf.js';
 
 export type BackendChoice = 'auto' | 'native' | 'wasm' | 'cpu';
 
-/** The ML backend cannot be set up as asked. */
-export class EngineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
+export { EngineError } from './errors.js';
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 let wasmPrepared = false;
 
 function prepareWasm(): void {
   if (wasmPrepared) return;
+  // A PROCNAS_KERNELS the engine cannot honour is reported here, before any training starts.
+  kernelBuild();
   const require = createRequire(import.meta.url);
   const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
   setWasmPaths(`${dist}/`);
   const stockConv2D = tf.getKernel('Conv2D', 'wasm');
   if (!stockConv2D) throw new EngineError('the TF.js WASM backend registers no Conv2D kernel (unexpected tfjs-backend-wasm version)');
-  for (const kernel of [...CONVOLUTION_KERNELS, conv2DKernel(stockConv2D), ...BATCH_NORM_KERNELS, IDENTITY_KERNEL]) {
+  for (const kernel of [...CONVOLUTION_KERNELS, conv2DKernel(stockConv2D), ...BATCH_NORM_KERNELS, ...UPDATE_KERNELS, IDENTITY_KERNEL]) {
     // Some replace stock kernels that are too slow for training.
     if (tf.getKernel(kernel.kernelName, 'wasm')) tf.unregisterKernel(kernel.kernelName, 'wasm');
     tf.registerKernel(kernel);

@@ -8,6 +8,7 @@ import type { Composite, Layer, LayerGraph, Shape } from '../space/index.js';
 import type { FusedActivation } from './kernels/batch-norm.js';
 import { axisRoles, morph } from './morph.js';
 import { batchNormTrain } from './ops/batch-norm.js';
+import { movingAverage } from './ops/update.js';
 import { tf } from './tf.js';
 import { layerVariables, sameShape } from './variables.js';
 import type { VariableRole, VariableSpec, Weights } from './variables.js';
@@ -321,8 +322,8 @@ export class Network {
     const n = x.size / x.shape[3];
     return batchNormTrain(x, w.gamma as tf.Tensor1D, w.beta as tf.Tensor1D, activation, BN_EPSILON, (mean, variance) =>
       tf.tidy(() => {
-        w.mean!.assign(w.mean!.mul(1 - BN_MOMENTUM).add(mean.mul(BN_MOMENTUM)));
-        w.variance!.assign(w.variance!.mul(1 - BN_MOMENTUM).add(variance.mul((BN_MOMENTUM * n) / Math.max(1, n - 1))));
+        w.mean!.assign(movingAverage(w.mean!, mean, { keep: 1 - BN_MOMENTUM, scale: 1 }));
+        w.variance!.assign(movingAverage(w.variance!, variance, { keep: 1 - BN_MOMENTUM, scale: n / Math.max(1, n - 1) }));
       }),
     );
   }

@@ -3,6 +3,7 @@
  * weights only (not on batch-norm scales and shifts, nor biases). Written here rather than taken
  * from tf.train so that the learning rate can change every step without recreating state.
  */
+import { sgdMomentum } from './ops/update.js';
 import { tf } from './tf.js';
 
 export type OptimizerName = 'sgd' | 'adam';
@@ -30,12 +31,14 @@ export class Optimizer {
       for (const v of variables) {
         let g = grads[v.name];
         if (!g) continue;
-        if (weightDecay > 0 && decays(v)) g = g.add(v.mul(weightDecay));
+        const decay = weightDecay > 0 && decays(v) ? weightDecay : 0;
         if (name === 'sgd') {
           const [buffer] = this.slotsOf(v, 1) as [tf.Variable];
-          buffer.assign(this.step === 1 ? g : buffer.mul(momentum).add(g));
-          v.assign(v.sub(buffer.mul(learningRate)));
+          const [weights, next] = sgdMomentum(v, g, buffer, { rate: learningRate, momentum, decay, first: this.step === 1 });
+          buffer.assign(next);
+          v.assign(weights);
         } else {
+          if (decay > 0) g = g.add(v.mul(decay));
           const [m, s] = this.slotsOf(v, 2) as [tf.Variable, tf.Variable];
           m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
           s.assign(s.mul(beta2).add(g.square().mul(1 - beta2)));

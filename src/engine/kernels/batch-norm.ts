@@ -1,6 +1,6 @@
 /**
  * Kernels of training-mode batch norm (optionally fused with ReLU/ReLU6) for the WASM backend:
- * ProcnasBatchNormTrain (x, gamma, beta → y, mean, invstd) and ProcnasBatchNormGrad
+ * ProcnasBatchNormTrain (x, gamma, beta → y, mean, invstd, variance) and ProcnasBatchNormGrad
  * (dy, x, gamma, beta, mean, invstd → dx, dgamma, dbeta), backed by kernels/src/batch_norm.c.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -38,11 +38,12 @@ const train: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const y = b.makeOutput(x.shape, 'float32');
   const mean = b.makeOutput([channels], 'float32');
   const invstd = b.makeOutput([channels], 'float32');
+  const variance = b.makeOutput([channels], 'float32');
   const k = procnasKernels(b);
   const [px, pm, pi] = [offsetOf(b, x.dataId), offsetOf(b, mean.dataId), offsetOf(b, invstd.dataId)];
-  withScratch(b, channels, (scratch) => k.bn_statistics(px, pm, pi, scratch, rows, channels, epsilon));
+  withScratch(b, channels, (scratch) => k.bn_statistics(px, pm, pi, offsetOf(b, variance.dataId), scratch, rows, channels, epsilon));
   k.bn_apply(px, pm, pi, offsetOf(b, gamma.dataId), offsetOf(b, beta.dataId), offsetOf(b, y.dataId), rows, channels, FUSED_ACTIVATIONS[activation]);
-  return [y, mean, invstd];
+  return [y, mean, invstd, variance];
 };
 
 const grad: tf.KernelFunc = ({ inputs, backend, attrs }) => {

@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { EngineError } from '../errors.js';
 
 /** Arguments shared by the convolution kernels: three tensors, then the geometry. */
 export type Conv2dGrad = (
@@ -33,7 +34,9 @@ export interface ProcnasKernels {
   pointwise_forward(x: number, w: number, y: number, pixels: number, inC: number, outC: number): void;
   pointwise_backprop_input(dy: number, w: number, dx: number, scratch: number, pixels: number, inC: number, outC: number): void;
   pointwise_backprop_filter(x: number, dy: number, dw: number, pixels: number, inC: number, outC: number): void;
-  bn_statistics(x: number, mean: number, invstd: number, scratch: number, rows: number, channels: number, epsilon: number): void;
+  sgd_momentum(w: number, g: number, buffer: number, wOut: number, bufferOut: number, n: number, rate: number, momentum: number, decay: number, first: number): void;
+  moving_average(average: number, sample: number, out: number, n: number, keep: number, scale: number): void;
+  bn_statistics(x: number, mean: number, invstd: number, variance: number, scratch: number, rows: number, channels: number, epsilon: number): void;
   bn_apply(x: number, mean: number, invstd: number, gamma: number, beta: number, y: number, rows: number, channels: number, act: number): void;
   bn_backward(
     dy: number, x: number, mean: number, invstd: number, gamma: number, beta: number,
@@ -78,9 +81,9 @@ function loadHost(): HostKernels | null {
 export function kernelBuild(): KernelBuild {
   const wanted = process.env.PROCNAS_KERNELS;
   if (wanted === 'wasm') return 'wasm';
-  if (wanted !== undefined && wanted !== 'host') throw new Error(`PROCNAS_KERNELS=${wanted}: expected host or wasm`);
+  if (wanted !== undefined && wanted !== 'host') throw new EngineError(`PROCNAS_KERNELS=${wanted}: expected host or wasm`);
   if (loadHost()) return 'host';
-  if (wanted === 'host') throw new Error(`PROCNAS_KERNELS=host, but the host kernels do not load: ${hostFailure}`);
+  if (wanted === 'host') throw new EngineError(`PROCNAS_KERNELS=host, but the host kernels do not load: ${hostFailure}`);
   return 'wasm';
 }
 
@@ -116,6 +119,8 @@ function hostKernels(n: HostKernels, memory: WebAssembly.Memory): ProcnasKernels
     pointwise_forward: bind('pointwise_forward'),
     pointwise_backprop_input: bind('pointwise_backprop_input'),
     pointwise_backprop_filter: bind('pointwise_backprop_filter'),
+    sgd_momentum: bind('sgd_momentum'),
+    moving_average: bind('moving_average'),
     bn_statistics: bind('bn_statistics'),
     bn_apply: bind('bn_apply'),
     bn_backward: bind('bn_backward'),

@@ -30,9 +30,9 @@ export function batchNormTrain(
   const attrs = { activation, epsilon } as unknown as tf.NamedAttrMap;
   const fused = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xs, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const [y, mean, invstd] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xs, gamma: g, beta: b }, attrs) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+    const [y, mean, invstd, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xs, gamma: g, beta: b }, attrs) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
     // The statistics live only inside this scope: hand them over now.
-    onStatistics(mean, tf.sub(tf.div(1, tf.square(invstd)), epsilon));
+    onStatistics(mean, variance);
     save([xs, g, b, mean, invstd]);
     return {
       value: y,
