@@ -102,10 +102,12 @@ for (const k of [3, 5, 7]) {
     for (const pad of ['same', 'valid'] as const) cases.push({ kind: 'depthwise', batch: 2, h: 9, w: 11, cin: 21, cout: 1, k, stride, pad });
   }
 }
-// Pointwise convolutions as matrix products (pointwise.c): 53 output channels are a tile of every
-// width (32 + 16 + 4 + 1 on AVX-512), 126 and 390 pixels leave rows after the tiles of four, and
-// 390 pixels make two passes of the filter gradient's 256-pixel chunks.
-cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 37, cout: 53, k: 1, stride: 1, pad: 'same' });
+// Stride 3 takes the input gradient's general tap arithmetic (strides 1 and 2 have their own).
+for (const pad of ['same', 'valid'] as const) cases.push({ kind: 'depthwise', batch: 2, h: 10, w: 11, cin: 21, cout: 1, k: 5, stride: 3, pad });
+// Pointwise convolutions as matrix products (pointwise.c): 61 output channels are a tile of every
+// width (32 + 16 + 8 + 4 + 1 on AVX-512), 126 and 390 pixels leave rows after the tiles of four
+// or eight, and 390 pixels make two passes of the filter gradient's 256-pixel chunks.
+cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 37, cout: 61, k: 1, stride: 1, pad: 'same' });
 cases.push({ kind: 'conv', batch: 2, h: 15, w: 13, cin: 24, cout: 144, k: 1, stride: 1, pad: 'valid' });
 cases.push({ kind: 'conv', batch: 3, h: 16, w: 16, cin: 144, cout: 24, k: 1, stride: 1, pad: 'same' });
 

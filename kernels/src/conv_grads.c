@@ -207,10 +207,24 @@ static inline int tap_input(int o, int k, int stride, int dil, int pad, int in) 
   return i >= 0 && i < in ? i : -1;
 }
 
-/* The output row (or column) whose tap k reads input i; -1 when no output's does. */
+/*
+ * The output row (or column) whose tap k reads input i; -1 when no output's does. Strides 1 and
+ * 2 (every depthwise layer procnas builds) avoid the division: this runs per tap and pixel.
+ */
 static inline int tap_output(int i, int k, int stride, int dil, int pad, int out) {
   int a = i + pad - k * dil;
-  return a >= 0 && a % stride == 0 && a / stride < out ? a / stride : -1;
+  if (a < 0) return -1;
+  int o;
+  if (stride == 1) {
+    o = a;
+  } else if (stride == 2) {
+    if (a & 1) return -1;
+    o = a >> 1;
+  } else {
+    if (a % stride) return -1;
+    o = a / stride;
+  }
+  return o < out ? o : -1;
 }
 
 /*

@@ -12,7 +12,16 @@
  */
 #include "kernels.h"
 
+/*
+ * A tile of TILE_ROWS x TILE_WIDTH sums: at least eight independent vector sums in flight for the
+ * narrowest whole-vector tile (a fused multiply-add's latency times its throughput), within the
+ * target's registers (32 vectors with AVX-512, 16 otherwise).
+ */
+#if VEC == 16
+#define TILE_ROWS 8
+#else
 #define TILE_ROWS 4
+#endif
 #define TILE_WIDTH (2 * VEC)
 
 /* Pixels of the filter gradient's inner dimension per pass: their rows of x and dy stay in cache. */
@@ -39,13 +48,14 @@ static inline __attribute__((always_inline)) void tile(const float *restrict a, 
     for (int j = 0; j < width; j++) c[r * ldc + j] = acc[r][j];
 }
 
-/* Every column block of `rows` rows of C, in widths TILE_WIDTH, VEC, 4, then 1. */
+/* Every column block of `rows` rows of C, in widths TILE_WIDTH, VEC, 8, 4, then 1. */
 static inline __attribute__((always_inline)) void tile_row(const float *restrict a, int a_row, int a_inner,
                                                            const float *restrict b, float *restrict c, int n,
                                                            int inner, int rows, int accumulate) {
   int j = 0;
   for (; j + TILE_WIDTH <= n; j += TILE_WIDTH) tile(a, a_row, a_inner, b + j, n, c + j, n, inner, rows, TILE_WIDTH, accumulate);
   for (; j + VEC <= n; j += VEC) tile(a, a_row, a_inner, b + j, n, c + j, n, inner, rows, VEC, accumulate);
+  for (; j + 8 <= n; j += 8) tile(a, a_row, a_inner, b + j, n, c + j, n, inner, rows, 8, accumulate);
   for (; j + 4 <= n; j += 4) tile(a, a_row, a_inner, b + j, n, c + j, n, inner, rows, 4, accumulate);
   for (; j < n; j++) tile(a, a_row, a_inner, b + j, n, c + j, n, inner, rows, 1, accumulate);
 }
