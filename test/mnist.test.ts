@@ -10,7 +10,7 @@ import type { Architecture } from '../src/space/index.js';
 
 // The honest accuracy check: a small net, real MNIST, one epoch, no tricks. About two minutes.
 describe('MNIST, one epoch', () => {
-  it('a 37,658-parameter MBConv net reaches at least 97% test accuracy', async () => {
+  it('a 37,658-parameter MBConv net reaches at least 97.5% test accuracy', async () => {
     await initEngine('wasm');
     const dataset = loadDataset('mnist');
     const splits = prepareSplits(dataset, { seed: 0 });
@@ -41,8 +41,8 @@ describe('MNIST, one epoch', () => {
     }
     assert.equal(correct / raw.count, onnxTest, 'raw images with the recorded preprocessing');
     assert.equal(splits.test.count, 10_000);
-    assert.ok(test >= 0.97, `test accuracy ${test}`);
-    assert.ok(result.validationAccuracy >= 0.97, `validation accuracy ${result.validationAccuracy}`);
+    assert.ok(test >= 0.975, `test accuracy ${test}`);
+    assert.ok(result.validationAccuracy >= 0.975, `validation accuracy ${result.validationAccuracy}`);
     assert.equal(onnxTest, test, 'test accuracy through onnxruntime');
     assert.equal(onnxValidation, result.validationAccuracy, 'validation accuracy through onnxruntime');
   });

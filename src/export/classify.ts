@@ -26,7 +26,13 @@ export interface ClassifierOptions {
   optimization: 'all' | 'disabled';
 }
 
-export const DEFAULT_CLASSIFIER: ClassifierOptions = { threads: 1, batch: 256, optimization: 'all' };
+/**
+ * Batches of 32: a session's first run grows onnxruntime's memory arena to the batch's
+ * activations, and a large arena is fresh memory whose pages fault in at first touch, in every
+ * new session (every job). On the main job's MNIST net, 2000 images took 0.48-0.66 s at batch
+ * 256 (the first run alone 0.25-0.35 s) and 0.16-0.28 s at batch 32 (bench/evaluation.ts).
+ */
+export const DEFAULT_CLASSIFIER: ClassifierOptions = { threads: 1, batch: 32, optimization: 'all' };
 
 /** Images from NHWC (the engine's layout) to NCHW (the exported model's), into `out`. */
 export function toNchw(nhwc: Float32Array, count: number, shape: { h: number; w: number; c: number }, out: Float32Array): Float32Array {
