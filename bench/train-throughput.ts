@@ -4,8 +4,10 @@
  * (28x28x1); batch 64, SGD momentum, random data. procnas runs its real `train()` on the WASM
  * backend, once alone and as two trainings at once (two processes, the way a search uses both
  * cores), with each build of its kernels this machine has (host, when built, and wasm); PyTorch
- * (Debian's python3-torch, /usr/bin/python3) with one and with two threads. Medians over rounds;
- * ratios of procnas's default build (host when built) printed after each net.
+ * (Debian's python3-torch, /usr/bin/python3) with one thread, two threads, and as two one-thread
+ * trainings at once. Each run's median over rounds; each figure the median over repeats, all
+ * configurations interleaved; ratios of procnas's default build (host when built) against
+ * PyTorch's one thread and its best on two cores, printed after each net.
  *
  * PyTorch runs with glibc's malloc told to keep freed memory (GLIBC_TUNABLES below), as PyTorch's
  * CPU performance guide advises (a caching allocator). Without it every activation tensor is a
@@ -13,7 +15,7 @@
  * 6x slower (55 against 348 images/s on the CIFAR net here): a peer handicapped by its
  * allocator, not a fair one.
  *
- *   node --import tsx bench/train-throughput.ts [--steps 20] [--rounds 3] [--nets cifar,mnist]
+ *   node --import tsx bench/train-throughput.ts [--steps 20] [--rounds 3] [--repeats 3] [--nets cifar,mnist]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,8 +23,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { steps: { type: 'string', default: '20' }, rounds: { type: 'string', default: '3' }, nets: { type: 'string', default: 'cifar,mnist' } },
+  options: {
+    steps: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '3' },
+    repeats: { type: 'string', default: '3' },
+    nets: { type: 'string', default: 'cifar,mnist' },
+  },
 });
+const repeats = Number(values.repeats);
 const steps = values.steps;
 const rounds = values.rounds;
 const worker = fileURLToPath(new URL('./train-worker.ts', import.meta.url));
@@ -55,46 +63,88 @@ const PEER_ENV = { ...process.env, GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=
 const NET_NAMES: Record<string, string> = { cifar: 'MobileNetV2-like CIFAR net', mnist: 'mnist-mbconv (the main job\'s initial)' };
 const python = '/usr/bin/python3';
 
+interface PeerResult {
+  params: number;
+  imagesPerSecond: number;
+  torch: string;
+}
+
+function runPeer(net: string, threads: number): PeerResult | string {
+  const r = spawnSync(python, [peer, String(threads), steps, rounds, net], { encoding: 'utf8', env: PEER_ENV });
+  return r.status === 0 ? (JSON.parse(r.stdout) as PeerResult) : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`);
+}
+
+/** Two one-thread PyTorch trainings at once, as procnas's two: the sum of their rates. */
+function runPeerPair(net: string): Promise<number | string> {
+  const one = (): Promise<PeerResult | string> =>
+    new Promise((resolve) => {
+      const child = spawn(python, [peer, '1', steps, rounds, net], { stdio: ['ignore', 'pipe', 'pipe'], env: PEER_ENV });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('exit', (code) => resolve(code === 0 ? (JSON.parse(out) as PeerResult) : (err.trim().split('\n').pop() ?? `exit ${code}`)));
+    });
+  return Promise.all([one(), one()]).then(([a, b]) => (typeof a === 'string' ? a : typeof b === 'string' ? b : a.imagesPerSecond + b.imagesPerSecond));
+}
+
+const hasPython = existsSync(python);
+if (!hasPython) console.log(`peer skipped: ${python} not found (apt-get install python3-torch)`);
+
 for (const net of values.nets.split(',')) {
   if (!NET_NAMES[net]) throw new Error(`--nets: unknown net ${net} (cifar, mnist)`);
-  const one = await runWorker(net);
-  const two = await Promise.all([runWorker(net), runWorker(net)]);
-  const procnasOne = median(one.rates);
-  // Two at once: the sum of the two trainings' medians.
-  const procnasTwo = two.reduce((a, r) => a + median(r.rates), 0);
-
-  const rows: Array<[string, number]> = [
-    [`procnas (${one.kernels} kernels), 1 training`, procnasOne],
-    [`procnas (${one.kernels} kernels), 2 trainings at once`, procnasTwo],
-  ];
-  if (one.kernels === 'host') {
-    // The WebAssembly build too: what runs where clang was not there at install.
-    const wasmOne = await runWorker(net, 'wasm');
-    const wasmTwo = await Promise.all([runWorker(net, 'wasm'), runWorker(net, 'wasm')]);
-    rows.push(['procnas (wasm kernels), 1 training', median(wasmOne.rates)], ['procnas (wasm kernels), 2 trainings at once', wasmTwo.reduce((a, r) => a + median(r.rates), 0)]);
-  }
-  let torchOne: number | undefined;
-  let torchTwo: number | undefined;
-  if (existsSync(python)) {
-    const runs = [1, 2].map((threads) => spawnSync(python, [peer, String(threads), steps, rounds, net], { encoding: 'utf8', env: PEER_ENV }));
-    if (runs.every((r) => r.status === 0)) {
-      const [a, b] = runs.map((r) => JSON.parse(r.stdout) as { params: number; imagesPerSecond: number; torch: string });
-      if (a!.params !== one.params) throw new Error(`the PyTorch ${net} net has ${a!.params} parameters, procnas's ${one.params}: not the same network`);
-      torchOne = a!.imagesPerSecond;
-      torchTwo = b!.imagesPerSecond;
-      rows.push([`PyTorch ${a!.torch}, 1 thread`, torchOne], [`PyTorch ${b!.torch}, 2 threads`, torchTwo]);
-    } else {
-      console.log(`peer skipped: PyTorch did not run (${runs.find((r) => r.status !== 0)?.stderr.trim().split('\n').pop()})`);
+  // Every configuration runs once per repeat, interleaved, so that the machine's drift (shared,
+  // noisy) falls on all of them alike; each figure is the median over repeats.
+  const samples = new Map<string, number[]>();
+  const add = (name: string, rate: number): void => void samples.set(name, [...(samples.get(name) ?? []), rate]);
+  let params = 0;
+  let build = 'wasm';
+  let torch: string | undefined;
+  let peerFailure: string | undefined;
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    const one = await runWorker(net);
+    params = one.params;
+    build = one.kernels;
+    add(`procnas (${build} kernels), 1 training`, median(one.rates));
+    if (hasPython && !peerFailure) {
+      const a = runPeer(net, 1);
+      if (typeof a === 'string') peerFailure = a;
+      else {
+        if (a.params !== params) throw new Error(`the PyTorch ${net} net has ${a.params} parameters, procnas's ${params}: not the same network`);
+        torch = a.torch;
+        add('PyTorch, 1 thread', a.imagesPerSecond);
+      }
     }
-  } else {
-    console.log(`peer skipped: ${python} not found (apt-get install python3-torch)`);
+    const two = await Promise.all([runWorker(net), runWorker(net)]);
+    // Two at once: the sum of the two trainings' medians.
+    add(`procnas (${build} kernels), 2 trainings at once`, two.reduce((a, r) => a + median(r.rates), 0));
+    if (hasPython && !peerFailure) {
+      const b = runPeer(net, 2);
+      if (typeof b === 'string') peerFailure = b;
+      else add('PyTorch, 2 threads', b.imagesPerSecond);
+      const pair = await runPeerPair(net);
+      if (typeof pair === 'string') peerFailure = pair;
+      else add('PyTorch, 2 trainings at once (1 thread each)', pair);
+    }
+    if (build === 'host') {
+      // The WebAssembly build too: what runs where clang was not there at install.
+      add('procnas (wasm kernels), 1 training', median((await runWorker(net, 'wasm')).rates));
+      const wasmTwo = await Promise.all([runWorker(net, 'wasm'), runWorker(net, 'wasm')]);
+      add('procnas (wasm kernels), 2 trainings at once', wasmTwo.reduce((a, r) => a + median(r.rates), 0));
+    }
   }
+  if (peerFailure) console.log(`peer skipped: PyTorch did not run (${peerFailure})`);
 
-  console.log(`${NET_NAMES[net]}, ${one.params} parameters, batch 64, ${steps} steps x ${rounds} rounds, images/s (median)`);
-  for (const [name, rate] of rows) console.log(`  ${name.padEnd(46)} ${rate.toFixed(1).padStart(8)}`);
-  if (torchOne !== undefined && torchTwo !== undefined) {
-    console.log(`  ratio procnas(1) / PyTorch(1 thread)            ${(procnasOne / torchOne).toFixed(2)}`);
-    console.log(`  ratio procnas(2) / PyTorch(1 thread)            ${(procnasTwo / torchOne).toFixed(2)}`);
-    console.log(`  ratio procnas(2) / PyTorch(2 threads)           ${(procnasTwo / torchTwo).toFixed(2)}`);
+  console.log(`${NET_NAMES[net]}, ${params} parameters, batch 64, ${steps} steps x ${rounds} rounds, ${repeats} repeats, images/s (median)${torch ? `; PyTorch ${torch}` : ''}`);
+  const figure = (name: string): number | undefined => (samples.has(name) ? median(samples.get(name)!) : undefined);
+  for (const [name, rates] of samples) console.log(`  ${name.padEnd(46)} ${median(rates).toFixed(1).padStart(8)}   (${rates.map((r) => r.toFixed(0)).join(', ')})`);
+  const procnasOne = figure(`procnas (${build} kernels), 1 training`)!;
+  const procnasTwo = figure(`procnas (${build} kernels), 2 trainings at once`)!;
+  const torchOne = figure('PyTorch, 1 thread');
+  const torchTwo = figure('PyTorch, 2 threads');
+  const torchPair = figure('PyTorch, 2 trainings at once (1 thread each)');
+  if (torchOne !== undefined && torchTwo !== undefined && torchPair !== undefined) {
+    console.log(`  ratio procnas(1) / PyTorch(1 thread)                ${(procnasOne / torchOne).toFixed(2)}`);
+    console.log(`  ratio procnas(2) / PyTorch's best on 2 cores        ${(procnasTwo / Math.max(torchTwo, torchPair)).toFixed(2)}`);
   }
 }
