@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { initEngine } from '../src/engine/backend.js';
-import { kernelBuild } from '../src/engine/kernels/module.js';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { kernelBuild, procnasKernels } from '../src/engine/kernels/module.js';
 import type { KernelBuild } from '../src/engine/kernels/module.js';
 import { batchNormTrain } from '../src/engine/ops/batch-norm.js';
 import { movingAverage, sgdMomentum } from '../src/engine/ops/update.js';
@@ -68,6 +69,13 @@ describe('builds of procnas kernels', () => {
     const clang = spawnSync('clang', ['--version']).status === 0;
     if (clang) assert.ok(hostBuilt(), 'clang is installed but the host kernels do not load: run scripts/build-host-kernels.sh');
     else assert.deepEqual(BUILDS, ['wasm']);
+  });
+
+  it('the host build refuses a tensor offset outside the backend memory (WebAssembly would trap)', { skip: !BUILDS.includes('host') && 'no host build here' }, async () => {
+    await initEngine('wasm');
+    const kernels = await withBuild('host', () => procnasKernels(tf.backend() as BackendWasm));
+    const past = ((tf.backend() as BackendWasm).wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.length;
+    assert.throws(() => kernels.moving_average(past, 0, 0, 4, 0.9, 1), /procnas host kernels: a tensor offset lies outside the backend's memory/);
   });
 
   it('PROCNAS_KERNELS chooses the build, and an unknown value is an error', async () => {
