@@ -2,8 +2,8 @@
  * Training throughput, procnas against PyTorch in the same run, on two nets: the MobileNetV2-like
  * CIFAR net of shared/notes/engine.md (32x32x3) and the main job's default initial, mnist-mbconv
  * (28x28x1); batch 64, SGD momentum, random data. procnas runs its real `train()` on the WASM
- * backend, once alone and as two trainings at once (two processes, the way a search uses both
- * cores), with each build of its kernels this machine has (host, when built, and wasm); PyTorch
+ * backend, once alone and as two trainings at once (two processes; a search runs its two on
+ * worker threads of one process), with each build of its kernels this machine has (host, when built, and wasm); PyTorch
  * (Debian's python3-torch, /usr/bin/python3) with one thread, two threads, and as two one-thread
  * trainings at once. Each run's median over rounds; each figure the median over repeats, all
  * configurations interleaved; ratios of procnas's default build (host when built) against
