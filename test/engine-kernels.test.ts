@@ -110,6 +110,11 @@ for (const k of [3, 5, 7]) {
     for (const pad of ['same', 'valid'] as const) cases.push({ kind: 'depthwise', batch: 2, h: 9, w: 11, cin: 21, cout: 1, k, stride, pad });
   }
 }
+// The host build's dense forward pass (conv_forward.c): 61 output channels are a block of every
+// width, 9 and 11 columns leave pixels after the tiles of four, and both image edges clip taps.
+cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 5, cout: 61, k: 3, stride: 1, pad: 'same' });
+cases.push({ kind: 'conv', batch: 2, h: 8, w: 11, cin: 3, cout: 16, k: 5, stride: 2, pad: 'same' });
+cases.push({ kind: 'conv', batch: 1, h: 6, w: 11, cin: 1, cout: 9, k: 3, stride: 2, pad: 'valid' });
 // Stride 3 takes the input gradient's general tap arithmetic (strides 1 and 2 have their own).
 for (const pad of ['same', 'valid'] as const) cases.push({ kind: 'depthwise', batch: 2, h: 10, w: 11, cin: 21, cout: 1, k: 5, stride: 3, pad });
 // Pointwise convolutions as matrix products (pointwise.c): 61 output channels are a tile of every
@@ -166,6 +171,26 @@ for (const build of BUILDS) describe(`${build} depthwise forward matches the cpu
           const x = tf.tensor4d(values(xs.reduce((a, b) => a * b, 1), 1), xs);
           const f = tf.tensor4d(values(fs.reduce((a, b) => a * b, 1), 2), fs);
           return tf.depthwiseConv2d(x, f, stride, pad as 'same', 'NHWC', dilation).dataSync() as Float32Array;
+        });
+      };
+      const expected = await run('cpu');
+      const actual = await withBuild(build, () => run('wasm'));
+      assert.equal(actual.length, expected.length);
+      assert.ok(relativeError(actual, expected) < 1e-5, `${relativeError(actual, expected)}`);
+    });
+  }
+});
+
+for (const build of BUILDS) describe(`${build} dense convolution forward matches the cpu backend with dilation`, () => {
+  // TF.js takes a dilation only with stride 1.
+  for (const [stride, pad] of [[1, 'same'], [1, 'valid']] as const) {
+    it(`3x3 filter, dilation 2, stride ${stride}, ${pad}`, async () => {
+      const run = async (backend: 'cpu' | 'wasm'): Promise<Float32Array> => {
+        await initEngine(backend);
+        return tf.tidy(() => {
+          const x = tf.tensor4d(values(2 * 9 * 10 * 4, 41), [2, 9, 10, 4]);
+          const f = tf.tensor4d(values(3 * 3 * 4 * 7, 42), [3, 3, 4, 7]);
+          return tf.conv2d(x, f, stride, pad, 'NHWC', 2).dataSync() as Float32Array;
         });
       };
       const expected = await run('cpu');

@@ -76,6 +76,7 @@ static int offsets_inside(napi_env env, const Args *a, size_t first, size_t coun
     return NULL;                                                       \
   }
 
+CONV3(conv2d_forward)
 CONV3(conv2d_backprop_filter)
 CONV3(depthwise_forward)
 CONV3(depthwise_backprop_input)
@@ -157,7 +158,7 @@ static napi_value js_bn_backward(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_property_descriptor entries[] = {
-      ENTRY(conv2d_backprop_filter), ENTRY(conv2d_backprop_input), ENTRY(depthwise_forward),
+      ENTRY(conv2d_forward), ENTRY(conv2d_backprop_filter), ENTRY(conv2d_backprop_input), ENTRY(depthwise_forward),
       ENTRY(depthwise_backprop_input), ENTRY(depthwise_backprop_filter), ENTRY(pointwise_forward),
       ENTRY(pointwise_backprop_input), ENTRY(pointwise_backprop_filter), ENTRY(sgd_momentum),
       ENTRY(moving_average), ENTRY(bn_statistics),

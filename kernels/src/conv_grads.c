@@ -201,11 +201,6 @@ static inline void valid_columns(int k, int dil, int stride, int pad, int in, in
   *hi = b < out ? b : out;
 }
 
-/* The input row (or column) tap k of output o reads; -1 outside the image. */
-static inline int tap_input(int o, int k, int stride, int dil, int pad, int in) {
-  int i = o * stride + k * dil - pad;
-  return i >= 0 && i < in ? i : -1;
-}
 
 /*
  * The output row (or column) whose tap k reads input i; -1 when no output's does. Strides 1 and

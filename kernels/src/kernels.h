@@ -22,10 +22,17 @@
 #define VEC 4
 #endif
 
+/* The input row (or column) tap k of output o reads; -1 outside the image. */
+static inline int tap_input(int o, int k, int stride, int dil, int pad, int in) {
+  int i = o * stride + k * dil - pad;
+  return i >= 0 && i < in ? i : -1;
+}
+
 #define CONV_GEOMETRY                                                                                 \
   int batch, int in_h, int in_w, int in_c, int out_h, int out_w, int out_c, int k_h, int k_w, int stride_h, \
       int stride_w, int dil_h, int dil_w, int pad_top, int pad_left
 
+void conv2d_forward(const float *restrict x, const float *restrict w, float *restrict y, CONV_GEOMETRY);
 void conv2d_backprop_filter(const float *restrict x, const float *restrict dy, float *restrict dw, CONV_GEOMETRY);
 void conv2d_backprop_input(const float *restrict dy, const float *restrict w, float *restrict dx, float *restrict wt,
                            CONV_GEOMETRY);

@@ -82,21 +82,24 @@ function ownPointwise(info: Conv2DInfo): boolean {
 }
 
 /**
- * Conv2D: pointwise convolutions through procnas's matrix product where `ownPointwise` says so,
- * the rest through the stock kernel (XNNPACK) this one replaces.
+ * Conv2D: in the host build, procnas's own kernels (pointwise convolutions as its matrix
+ * product, the others by conv2d_forward); in the WebAssembly build, the stock kernel (XNNPACK)
+ * this one replaces.
  */
 export function conv2DKernel(stock: tf.KernelConfig): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = (args) => {
     const b = args.backend as BackendWasm;
     const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const a = args.attrs as unknown as ConvAttrs;
-    if (a.dataFormat === 'NHWC' || a.dataFormat === undefined) {
+    if ((a.dataFormat === 'NHWC' || a.dataFormat === undefined) && kernelBuild() === 'host') {
       const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-      if (ownPointwise(info)) {
-        const out = b.makeOutput(info.outShape, 'float32');
+      const out = b.makeOutput(info.outShape, 'float32');
+      if (isPointwise(info)) {
         procnasKernels(b).pointwise_forward(offsetOf(b, x.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId), pixels(info), info.inChannels, info.outChannels);
-        return out;
+      } else {
+        callKernel(b, procnasKernels(b).conv2d_forward, x, filter, out, info, info.outChannels);
       }
+      return out;
     }
     return stock.kernelFunc(args);
   };

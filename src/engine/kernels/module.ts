@@ -22,6 +22,7 @@ export type Conv2dGrad = (
 ) => void;
 
 export interface ProcnasKernels {
+  conv2d_forward: Conv2dGrad;
   conv2d_backprop_filter: Conv2dGrad;
   conv2d_backprop_input(
     dy: number, w: number, dx: number, scratch: number,
@@ -111,6 +112,7 @@ function hostKernels(n: HostKernels, memory: WebAssembly.Memory): ProcnasKernels
     return ((...args: number[]) => f(memory.buffer, ...args)) as ProcnasKernels[K];
   };
   return {
+    conv2d_forward: bind('conv2d_forward'),
     conv2d_backprop_filter: bind('conv2d_backprop_filter'),
     conv2d_backprop_input: bind('conv2d_backprop_input'),
     depthwise_forward: bind('depthwise_forward'),
