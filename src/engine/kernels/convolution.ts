@@ -35,6 +35,11 @@ function callKernel(b: BackendWasm, kernel: Conv2dGrad, first: tf.TensorInfo, se
   );
 }
 
+/** Calls a pointwise C kernel: two tensors and the output, then the product's rows and channels. */
+function callPointwise(b: BackendWasm, kernel: ProcnasKernels['pointwise_forward'], first: tf.TensorInfo, second: tf.TensorInfo, out: tf.TensorInfo, info: Conv2DInfo): void {
+  kernel(offsetOf(b, first.dataId), offsetOf(b, second.dataId), offsetOf(b, out.dataId), pixels(info), info.inChannels, info.outChannels);
+}
+
 function nhwcOnly(kernel: string, attrs: ConvAttrs): void {
   if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error(`${kernel}: procnas supports NHWC only`);
 }
@@ -47,7 +52,7 @@ const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
   const out = b.makeOutput(a.filterShape, 'float32');
   if (ownPointwise(info)) {
-    procnasKernels(b).pointwise_backprop_filter(offsetOf(b, x.dataId), offsetOf(b, dy.dataId), offsetOf(b, out.dataId), pixels(info), info.inChannels, info.outChannels);
+    callPointwise(b, procnasKernels(b).pointwise_backprop_filter, x, dy, out, info);
   } else {
     callKernel(b, procnasKernels(b).conv2d_backprop_filter, x, dy, out, info, info.outChannels);
   }
@@ -95,7 +100,7 @@ export function conv2DKernel(stock: tf.KernelConfig): tf.KernelConfig {
       const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
       const out = b.makeOutput(info.outShape, 'float32');
       if (isPointwise(info)) {
-        procnasKernels(b).pointwise_forward(offsetOf(b, x.dataId), offsetOf(b, filter.dataId), offsetOf(b, out.dataId), pixels(info), info.inChannels, info.outChannels);
+        callPointwise(b, procnasKernels(b).pointwise_forward, x, filter, out, info);
       } else {
         callKernel(b, procnasKernels(b).conv2d_forward, x, filter, out, info, info.outChannels);
       }
