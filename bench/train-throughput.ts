@@ -17,7 +17,7 @@
  *
  *   node --import tsx bench/train-throughput.ts [--steps 20] [--rounds 3] [--repeats 3] [--nets cifar,mnist]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -69,23 +69,22 @@ interface PeerResult {
   torch: string;
 }
 
-function runPeer(net: string, threads: number): PeerResult | string {
-  const r = spawnSync(python, [peer, String(threads), steps, rounds, net], { encoding: 'utf8', env: PEER_ENV });
-  return r.status === 0 ? (JSON.parse(r.stdout) as PeerResult) : (r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`);
+/** One PyTorch training, or why it did not run. */
+function runPeer(net: string, threads: number): Promise<PeerResult | string> {
+  return new Promise((resolve) => {
+    const child = spawn(python, [peer, String(threads), steps, rounds, net], { stdio: ['ignore', 'pipe', 'pipe'], env: PEER_ENV });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => resolve(code === 0 ? (JSON.parse(out) as PeerResult) : (err.trim().split('\n').pop() ?? `exit ${code}`)));
+  });
 }
 
 /** Two one-thread PyTorch trainings at once, as procnas's two: the sum of their rates. */
-function runPeerPair(net: string): Promise<number | string> {
-  const one = (): Promise<PeerResult | string> =>
-    new Promise((resolve) => {
-      const child = spawn(python, [peer, '1', steps, rounds, net], { stdio: ['ignore', 'pipe', 'pipe'], env: PEER_ENV });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('exit', (code) => resolve(code === 0 ? (JSON.parse(out) as PeerResult) : (err.trim().split('\n').pop() ?? `exit ${code}`)));
-    });
-  return Promise.all([one(), one()]).then(([a, b]) => (typeof a === 'string' ? a : typeof b === 'string' ? b : a.imagesPerSecond + b.imagesPerSecond));
+async function runPeerPair(net: string): Promise<number | string> {
+  const [a, b] = await Promise.all([runPeer(net, 1), runPeer(net, 1)]);
+  return typeof a === 'string' ? a : typeof b === 'string' ? b : a.imagesPerSecond + b.imagesPerSecond;
 }
 
 const hasPython = existsSync(python);
@@ -107,7 +106,7 @@ for (const net of values.nets.split(',')) {
     build = one.kernels;
     add(`procnas (${build} kernels), 1 training`, median(one.rates));
     if (hasPython && !peerFailure) {
-      const a = runPeer(net, 1);
+      const a = await runPeer(net, 1);
       if (typeof a === 'string') peerFailure = a;
       else {
         if (a.params !== params) throw new Error(`the PyTorch ${net} net has ${a.params} parameters, procnas's ${params}: not the same network`);
@@ -119,7 +118,7 @@ for (const net of values.nets.split(',')) {
     // Two at once: the sum of the two trainings' medians.
     add(`procnas (${build} kernels), 2 trainings at once`, two.reduce((a, r) => a + median(r.rates), 0));
     if (hasPython && !peerFailure) {
-      const b = runPeer(net, 2);
+      const b = await runPeer(net, 2);
       if (typeof b === 'string') peerFailure = b;
       else add('PyTorch, 2 threads', b.imagesPerSecond);
       const pair = await runPeerPair(net);
