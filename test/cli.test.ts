@@ -206,7 +206,8 @@ describe('procnas search when every training fails', () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-diverging-'));
     writeHalvesIdx(dir);
     const config = join(dir, 'diverging.json');
-    writeFileSync(config, JSON.stringify(halvesSearch(dir, { training: { epochs: 1, batch: 32, validation: 100, limit: 200, lr: 1e12 }, stop: { maxEvals: 200 } })));
+    // Every candidate in full: rung 0 of multi-fidelity here is one step, which does not diverge.
+    writeFileSync(config, JSON.stringify(halvesSearch(dir, { training: { epochs: 1, batch: 32, validation: 100, limit: 200, lr: 1e12 }, fidelity: { rungs: 1 }, stop: { maxEvals: 200 } })));
     const out = join(dir, 'run');
     const run = procnas('search', '--config', config, '--out', out);
     assert.equal(run.code, 2, run.stderr.slice(0, 2000));

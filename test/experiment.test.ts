@@ -272,7 +272,8 @@ describe('a search scored in int8', () => {
   it('scores each candidate by the validation error of its network quantised after training', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'procnas-int8-'));
     writeFaintHalvesIdx(dir);
-    const config = parseSearchConfig(halvesSearch(dir, { stop: { maxEvals: 2 }, workers: 1, final: { enabled: false }, confirm: { top: 0 }, quantization: { score: true, images: 1 } }));
+    // One rung: the trial is the full training the job below repeats.
+    const config = parseSearchConfig(halvesSearch(dir, { stop: { maxEvals: 2 }, workers: 1, final: { enabled: false }, confirm: { top: 0 }, fidelity: { rungs: 1 }, quantization: { score: true, images: 1 } }));
     const result = await runExperiment(config, join(dir, 'run'), false);
     const trial = result.search.trials.find((t) => t.status === 'done') as Trial;
     // The same job again, here: its int8 network's validation error is the trial's error.

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { createRng } from '../src/data/index.js';
-import { parseSearchConfig } from '../src/experiment/config.js';
+import { defaultFidelity, inheritedByDefault, parseSearchConfig } from '../src/experiment/config.js';
 import { runExperiment } from '../src/experiment/run.js';
 import { ExperimentStore } from '../src/experiment/store.js';
 import { presetProcessor } from '../src/processor/index.js';
 import type { Processor } from '../src/processor/index.js';
-import { DEFAULT_LOSS, Evolution, LocalSearch, Nb201TableEvaluator, bestTrial, fidelitySchedule, nextPromotion, ranksAbove, runSearch, topRung } from '../src/search/index.js';
+import { DEFAULT_LOSS, Evolution, LocalSearch, Nb201TableEvaluator, bestTrial, fidelitySchedule, nextPromotion, oddsShifts, predictedFullError, processorLoss, ranksAbove, runSearch, topRung } from '../src/search/index.js';
 import type { CostFigures, EvaluationOptions, Evaluator, FidelitySchedule, Strategy, Trial } from '../src/search/index.js';
 import { Nb201Space } from '../src/space/index.js';
 import type { Architecture } from '../src/space/index.js';
@@ -53,6 +53,29 @@ describe('multi-fidelity (pure)', () => {
     assert.deepEqual(nextPromotion([...rung0, ...rung1], [], schedule), { trial: rung1[1], rung: 2 });
     // A candidate already higher (the initial, trained in full at once) is not promoted again.
     assert.deepEqual(nextPromotion([...rung0, trial('d', 2, 0.1)], [], schedule)?.trial.key, 'b');
+  });
+
+  it('ranks a rung by the loss it is given, not the one stored', () => {
+    const schedule: FidelitySchedule = { images: [10, 30], eta: 3 };
+    const rung0 = ['a', 'b', 'c'].map((k, i) => trial(k, 0, [0.1, 0.5, 0.9][i] as number));
+    assert.equal(nextPromotion(rung0, [], schedule)?.trial.key, 'a');
+    assert.equal(nextPromotion(rung0, [], schedule, (t) => 1 - t.loss)?.trial.key, 'c');
+  });
+
+  it('maps a rung\'s error to the full training\'s by the mean shift in log-odds over the candidates trained at both', () => {
+    const logit = (p: number) => Math.log(p / (1 - p));
+    const trials = [trial('a', 0, 0.5), trial('a', 2, 0.1), trial('b', 0, 0.8), trial('b', 2, 0.2), trial('c', 0, 0.3), trial('d', 1, 0.3), trial('d', 2, 0.1), trial('e', 0, 0, 'failed'), trial('e', 2, 0.05)];
+    const [s0, s1, s2] = oddsShifts(trials, 3) as [number, number, number];
+    assert.ok(Math.abs(s0 - (logit(0.1) - logit(0.5) + logit(0.2) - logit(0.8)) / 2) < 1e-12, `rung 0: ${s0}`);
+    assert.ok(Math.abs(s1 - (logit(0.1) - logit(0.3))) < 1e-12, `rung 1: ${s1}`);
+    assert.equal(s2, 0);
+    assert.deepEqual(oddsShifts(trials.filter((t) => t.rung !== 2), 3), [0, 0, 0], 'no pair yet: no shift');
+    // The pairs themselves map onto each other on average; the order of errors is kept; no shift is the error itself.
+    assert.ok(Math.abs(predictedFullError(0.5, logit(0.1) - logit(0.5)) - 0.1) < 1e-12);
+    assert.ok(predictedFullError(0.4, s0) < predictedFullError(0.6, s0));
+    assert.ok(predictedFullError(0.6, s0) < 0.6 && predictedFullError(0.6, s0) - predictedFullError(0.4, s0) < 0.2 / 2, 'lower, and closer together');
+    assert.equal(predictedFullError(0.37, 0), 0.37);
+    assert.ok(Number.isFinite(predictedFullError(1, s0)) && Number.isFinite(predictedFullError(0, s0)));
   });
 
   it('compares like with like: the best is at the highest rung a finished trial reached', () => {
@@ -114,12 +137,18 @@ describe('the loop under multi-fidelity', () => {
     // of the finished trials there when the loop asked for it.
     const promotions = evaluator.asked.filter((a) => a.images !== 100 && a.key !== '333333');
     assert.ok(promotions.length >= 5, `${promotions.length} promotions`);
+    // Each rung's loss at the full error it predicts by what had landed before; the top's at its own.
+    const predicted = (t: Trial, before: readonly Trial[]) => processorLoss(predictedFullError(t.error as number, oddsShifts(before, 3)[t.rung ?? 0] as number), t.cost, result.reference, loss);
+    for (const t of result.trials.filter((x) => x.status === 'done')) assert.equal(t.loss, predicted(t, result.trials.slice(0, t.index)), `${t.key}@${t.rung}`);
+    assert.ok((oddsShifts(result.trials, 3)[0] as number) < -0.5, 'rung 0 predicts a lower full error');
+    assert.ok(result.trials.some((t) => t.rung === 0 && t.status === 'done' && t.loss < processorLoss(t.error as number, t.cost, result.reference, loss) - 0.05));
     for (const p of promotions) {
       const rung = schedule.images.indexOf(p.images as number);
-      const below = evaluator.landed.slice(0, p.landedBefore).filter((x) => x.rung === rung - 1 && x.status === 'done');
+      const landed = evaluator.landed.slice(0, p.landedBefore);
+      const below = landed.filter((x) => x.rung === rung - 1 && x.status === 'done');
       const self = below.find((x) => x.key === p.key);
       assert.ok(self, `${p.key} trained at rung ${rung - 1} first`);
-      const better = below.filter((x) => x.loss < (self as Trial).loss).length;
+      const better = below.filter((x) => predicted(x, landed) < predicted(self as Trial, landed)).length;
       assert.ok(better < Math.floor(below.length / 3), `${p.key}: ${better} better of ${below.length} at rung ${rung - 1}`);
     }
     assert.equal(result.best.rung, 2, 'the best is a full training');
@@ -137,6 +166,7 @@ describe('the loop under multi-fidelity', () => {
     const evaluator = new FidelityTable(900);
     const resumed = await run(stored, evaluator);
     assert.deepEqual(resumed.trials.slice(0, 50).map((t) => `${t.key}@${t.rung}`), stored.map((t) => `${t.key}@${t.rung}`));
+    assert.deepEqual(resumed.trials.slice(0, 50).map((t) => t.loss), stored.map((t) => t.loss), 'replayed with the losses they were told with');
     const storedIds = new Set(stored.map((t) => `${t.key}@${t.images}`));
     assert.deepEqual(evaluator.asked.filter((a) => storedIds.has(`${a.key}@${a.images}`)), [], 'no stored trial trained again, at any rung');
   });
@@ -189,6 +219,18 @@ describe('a trained search under multi-fidelity', () => {
     const stored = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { config: { fidelity: { rungs: number } } };
     assert.equal(stored.config.fidelity.rungs, 3, 'the resolved fidelity is stored with the configuration');
     assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /rung 0: 33 images/);
+  });
+
+  it('takes four rungs by default where multi-fidelity applies (a trained local, evolution, random or nested search), else one', () => {
+    const table = { kind: 'nb201-table', table: TABLE };
+    const rungs = (over: Record<string, unknown>) => defaultFidelity(parseSearchConfig(over)).rungs;
+    assert.deepEqual(defaultFidelity(parseSearchConfig({})), { rungs: 4, eta: 3 }, 'the bare search');
+    for (const strategy of ['local', 'evolution', 'random', 'nested']) assert.equal(rungs({ strategy }), 4, strategy);
+    for (const strategy of ['dnas', 'bayesian']) assert.equal(rungs({ strategy }), 1, strategy);
+    assert.equal(rungs({ evaluator: table }), 1, 'the table has one fidelity');
+    assert.equal(inheritedByDefault(parseSearchConfig({})), true, 'and inherits at the lower rungs');
+    assert.equal(inheritedByDefault(parseSearchConfig({ strategy: 'random' })), false, 'random search has no parents');
+    assert.equal(inheritedByDefault(parseSearchConfig({ fidelity: { rungs: 1 } })), false);
   });
 
   it('refuses multi-fidelity where there is one fidelity (the NAS-Bench-201 table, dnas), and nested where there is no macro structure', async () => {

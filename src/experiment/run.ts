@@ -19,7 +19,7 @@ import { exportGraphModel, exportOnnx, preprocessingOf, withMetadata, writeGraph
 import { writeFileAtomic } from '../files/index.js';
 import { MobileSpace, Nb201Space, architectureToData, describeChoices, log10SpaceSize, lower, supernetSpec, notationOf, parseArchitecture, resolveArchitecture } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
-import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_FIDELITY, MAX_LOCAL_WORKERS_PER_CORE, inheritedByDefault, migrateStoredConfig, parseSearchConfig } from './config.js';
+import { ConfigError, DEFAULT_BUDGET_S, MAX_LOCAL_WORKERS_PER_CORE, defaultFidelity, inheritedByDefault, migrateStoredConfig, parseSearchConfig } from './config.js';
 import { confirmBest, confirmationReserveS, finalTrainingReserveS } from './confirm.js';
 import type { ConfirmEvents } from './confirm.js';
 import { checkDnasConfig, createDnas } from './dnas.js';
@@ -144,7 +144,7 @@ function runInputs(store: ExperimentStore, input: SearchConfig, resume: boolean,
     if (version !== undefined && version !== VERSION) warnings.push(`this run was started by procnas ${version}; procnas ${VERSION} resumes it`);
   } else {
     // Stored resolved: a resume must not take a default that has changed since.
-    config = { ...config, fidelity: config.fidelity ?? { ...DEFAULT_FIDELITY } };
+    config = { ...config, fidelity: config.fidelity ?? defaultFidelity(config) };
     config = { ...config, training: { ...config.training, inherit: config.training.inherit ?? inheritedByDefault(config) } };
     store.setMeta('config', config);
     store.setMeta('started', new Date().toISOString());
@@ -225,7 +225,7 @@ export async function runExperiment(input: SearchConfig, out: string, resume: bo
       if (config.strategy !== 'dnas') {
         // The top rung trains on what a full training would: the limit, or every training image there is.
         const full = Math.min(t.limit, dataset.train.count - t.validation);
-        const { rungs, eta } = config.fidelity ?? DEFAULT_FIDELITY;
+        const { rungs, eta } = config.fidelity ?? defaultFidelity(config);
         if (rungs > 1 && full > 0) fidelity = fidelitySchedule(full, rungs, eta, t.batch);
         if (fidelity && fidelity.images.length < 2) fidelity = undefined;
       }

@@ -4,7 +4,8 @@
  * a candidate in the best 1/η of its rung's finished trials goes up one rung, to η times the
  * images, until the top rung trains on all of them. Losses are compared like with like: the
  * strategy is told rung 0's trials only, and the best is the lowest loss at the highest rung any
- * finished trial reached.
+ * finished trial reached. A lower rung's loss takes the full training's error its own predicts
+ * (`oddsShifts`), so that the DRAM terms weigh in a rung what they weigh at the top.
  */
 import type { Trial } from './types.js';
 
@@ -51,9 +52,58 @@ export function topRung(trials: readonly Trial[]): Trial[] {
   return done.filter((t) => rungOf(t) === top);
 }
 
+/** Errors this close to 0 or 1 count as that close: a perfect or hopeless training is not infinitely far in log-odds. */
+const ODDS_EDGE = 1e-4;
+
+const logOdds = (p: number): number => {
+  const q = Math.min(1 - ODDS_EDGE, Math.max(ODDS_EDGE, p));
+  return Math.log(q / (1 - q));
+};
+
+/**
+ * How each rung's error predicts the full training's, as a shift in log-odds: over the candidates
+ * that finished both that rung and the top one, the mean of log-odds(top error) − log-odds(rung
+ * error); 0 for the top rung and for a rung with no such candidate yet. A short training's error
+ * is far higher than a full one's and spreads far wider (rung 0 of the main job: 30–90 %, the
+ * full trainings 4–11 %), so a loss that added it to the DRAM terms as it is would rank a rung
+ * almost by error alone: a 3-minute search with four rungs promoted 8 candidates to the top, none
+ * of them cheaper in DRAM than the initial. Shifting the log-odds (a proportional-odds model: a
+ * shorter training multiplies the odds of an error by one factor) maps the rung's errors to the
+ * full training's range, where the DRAM terms weigh what they weigh in the final comparison. One
+ * parameter per rung, a mean, so a few pairs (the initial is the first) already give it.
+ */
+export function oddsShifts(trials: readonly Trial[], rungs: number): number[] {
+  const errors = new Map<string, Map<number, number>>();
+  for (const t of trials) {
+    if (t.status !== 'done' || t.error === undefined || !Number.isFinite(t.error)) continue;
+    let byRung = errors.get(t.key);
+    if (!byRung) errors.set(t.key, (byRung = new Map()));
+    byRung.set(rungOf(t), t.error);
+  }
+  const top = rungs - 1;
+  const sums = new Array<number>(rungs).fill(0);
+  const counts = new Array<number>(rungs).fill(0);
+  for (const byRung of errors.values()) {
+    const full = byRung.get(top);
+    if (full === undefined) continue;
+    for (const [rung, error] of byRung) {
+      if (rung === top) continue;
+      sums[rung] = (sums[rung] as number) + logOdds(full) - logOdds(error);
+      counts[rung] = (counts[rung] as number) + 1;
+    }
+  }
+  return sums.map((sum, rung) => ((counts[rung] as number) > 0 ? sum / (counts[rung] as number) : 0));
+}
+
+/** A rung's error as the full training's it predicts: its log-odds shifted by `shift` (no shift: the error itself). */
+export function predictedFullError(error: number, shift: number): number {
+  if (shift === 0) return error;
+  return 1 / (1 + Math.exp(-(logOdds(error) + shift)));
+}
+
 /**
  * ASHA's next promotion, from the top rung down: a finished trial among the best ⌊n/η⌋ of its
- * rung's n whose candidate has no trial at a higher rung yet (landed or in flight), while fewer
+ * rung's n by `lossOf` (the loop's: each at the full error its rung predicts now) whose candidate has no trial at a higher rung yet (landed or in flight), while fewer
  * than ⌊n/η⌋ of the rung's candidates have gone up. The quota is ours: ASHA alone promotes any
  * trial that enters the top 1/η, and when later candidates keep displacing earlier ones (as
  * children that inherit from ever better parents do) that sent 18 of 27 candidates up one rung
@@ -61,7 +111,12 @@ export function topRung(trials: readonly Trial[]): Trial[] {
  * With the quota a rung holds at most 1/η of the one below, as in synchronous successive
  * halving, and a late candidate still goes up as soon as the rung's growth makes room.
  */
-export function nextPromotion(landed: readonly Trial[], inFlight: ReadonlyArray<{ key: string; rung: number }>, schedule: FidelitySchedule): { trial: Trial; rung: number } | undefined {
+export function nextPromotion(
+  landed: readonly Trial[],
+  inFlight: ReadonlyArray<{ key: string; rung: number }>,
+  schedule: FidelitySchedule,
+  lossOf: (t: Trial) => number = (t) => t.loss,
+): { trial: Trial; rung: number } | undefined {
   const highest = new Map<string, number>();
   for (const t of [...landed.map((l) => ({ key: l.key, rung: rungOf(l) })), ...inFlight]) highest.set(t.key, Math.max(highest.get(t.key) ?? -1, t.rung));
   for (let k = schedule.images.length - 2; k >= 0; k--) {
@@ -69,7 +124,7 @@ export function nextPromotion(landed: readonly Trial[], inFlight: ReadonlyArray<
     const promotable = Math.floor(rung.length / schedule.eta);
     const promoted = rung.filter((t) => (highest.get(t.key) ?? -1) > k).length;
     if (promoted >= promotable) continue;
-    const ranked = rung.map((t, order) => ({ t, order })).sort((a, b) => a.t.loss - b.t.loss || a.order - b.order);
+    const ranked = rung.map((t, order) => ({ t, order, loss: lossOf(t) })).sort((a, b) => a.loss - b.loss || a.order - b.order);
     for (const { t } of ranked.slice(0, promotable)) if ((highest.get(t.key) ?? -1) <= k) return { trial: t, rung: k + 1 };
   }
   return undefined;

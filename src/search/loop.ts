@@ -15,7 +15,7 @@ import type { CostOptions } from '../cost/index.js';
 import type { Processor } from '../processor/index.js';
 import { ArchitectureError } from '../space/index.js';
 import type { Architecture, SearchSpace } from '../space/index.js';
-import { nextPromotion, ranksAbove, rungOf, topRung } from './fidelity.js';
+import { nextPromotion, oddsShifts, predictedFullError, ranksAbove, rungOf, topRung } from './fidelity.js';
 import type { FidelitySchedule } from './fidelity.js';
 import { budgetViolations, lossFloor, processorLoss, referenceOf } from './loss.js';
 import type { LossConfig, Reference } from './loss.js';
@@ -149,9 +149,18 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
   let failuresInARow = 0;
   let lastFailure = '';
 
+  /** Each rung's shift in log-odds to the full training's error, from the trials landed so far (none: all 0). */
+  const shifts = (): number[] => (schedule ? oddsShifts(trials, schedule.images.length) : []);
+  /** A finished trial's loss, at the full training's error its rung predicts under `shift`. */
+  const lossAt = (trial: Trial, shift: readonly number[]): number =>
+    processorLoss(predictedFullError(trial.error as number, shift[rungOf(trial)] ?? 0), trial.cost, reference, o.loss);
+
   /** Evaluation times by rung, sorted, of trials that ran (not those rejected untrained). */
   const durations: number[][] = [];
   const land = (trial: Trial, replayed: boolean): void => {
+    // Priced as it lands, by what had landed before it: a replay lands a stored trial with the
+    // loss it was told with, so a resumed search tells its strategy what the first run told it.
+    if (!replayed && trial.status === 'done') trial.loss = lossAt(trial, shifts());
     trial.index = trials.length;
     trials.push(trial);
     if (o.stop.timeBudgetS !== undefined && trial.status !== 'rejected') {
@@ -186,7 +195,6 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
       trial.error = result.error;
       if (result.inherited) trial.inherited = result.inherited;
       if (!Number.isFinite(trial.error)) throw new Error('the evaluator returned no finite error');
-      trial.loss = processorLoss(trial.error, trial.cost, reference, o.loss);
     } catch (error) {
       if (error instanceof ArchitectureError) fatal ??= error;
       trial.status = 'failed';
@@ -282,7 +290,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchResult> {
     if (!schedule) return undefined;
     const initialTop = idOf(initialKey, top);
     if ((byKey.get(initialKey)?.status === 'done') && !byKey.has(initialTop) && !flying.has(initialTop)) return { architecture: o.initial, rung: top };
-    const next = nextPromotion(trials, [...flying.values()].map((f) => ({ key: f.trial.key, rung: rungOf(f.trial) })), schedule);
+    // Each rung's trials ranked at the full error they predict now, however early they landed.
+    const shift = shifts();
+    const next = nextPromotion(trials, [...flying.values()].map((f) => ({ key: f.trial.key, rung: rungOf(f.trial) })), schedule, (t) => lossAt(t, shift));
     return next && { architecture: next.trial.architecture, rung: next.rung };
   };
   /** Whether the initial's full training is yet to start, its first training not having failed. */
