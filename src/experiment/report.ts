@@ -40,7 +40,7 @@ function fidelityText(config: SearchConfig, trials: Trial[]): string {
   if (rungs.size === 0) return '';
   const eta = config.fidelity?.eta ?? 3;
   const list = [...rungs.entries()].sort(([a], [b]) => a - b).map(([k, r]) => `rung ${k}: ${r.images} images, ${r.trials} trial${r.trials === 1 ? '' : 's'}`);
-  return `ASHA, the best 1/${eta} of a rung go up; ${list.join('; ')}`;
+  return `ASHA, the best 1/${eta} of a rung go up; ${list.join('; ')}; a lower rung's loss is at the full training's error its own predicts`;
 }
 
 /**
