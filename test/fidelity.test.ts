@@ -221,16 +221,22 @@ describe('a trained search under multi-fidelity', () => {
     assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /rung 0: 33 images.*a lower rung&#39;s loss is at the full training&#39;s error its own predicts/);
   });
 
-  it('takes four rungs by default where multi-fidelity applies (a trained local, evolution, random or nested search), else one', () => {
+  it('takes four rungs by default under a time budget below 5 minutes where multi-fidelity applies (a trained local, evolution, random or nested search), else one', () => {
     const table = { kind: 'nb201-table', table: TABLE };
-    const rungs = (over: Record<string, unknown>) => defaultFidelity(parseSearchConfig(over)).rungs;
-    assert.deepEqual(defaultFidelity(parseSearchConfig({})), { rungs: 4, eta: 3 }, 'the bare search');
+    const short = { stop: { budget: '3m' } };
+    const rungs = (over: Record<string, unknown>) => defaultFidelity(parseSearchConfig({ ...short, ...over })).rungs;
+    assert.deepEqual(defaultFidelity(parseSearchConfig(short)), { rungs: 4, eta: 3 }, 'the 3-minute search');
     for (const strategy of ['local', 'evolution', 'random', 'nested']) assert.equal(rungs({ strategy }), 4, strategy);
     for (const strategy of ['dnas', 'bayesian']) assert.equal(rungs({ strategy }), 1, strategy);
     assert.equal(rungs({ evaluator: table }), 1, 'the table has one fidelity');
-    assert.equal(inheritedByDefault(parseSearchConfig({})), true, 'and inherits at the lower rungs');
-    assert.equal(inheritedByDefault(parseSearchConfig({ strategy: 'random' })), false, 'random search has no parents');
-    assert.equal(inheritedByDefault(parseSearchConfig({ fidelity: { rungs: 1 } })), false);
+    assert.equal(rungs({ stop: { budget: 299 } }), 4);
+    assert.equal(rungs({ stop: { budget: '5m' } }), 1, 'a budget that affords enough full trainings');
+    assert.equal(rungs({ stop: {} }), 1, 'the bare search: 10 minutes');
+    assert.equal(rungs({ stop: { maxEvals: 30 } }), 1, 'no time budget');
+    assert.equal(inheritedByDefault(parseSearchConfig(short)), true, 'and inherits at the lower rungs');
+    assert.equal(inheritedByDefault(parseSearchConfig({ ...short, strategy: 'random' })), false, 'random search has no parents');
+    assert.equal(inheritedByDefault(parseSearchConfig({ ...short, fidelity: { rungs: 1 } })), false);
+    assert.equal(inheritedByDefault(parseSearchConfig({})), false);
   });
 
   it('refuses multi-fidelity where there is one fidelity (the NAS-Bench-201 table, dnas), and nested where there is no macro structure', async () => {

@@ -193,7 +193,7 @@ export const SearchConfigSchema = z
      * Multi-fidelity (train evaluator; local, evolution, random and nested): `rungs` training
      * budgets `eta` apart in images, the top one `training.limit`; every candidate trains first on
      * the fewest and the best 1/eta of a rung go up (ASHA). Unset: defaultFidelity (four rungs
-     * where it applies, else one: every candidate in full).
+     * where it applies under a time budget below 5 minutes, else one: every candidate in full).
      */
     fidelity: z.object({ rungs: positiveInt.max(6).default(3), eta: z.number().int().min(2).max(10).default(3) }).strict().optional(),
     /**
@@ -255,16 +255,23 @@ export type SearchConfigInput = z.input<typeof SearchConfigSchema>;
 const MULTI_FIDELITY_STRATEGIES: ReadonlySet<SearchConfig['strategy']> = new Set(['local', 'evolution', 'random', 'nested']);
 
 /**
- * Multi-fidelity when the configuration does not say: four rungs (296, 889, 2667 and 8000
- * images on the main job) for a trained search of a strategy that takes it, one rung (every
- * candidate in full) otherwise. Measured on the main job, three seeds of `procnas search
- * --budget 3m` each: four rungs trained 93–186 candidates against 24–35 in full, and ended at a
- * lower confirmed loss in most seeds (README, Multi-fidelity). Before a rung's loss took the full
- * error its own predicts (`oddsShifts`), the lower rungs ranked by error alone and four rungs
- * ended worse (0.2572 against 0.0738), which is why it was off.
+ * Time budgets below this get multi-fidelity by default: they afford too few full trainings for
+ * a search in full to get far (the main job's 3-minute search trained 24–35 candidates), and
+ * many short trainings do better; longer budgets afford enough, and a search in full does better
+ * (the README's Multi-fidelity section: at 3 minutes four rungs ended lower than one rung in 3
+ * seeds of 3, at 10 minutes higher in 2 of 2). Between the two budgets measured.
  */
-export function defaultFidelity(config: Pick<SearchConfig, 'strategy' | 'evaluator'>): { rungs: number; eta: number } {
-  return { rungs: config.evaluator.kind === 'train' && MULTI_FIDELITY_STRATEGIES.has(config.strategy) ? 4 : 1, eta: 3 };
+export const MULTI_FIDELITY_BELOW_S = 300;
+
+/**
+ * Multi-fidelity when the configuration does not say: four rungs (296, 889, 2667 and 8000
+ * images on the main job) for a trained search of a strategy that takes it under a time budget
+ * below MULTI_FIDELITY_BELOW_S, one rung (every candidate in full) otherwise. Four rungs,
+ * because with three the 3-minute search trained 71–139 candidates and with four 93–186.
+ */
+export function defaultFidelity(config: Pick<SearchConfig, 'strategy' | 'evaluator' | 'stop'>): { rungs: number; eta: number } {
+  const short = config.stop.budget !== undefined && config.stop.budget < MULTI_FIDELITY_BELOW_S;
+  return { rungs: config.evaluator.kind === 'train' && MULTI_FIDELITY_STRATEGIES.has(config.strategy) && short ? 4 : 1, eta: 3 };
 }
 
 export class ConfigError extends Error {
@@ -279,7 +286,7 @@ export class ConfigError extends Error {
  * (inheritance acts on the lower rungs), where a strategy moves from a trained network to a near
  * one (local, evolution, nested). Random search's candidates have no parent.
  */
-export function inheritedByDefault(config: Pick<SearchConfig, 'strategy' | 'evaluator' | 'fidelity'>): boolean {
+export function inheritedByDefault(config: Pick<SearchConfig, 'strategy' | 'evaluator' | 'fidelity' | 'stop'>): boolean {
   const rungs = (config.fidelity ?? defaultFidelity(config)).rungs;
   return config.evaluator.kind === 'train' && rungs > 1 && (config.strategy === 'local' || config.strategy === 'evolution' || config.strategy === 'nested');
 }
