@@ -172,7 +172,7 @@ describe('bad flags and commands', () => {
 
   it('search --help shows the defaults the configuration takes, and export --help every format', () => {
     const help = procnas('search', '--help').stdout.replace(/\s+/g, ' ');
-    for (const shown of ['config key: processor; default: mobile-npu', 'default: mnist)', 'default: mnist-mbconv', 'default: local', 'loss.lambdaTime; default: 0.1', 'default: 10m when no other stop condition', 'seed; default: 0']) {
+    for (const shown of ['config key: processor; default: mobile-npu', 'default: mnist)', 'default: mnist-mbconv', 'default: local', 'loss.lambdaTime; default: 0.1', 'default: 10m when no other stop condition', 'below 5m a trained search takes multi-fidelity', 'seed; default: 0']) {
       assert.ok(help.includes(shown), `search --help shows "${shown}"`);
     }
     assert.match(procnas('export', '--help').stdout.replace(/\s+/g, ' '), /choices: "onnx", "tfjs", "json"/);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_INITIAL, loadSearchConfigFile, mergeConfig, parseSearchConfig } from '../../experiment/config.js';
+import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_INITIAL, MULTI_FIDELITY_BELOW_S, loadSearchConfigFile, mergeConfig, parseSearchConfig } from '../../experiment/config.js';
 import type { SearchConfigInput } from '../../experiment/config.js';
 import { runExperiment } from '../../experiment/run.js';
 import { formatSI } from '../../processor/index.js';
@@ -78,10 +78,10 @@ export function registerSearch(program: Command): void {
     .option('--lambda-power <x>', `weight of average DRAM power in the loss (config key: loss.lambdaPower; default: ${d.loss.lambdaPower})`, nonNegativeNumber)
     .addOption(new Option('--cost-mode <mode>', 'whose DRAM cost: one training step (default, as the patent) or inference (config key: cost.mode)').choices(['training', 'inference']))
     .option('--cost-batch <n>', 'batch of the costed step (config key: cost.batch; default: the training batch, or 1 for inference)', positiveInt)
-    .option('--budget <time>', `wall-clock budget, e.g. 10m (config key: stop.budget; default: ${DEFAULT_BUDGET_S / 60}m when no other stop condition is given)`, duration)
+    .option('--budget <time>', `wall-clock budget, e.g. 10m (config key: stop.budget; default: ${DEFAULT_BUDGET_S / 60}m when no other stop condition is given); below ${MULTI_FIDELITY_BELOW_S / 60}m a trained search takes multi-fidelity (config key: fidelity.rungs) by default`, duration)
     .option('--max-evals <n>', 'stop after this many evaluations (config key: stop.maxEvals)', positiveInt)
     .option('--patience <k>', 'stop after k trials in a row without improvement (config key: stop.patience)', positiveInt)
-    .option('--inherit', 'under multi-fidelity, trainings below the top rung start from the fully trained network they share the most weights with (config key: training.inherit; default: on for local, evolution and nested)')
+    .option('--inherit', 'under multi-fidelity, trainings below the top rung start from the fully trained network they share the most weights with (config key: training.inherit; default: on for local, evolution and nested under multi-fidelity)')
     .option('--no-inherit', 'every training starts from a random initialisation')
     .option('--no-prune', 'train every candidate within the budgets, also those whose DRAM terms alone reach the best loss (config key: prune)')
     .option('--seed <n>', `seed of the strategy, the splits and the training (config key: seed; default: ${d.seed})`, nonNegativeInt)
