@@ -40,6 +40,12 @@ function callPointwise(b: BackendWasm, kernel: ProcnasKernels['pointwise_forward
   kernel(offsetOf(b, first.dataId), offsetOf(b, second.dataId), offsetOf(b, out.dataId), pixels(info), info.inChannels, info.outChannels);
 }
 
+/** A dense convolution's pass: through procnas's matrix product where it is pointwise and ours (`ownPointwise`), else its dense kernel. */
+function callConvolution(b: BackendWasm, pointwise: ProcnasKernels['pointwise_forward'], dense: Conv2dGrad, first: tf.TensorInfo, second: tf.TensorInfo, out: tf.TensorInfo, info: Conv2DInfo): void {
+  if (ownPointwise(info)) callPointwise(b, pointwise, first, second, out, info);
+  else callKernel(b, dense, first, second, out, info, info.outChannels);
+}
+
 function nhwcOnly(kernel: string, attrs: ConvAttrs): void {
   if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error(`${kernel}: procnas supports NHWC only`);
 }
@@ -51,11 +57,7 @@ const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   nhwcOnly('Conv2DBackpropFilter', a);
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
   const out = b.makeOutput(a.filterShape, 'float32');
-  if (ownPointwise(info)) {
-    callPointwise(b, procnasKernels(b).pointwise_backprop_filter, x, dy, out, info);
-  } else {
-    callKernel(b, procnasKernels(b).conv2d_backprop_filter, x, dy, out, info, info.outChannels);
-  }
+  callConvolution(b, procnasKernels(b).pointwise_backprop_filter, procnasKernels(b).conv2d_backprop_filter, x, dy, out, info);
   return out;
 };
 
@@ -99,11 +101,7 @@ export function conv2DKernel(stock: tf.KernelConfig): tf.KernelConfig {
     if ((a.dataFormat === 'NHWC' || a.dataFormat === undefined) && kernelBuild() === 'host') {
       const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
       const out = b.makeOutput(info.outShape, 'float32');
-      if (isPointwise(info)) {
-        callPointwise(b, procnasKernels(b).pointwise_forward, x, filter, out, info);
-      } else {
-        callKernel(b, procnasKernels(b).conv2d_forward, x, filter, out, info, info.outChannels);
-      }
+      callConvolution(b, procnasKernels(b).pointwise_forward, procnasKernels(b).conv2d_forward, x, filter, out, info);
       return out;
     }
     return stock.kernelFunc(args);
