@@ -117,6 +117,12 @@ cases.push({ kind: 'conv', batch: 2, h: 8, w: 11, cin: 3, cout: 16, k: 5, stride
 cases.push({ kind: 'conv', batch: 1, h: 6, w: 11, cin: 1, cout: 9, k: 3, stride: 2, pad: 'valid' });
 // Stride 3 takes the input gradient's general tap arithmetic (strides 1 and 2 have their own).
 for (const pad of ['same', 'valid'] as const) cases.push({ kind: 'depthwise', batch: 2, h: 10, w: 11, cin: 21, cout: 1, k: 5, stride: 3, pad });
+// A stem's filter gradient (few input channels, at most 3x3 taps, outputs a multiple of the
+// vector: 16 and 48 are on AVX-512 and in WebAssembly) keeps every tap's sums in registers:
+// both image edges clip taps, strides 1 and 2, one to three input channels, several blocks.
+cases.push({ kind: 'conv', batch: 2, h: 9, w: 11, cin: 1, cout: 16, k: 3, stride: 1, pad: 'same' });
+cases.push({ kind: 'conv', batch: 2, h: 9, w: 11, cin: 3, cout: 48, k: 3, stride: 2, pad: 'same' });
+cases.push({ kind: 'conv', batch: 3, h: 8, w: 7, cin: 2, cout: 16, k: 3, stride: 2, pad: 'valid' });
 // Pointwise convolutions as matrix products (pointwise.c): 61 output channels are a tile of every
 // width (32 + 16 + 8 + 4 + 1 on AVX-512), 126 and 390 pixels leave rows after the tiles of four
 // or eight, and 390 pixels make two passes of the filter gradient's 256-pixel chunks.
@@ -225,7 +231,9 @@ function batchNormResults(shape: [number, number, number, number], activation: F
 }
 
 for (const build of BUILDS) describe(`${build} fused training batch norm (+ ReLU/ReLU6) matches TF.js ops on the cpu backend`, () => {
-  const shapes: Array<[number, number, number, number]> = [[2, 5, 7, 3], [8, 4, 4, 16], [3, 9, 1, 37]];
+  // Channels in every path of the kernels' blocks (4 vectors, then 1 vector, then single channels:
+  // 64 / 16 / 1 on AVX-512, 16 / 4 / 1 in WebAssembly), rows in one chunk of 64 and in several.
+  const shapes: Array<[number, number, number, number]> = [[2, 5, 7, 3], [8, 4, 4, 16], [3, 9, 1, 37], [4, 6, 5, 83], [2, 3, 3, 128]];
   for (const shape of shapes) {
     for (const activation of ['none', 'relu', 'relu6'] as const) {
       it(`${shape.join('x')} ${activation}`, async () => {

@@ -38,12 +38,78 @@ static inline void rank4(float *restrict d, const float *restrict x0, const floa
   }
 }
 
+/*
+ * A filter of few taps over few input channels (a stem: 3x3 over one or three channels) has a
+ * gradient too small for the rank-4 updates to pay: with 16 outputs and one input channel, each
+ * update reads and writes a row of dW for one multiply a lane. Instead, for one input channel and
+ * VEC output channels at a time, the sums of every tap (up to 3x3) stay in registers over one pass
+ * of the output pixels.
+ */
+#define TAPS_H 3
+#define TAPS_W 3
+
+static inline __attribute__((always_inline)) void taps_filter_gradient(const float *restrict x,
+                                                                       const float *restrict dy,
+                                                                       float *restrict dw, Geometry g, int ci,
+                                                                       int c0) {
+  float acc[TAPS_H * TAPS_W][VEC];
+#pragma clang loop unroll(full)
+  for (int t = 0; t < TAPS_H * TAPS_W; t++)
+#pragma clang loop unroll(full)
+    for (int j = 0; j < VEC; j++) acc[t][j] = 0.0f;
+  for (int n = 0; n < g.batch; n++) {
+    for (int oh = 0; oh < g.out_h; oh++) {
+      /* The input rows each filter row reads at this output row (null outside the image). */
+      const float *x_rows[TAPS_H];
+#pragma clang loop unroll(full)
+      for (int kh = 0; kh < TAPS_H; kh++) {
+        int ih = kh < g.k_h ? tap_input(oh, kh, g.stride_h, g.dil_h, g.pad_top, g.in_h) : -1;
+        x_rows[kh] = ih >= 0 ? x + ((long)(n * g.in_h + ih) * g.in_w) * g.in_c + ci : 0;
+      }
+      const float *restrict dy_row = dy + ((long)(n * g.out_h + oh) * g.out_w) * g.out_c + c0;
+      for (int ow = 0; ow < g.out_w; ow++) {
+        const float *restrict gp = dy_row + (long)ow * g.out_c;
+        float gv[VEC];
+#pragma clang loop unroll(full)
+        for (int j = 0; j < VEC; j++) gv[j] = gp[j];
+#pragma clang loop unroll(full)
+        for (int kw = 0; kw < TAPS_W; kw++) {
+          int iw = kw < g.k_w ? tap_input(ow, kw, g.stride_w, g.dil_w, g.pad_left, g.in_w) : -1;
+          if (iw < 0) continue;
+#pragma clang loop unroll(full)
+          for (int kh = 0; kh < TAPS_H; kh++) {
+            if (!x_rows[kh]) continue;
+            float v = x_rows[kh][(long)iw * g.in_c];
+#pragma clang loop unroll(full)
+            for (int j = 0; j < VEC; j++) acc[kh * TAPS_W + kw][j] += v * gv[j];
+          }
+        }
+      }
+    }
+  }
+  for (int kh = 0; kh < g.k_h; kh++)
+    for (int kw = 0; kw < g.k_w; kw++) {
+      float *restrict d = dw + ((long)(kh * g.k_w + kw) * g.in_c + ci) * g.out_c + c0;
+#pragma clang loop unroll(full)
+      for (int j = 0; j < VEC; j++) d[j] = acc[kh * TAPS_W + kw][j];
+    }
+}
+
+/* Input channels up to which a filter of at most 3x3 taps takes taps_filter_gradient. */
+#define TAPS_MAX_IN 4
+
 /* dW[kh][kw][ci][co] = sum over n, oh, ow of x[n][ih][iw][ci] * dy[n][oh][ow][co]. */
 EXPORT(conv2d_backprop_filter)
 void conv2d_backprop_filter(const float *restrict x, const float *restrict dy, float *restrict dw,
                             int batch, int in_h, int in_w, int in_c, int out_h, int out_w, int out_c,
                             int k_h, int k_w, int stride_h, int stride_w, int dil_h, int dil_w,
                             int pad_top, int pad_left) {
+  if (k_h <= TAPS_H && k_w <= TAPS_W && in_c <= TAPS_MAX_IN && out_c % VEC == 0) {
+    Geometry g = {batch, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left};
+    for (int ci = 0; ci < in_c; ci++)
+      for (int c0 = 0; c0 < out_c; c0 += VEC) taps_filter_gradient(x, dy, dw, g, ci, c0);
+    return;
+  }
   zero(dw, k_h * k_w * in_c * out_c);
   for (int n = 0; n < batch; n++) {
     for (int oh = 0; oh < out_h; oh++) {
