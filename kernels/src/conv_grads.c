@@ -401,10 +401,113 @@ static void depthwise_backprop_filter_1(const float *restrict x, const float *re
   }
 }
 
+/*
+ * The forward pass of a filter of at most 3x3 taps, a vector of channels at a time: the filter's
+ * taps stay in registers over a whole output row, and four output columns are summed at once, so
+ * that a tap costs one load of the input a column, where forward_pixel loads the input and the
+ * filter at every tap and pixel. Columns whose taps all fall inside the image go four at a time
+ * without checks; the others, one at a time with them.
+ */
+#define DW_TAPS 3
+
+/* Output column ow of the row whose input rows are x_rows (null outside the image), channels [c, c + VEC). */
+static inline __attribute__((always_inline)) void forward_column(const float *const x_rows[DW_TAPS],
+                                                                 const float taps[DW_TAPS * DW_TAPS][VEC],
+                                                                 float *restrict o, int ow, int c, int k_h, int k_w,
+                                                                 int stride_w, int dil_w, int pad_left, int in_w,
+                                                                 int channels) {
+  float acc[VEC];
+#pragma clang loop unroll(full)
+  for (int j = 0; j < VEC; j++) acc[j] = 0.0f;
+#pragma clang loop unroll(full)
+  for (int kh = 0; kh < DW_TAPS; kh++) {
+    if (!x_rows[kh]) continue;
+#pragma clang loop unroll(full)
+    for (int kw = 0; kw < DW_TAPS; kw++) {
+      int iw = kw < k_w ? tap_input(ow, kw, stride_w, dil_w, pad_left, in_w) : -1;
+      if (iw < 0) continue;
+      const float *restrict i = x_rows[kh] + (long)iw * channels + c;
+#pragma clang loop unroll(full)
+      for (int j = 0; j < VEC; j++) acc[j] += i[j] * taps[kh * DW_TAPS + kw][j];
+    }
+  }
+#pragma clang loop unroll(full)
+  for (int j = 0; j < VEC; j++) o[(long)ow * channels + c + j] = acc[j];
+}
+
+/* Output columns [ow, ow + 4) of a row whose 3x3 window lies inside the image, channels [c, c + VEC). */
+static inline __attribute__((always_inline)) void forward_quad(const float *const x_rows[DW_TAPS],
+                                                               const float taps[DW_TAPS * DW_TAPS][VEC],
+                                                               float *restrict o, int ow, int c, int stride_w,
+                                                               int dil_w, int pad_left, int channels) {
+  float acc[4][VEC];
+#pragma clang loop unroll(full)
+  for (int p = 0; p < 4; p++)
+#pragma clang loop unroll(full)
+    for (int j = 0; j < VEC; j++) acc[p][j] = 0.0f;
+#pragma clang loop unroll(full)
+  for (int kh = 0; kh < DW_TAPS; kh++) {
+#pragma clang loop unroll(full)
+    for (int kw = 0; kw < DW_TAPS; kw++) {
+      const float *restrict i = x_rows[kh] + (long)(ow * stride_w + kw * dil_w - pad_left) * channels + c;
+#pragma clang loop unroll(full)
+      for (int p = 0; p < 4; p++)
+#pragma clang loop unroll(full)
+        for (int j = 0; j < VEC; j++) acc[p][j] += i[(long)p * stride_w * channels + j] * taps[kh * DW_TAPS + kw][j];
+    }
+  }
+#pragma clang loop unroll(full)
+  for (int p = 0; p < 4; p++)
+#pragma clang loop unroll(full)
+    for (int j = 0; j < VEC; j++) o[(long)(ow + p) * channels + c + j] = acc[p][j];
+}
+
+static void depthwise_forward_3(const float *restrict x, const float *restrict w, float *restrict y, DEPTHWISE_ARGS) {
+  /* Output columns all of whose taps lie inside the image: [lo, hi). */
+  int lo, hi, lo_last, hi_last;
+  valid_columns(0, dil_w, stride_w, pad_left, in_w, out_w, &lo, &hi);
+  valid_columns(k_w - 1, dil_w, stride_w, pad_left, in_w, out_w, &lo_last, &hi_last);
+  if (lo_last > lo) lo = lo_last;
+  if (hi_last < hi) hi = hi_last;
+  if (hi < lo) hi = lo;
+  int whole = channels - channels % VEC;
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      const float *x_rows[DW_TAPS];
+#pragma clang loop unroll(full)
+      for (int kh = 0; kh < DW_TAPS; kh++) {
+        int ih = kh < k_h ? tap_input(oh, kh, stride_h, dil_h, pad_top, in_h) : -1;
+        x_rows[kh] = ih >= 0 ? x + (long)(n * in_h + ih) * in_w * channels : 0;
+      }
+      float *restrict o = y + (long)(n * out_h + oh) * out_w * channels;
+      int full = k_h == DW_TAPS && k_w == DW_TAPS && x_rows[0] && x_rows[1] && x_rows[2];
+      for (int c = 0; c < whole; c += VEC) {
+        float taps[DW_TAPS * DW_TAPS][VEC];
+#pragma clang loop unroll(full)
+        for (int t = 0; t < DW_TAPS * DW_TAPS; t++) {
+          int kh = t / DW_TAPS, kw = t % DW_TAPS;
+#pragma clang loop unroll(full)
+          for (int j = 0; j < VEC; j++) taps[t][j] = kh < k_h && kw < k_w ? w[(kh * k_w + kw) * channels + c + j] : 0.0f;
+        }
+        int ow = 0;
+        for (; ow < lo && ow < out_w; ow++) forward_column(x_rows, taps, o, ow, c, k_h, k_w, stride_w, dil_w, pad_left, in_w, channels);
+        /* A full 3x3 window on rows inside the image: four columns at a time, nothing checked. */
+        if (full)
+          for (; ow + 4 <= hi; ow += 4) forward_quad(x_rows, taps, o, ow, c, stride_w, dil_w, pad_left, channels);
+        for (; ow < out_w; ow++) forward_column(x_rows, taps, o, ow, c, k_h, k_w, stride_w, dil_w, pad_left, in_w, channels);
+      }
+      /* Channels past the last whole vector: one at a time, as the general kernel does. */
+      for (int ow = 0; ow < out_w && whole < channels; ow++)
+        for (int c = whole; c < channels; c++) forward_pixel(x, w, o + (long)ow * channels, 1, n, oh, ow, c, DEPTHWISE_PASS);
+    }
+  }
+}
+
 /* y[n][oh][ow][c*m+q] = sum over kh, kw of x[n][ih][iw][c] * w[kh][kw][c][q]. */
 EXPORT(depthwise_forward)
 void depthwise_forward(float *x, float *w, float *y, DEPTHWISE_ARGS) {
-  if (mult == 1) depthwise_forward_1(x, w, y, DEPTHWISE_PASS);
+  if (mult == 1 && k_h <= DW_TAPS && k_w <= DW_TAPS) depthwise_forward_3(x, w, y, DEPTHWISE_PASS);
+  else if (mult == 1) depthwise_forward_1(x, w, y, DEPTHWISE_PASS);
   else depthwise_walk(DW_FORWARD, x, y, w, DEPTHWISE_PASS);
 }
 
