@@ -5,7 +5,8 @@ import { initEngine } from '../src/engine/backend.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { kernelBuild, procnasKernels } from '../src/engine/kernels/module.js';
 import type { KernelBuild } from '../src/engine/kernels/module.js';
-import { batchNormTrain } from '../src/engine/ops/batch-norm.js';
+import { batchNormDepthwiseTrain, batchNormTrain } from '../src/engine/ops/batch-norm.js';
+import type { ExplicitPadding } from '../src/engine/kernels/batch-norm-depthwise.js';
 import { movingAverage, sgdMomentum } from '../src/engine/ops/update.js';
 import type { FusedActivation } from '../src/engine/kernels/batch-norm.js';
 import { tf } from '../src/engine/tf.js';
@@ -242,6 +243,64 @@ for (const build of BUILDS) describe(`${build} fused training batch norm (+ ReLU
         await initEngine('wasm');
         const actual = await withBuild(build, () => batchNormResults(shape, activation, 7));
         const names = ['output', 'mean', 'variance', 'input gradient', 'gamma gradient', 'beta gradient'];
+        names.forEach((name, i) => {
+          const error = relativeError(actual[i]!, expected[i]!);
+          assert.ok(error < 1e-5, `${name}: relative error ${error}`);
+        });
+      });
+    }
+  }
+});
+
+interface FusedCase {
+  shape: [number, number, number, number];
+  k: number;
+  stride: number;
+  pad: number;
+}
+
+/** Output, statistics and the gradients (x, gamma, beta, filter) of sum(depthwise(bn(x)) * r), on the current backend. */
+function batchNormDepthwiseResults(c: FusedCase, activation: FusedActivation, seed: number): Float32Array[] {
+  return tf.tidy(() => {
+    const [n, h, w, ch] = c.shape;
+    const x = tf.tensor4d(values(n * h * w * ch, seed), c.shape).mul(4).add(1) as tf.Tensor4D;
+    const gamma = tf.tensor1d(values(ch, seed + 1)).add(1.5) as tf.Tensor1D;
+    const beta = tf.tensor1d(values(ch, seed + 2)).mul(2) as tf.Tensor1D;
+    const filter = tf.tensor4d(values(c.k * c.k * ch, seed + 3), [c.k, c.k, ch, 1]);
+    const pad: ExplicitPadding = [[0, 0], [c.pad, c.pad], [c.pad, c.pad], [0, 0]];
+    let stats: Float32Array[] = [];
+    const op = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, f: tf.Tensor): tf.Tensor4D =>
+      batchNormDepthwiseTrain(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, f as tf.Tensor4D, activation, 1e-5, c.stride, pad, (mean, variance) => {
+        stats = [mean.dataSync() as Float32Array, variance.dataSync() as Float32Array];
+      });
+    const y = op(x, gamma, beta, filter);
+    const r = tf.tensor(values(y.size, seed + 4), y.shape);
+    const [dx, dg, db, df] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, f: tf.Tensor) => op(a, g, b, f).mul(r).sum())([x, gamma, beta, filter]);
+    return [y.dataSync() as Float32Array, ...stats, dx!.dataSync() as Float32Array, dg!.dataSync() as Float32Array, db!.dataSync() as Float32Array, df!.dataSync() as Float32Array];
+  });
+}
+
+for (const build of BUILDS) describe(`${build} batch norm (+ ReLU/ReLU6) fused into the depthwise convolution it feeds matches the two ops on the cpu backend`, () => {
+  // 3x3 with stride 1 and 2, padded and not (every column and row of the image clipped or not);
+  // 2x2 and 1x1 filters; channels in whole vectors, in the filter gradient's blocks of four
+  // vectors (70) and past them (21, 37), images narrower than four columns.
+  const cases: FusedCase[] = [
+    { shape: [2, 9, 11, 21], k: 3, stride: 1, pad: 1 },
+    { shape: [3, 8, 7, 16], k: 3, stride: 2, pad: 1 },
+    { shape: [2, 7, 9, 37], k: 3, stride: 2, pad: 0 },
+    { shape: [2, 5, 6, 70], k: 3, stride: 1, pad: 0 },
+    { shape: [2, 6, 3, 8], k: 2, stride: 1, pad: 1 },
+    { shape: [2, 5, 5, 20], k: 1, stride: 2, pad: 0 },
+  ];
+  for (const c of cases) {
+    for (const activation of ['none', 'relu', 'relu6'] as const) {
+      it(`${c.shape.join('x')} k${c.k} s${c.stride} pad ${c.pad} ${activation}`, async () => {
+        await initEngine('cpu');
+        const expected = batchNormDepthwiseResults(c, activation, 11);
+        await initEngine('wasm');
+        const actual = await withBuild(build, () => batchNormDepthwiseResults(c, activation, 11));
+        const names = ['output', 'mean', 'variance', 'input gradient', 'gamma gradient', 'beta gradient', 'filter gradient'];
+        assert.equal(actual.length, names.length);
         names.forEach((name, i) => {
           const error = relativeError(actual[i]!, expected[i]!);
           assert.ok(error < 1e-5, `${name}: relative error ${error}`);

@@ -71,6 +71,7 @@ describe('networks built from architectures', () => {
 
   const graphs: Array<[string, LayerGraph]> = [
     ['mobile blocks with SE and every activation', graphOf({ name: 'a', input: '16x16x3', classes: 5, act: 'hswish', stem: ['cn_k3_s2_c8_nsw'], stages: [['ir_r2_k5_s1_e3_c8_se0.25', 'ds_k3_s2_c16_nr6'], ['er_k3_s1_e2_c16_nre', 'cn_k3_c12_g4_nsg']], head: ['cn_k1_c24', 'gap', 'fc'] })],
+    ['inverted residual blocks whose batch norm feeds a 3x3 depthwise convolution (one op in training) and a 5x5 one (two)', graphOf({ name: 'f', input: '12x12x3', classes: 3, stem: ['cn_k3_c8'], stages: [['ir_k3_s1_e3_c8', 'ir_k3_s2_e4_c16_nr6'], ['ir_k5_s1_e2_c16']], head: ['gap', 'fc'] })],
     ['dilated convolutions, full and depthwise', graphOf({ name: 'd', input: '12x12x3', classes: 3, stem: ['cn_k3_c8_d2'], stages: [['ir_k3_s2_e2_c8_d2', 'ds_k5_c8_d3']], head: ['gap', 'fc'] })],
     ['ResNet blocks and pooling', graphOf({ name: 'b', input: '16x16x3', classes: 4, stem: ['cn_k3_c8', 'mp_k3_s2'], stages: [['rb_c8', 'bt_s2_e4_c16'], ['ap_k3_s1', 'ap_k3_s1_cip']], head: ['gap', 'fc'] })],
     ['a NAS-Bench-201 network with dead ends', lower(builtinArchitecture('nb201:|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|')!)],
@@ -160,6 +161,23 @@ describe('networks built from architectures', () => {
       tf.dispose([f, dense, expected, actual, fd, dwExpected, dwActual, g, gDense, taps]);
     }
     x.dispose();
+  });
+
+  it('run a batch norm and the depthwise convolution of at most 3x3 taps it feeds as one op in training, and others apart', async () => {
+    await initEngine('wasm');
+    const graph = graphOf({ name: 'f', input: '12x12x3', classes: 3, stem: ['cn_k3_c8'], stages: [['ir_k3_s1_e3_c8', 'ir_k3_s2_e4_c16_nr6'], ['ir_k5_s1_e2_c16', 'ir_k3_s1_e2_c16_d2']], head: ['gap', 'fc'] });
+    const network = new Network(graph, { seed: 1 });
+    const kernels = async (training: boolean): Promise<string[]> =>
+      (await tf.profile(() => tf.tidy(() => network.apply(tf.zeros([2, 12, 12, 3]) as tf.Tensor4D, training)))).kernels.map((k) => k.name);
+    const count = (names: string[], name: string): number => names.filter((n) => n === name).length;
+    const training = await kernels(true);
+    // The two 3x3 blocks fuse; the 5x5 and the dilated one run batch norm and convolution apart.
+    assert.equal(count(training, 'ProcnasBatchNormDepthwise'), 2);
+    assert.equal(count(training, 'DepthwiseConv2dNative'), 2);
+    const inference = await kernels(false);
+    assert.equal(count(inference, 'ProcnasBatchNormDepthwise'), 0);
+    assert.equal(count(inference, 'DepthwiseConv2dNative'), 4);
+    network.dispose();
   });
 
   it('do not leak tensors across forward passes', async () => {

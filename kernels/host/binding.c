@@ -10,7 +10,7 @@
 
 #include "../src/kernels.h"
 
-#define MAX_ARGS 20
+#define MAX_ARGS 32
 
 /* The call's arguments: memory base, then every other argument as a number. */
 typedef struct {
@@ -90,6 +90,22 @@ static napi_value js_conv2d_backprop_input(napi_env env, napi_callback_info info
   return NULL;
 }
 
+static napi_value js_bn_depthwise_forward(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, 24, &a)) return NULL;
+  if (!offsets_inside(env, &a, 0, 8)) return NULL;
+  bn_depthwise_forward(F(0), F(1), F(2), F(3), F(4), F(5), F(6), F(7), I(8), GEOMETRY(9));
+  return NULL;
+}
+
+static napi_value js_bn_depthwise_backprop_filter(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, 24, &a)) return NULL;
+  if (!offsets_inside(env, &a, 0, 8)) return NULL;
+  bn_depthwise_backprop_filter(F(0), F(1), F(2), F(3), F(4), F(5), F(6), F(7), I(8), GEOMETRY(9));
+  return NULL;
+}
+
 static napi_value js_pointwise_forward(napi_env env, napi_callback_info info) {
   Args a;
   if (!read_args(env, info, 6, &a)) return NULL;
@@ -162,7 +178,7 @@ NAPI_MODULE_INIT() {
       ENTRY(depthwise_backprop_input), ENTRY(depthwise_backprop_filter), ENTRY(pointwise_forward),
       ENTRY(pointwise_backprop_input), ENTRY(pointwise_backprop_filter), ENTRY(sgd_momentum),
       ENTRY(moving_average), ENTRY(bn_statistics),
-      ENTRY(bn_apply), ENTRY(bn_backward),
+      ENTRY(bn_apply), ENTRY(bn_backward), ENTRY(bn_depthwise_forward), ENTRY(bn_depthwise_backprop_filter),
   };
   napi_define_properties(env, exports, sizeof entries / sizeof entries[0], entries);
   return exports;

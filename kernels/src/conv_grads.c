@@ -376,6 +376,21 @@ static inline void filter_gradient_row(const float *restrict x_row, const float 
 }
 
 /* The filter gradient a row of output pixels at a time: each tap's sums over the row, added once. */
+/* Filter row kh's taps' gradients from one output row (g_row) and the input row its taps read (x_row). */
+static void filter_gradient_taps(const float *restrict x_row, const float *restrict g_row, float *restrict dw, int kh,
+                                 int in_w, int channels, int out_w, int k_w, int stride_w, int dil_w, int pad_left) {
+  for (int kw = 0; kw < k_w; kw++) {
+    int lo, hi;
+    valid_columns(kw, dil_w, stride_w, pad_left, in_w, out_w, &lo, &hi);
+    int shift = kw * dil_w - pad_left; /* input column of output column ow: ow * stride_w + shift */
+    float *restrict t = dw + (kh * k_w + kw) * channels;
+    int c = 0;
+    for (; c + CB <= channels; c += CB) filter_gradient_row(x_row, g_row, t, CB, c, lo, hi, stride_w, shift, channels);
+    for (; c + VEC <= channels; c += VEC) filter_gradient_row(x_row, g_row, t, VEC, c, lo, hi, stride_w, shift, channels);
+    for (; c < channels; c++) filter_gradient_row(x_row, g_row, t, 1, c, lo, hi, stride_w, shift, channels);
+  }
+}
+
 static void depthwise_backprop_filter_1(const float *restrict x, const float *restrict dy, float *restrict dw, DEPTHWISE_ARGS) {
   zero(dw, k_h * k_w * channels);
   /* The rows of x and dy one (n, oh, kh) reads stay in cache for every kw and channel block. */
@@ -385,17 +400,7 @@ static void depthwise_backprop_filter_1(const float *restrict x, const float *re
       for (int kh = 0; kh < k_h; kh++) {
         int ih = oh * stride_h + kh * dil_h - pad_top;
         if (ih < 0 || ih >= in_h) continue;
-        const float *restrict x_row = x + (n * in_h + ih) * in_w * channels;
-        for (int kw = 0; kw < k_w; kw++) {
-          int lo, hi;
-          valid_columns(kw, dil_w, stride_w, pad_left, in_w, out_w, &lo, &hi);
-          int shift = kw * dil_w - pad_left; /* input column of output column ow: ow * stride_w + shift */
-          float *restrict t = dw + (kh * k_w + kw) * channels;
-          int c = 0;
-          for (; c + CB <= channels; c += CB) filter_gradient_row(x_row, g_row, t, CB, c, lo, hi, stride_w, shift, channels);
-          for (; c + VEC <= channels; c += VEC) filter_gradient_row(x_row, g_row, t, VEC, c, lo, hi, stride_w, shift, channels);
-          for (; c < channels; c++) filter_gradient_row(x_row, g_row, t, 1, c, lo, hi, stride_w, shift, channels);
-        }
+        filter_gradient_taps(x + (n * in_h + ih) * in_w * channels, g_row, dw, kh, in_w, channels, out_w, k_w, stride_w, dil_w, pad_left);
       }
     }
   }
@@ -462,15 +467,58 @@ static inline __attribute__((always_inline)) void forward_quad(const float *cons
     for (int j = 0; j < VEC; j++) o[(long)(ow + p) * channels + c + j] = acc[p][j];
 }
 
-static void depthwise_forward_3(const float *restrict x, const float *restrict w, float *restrict y, DEPTHWISE_ARGS) {
-  /* Output columns all of whose taps lie inside the image: [lo, hi). */
-  int lo, hi, lo_last, hi_last;
-  valid_columns(0, dil_w, stride_w, pad_left, in_w, out_w, &lo, &hi);
+/* Output columns all of whose taps lie inside the image: [*lo, *hi). */
+static void interior_columns(int k_w, int dil_w, int stride_w, int pad_left, int in_w, int out_w, int *lo, int *hi) {
+  int lo_last, hi_last;
+  valid_columns(0, dil_w, stride_w, pad_left, in_w, out_w, lo, hi);
   valid_columns(k_w - 1, dil_w, stride_w, pad_left, in_w, out_w, &lo_last, &hi_last);
-  if (lo_last > lo) lo = lo_last;
-  if (hi_last < hi) hi = hi_last;
-  if (hi < lo) hi = lo;
+  if (lo_last > *lo) *lo = lo_last;
+  if (hi_last < *hi) *hi = hi_last;
+  if (*hi < *lo) *hi = *lo;
+}
+
+/*
+ * One output row o of a filter of at most 3x3 taps, whose filter rows read the input rows x_rows
+ * (null outside the image); [lo, hi) are the interior columns.
+ */
+static inline __attribute__((always_inline)) void forward_row(const float *const x_rows[DW_TAPS], const float *restrict w, float *restrict o, int lo, int hi,
+                        int k_h, int k_w, int stride_w, int dil_w, int pad_left, int in_w, int out_w, int channels) {
   int whole = channels - channels % VEC;
+  int full = k_h == DW_TAPS && k_w == DW_TAPS && x_rows[0] && x_rows[1] && x_rows[2];
+  for (int c = 0; c < whole; c += VEC) {
+    float taps[DW_TAPS * DW_TAPS][VEC];
+#pragma clang loop unroll(full)
+    for (int t = 0; t < DW_TAPS * DW_TAPS; t++) {
+      int kh = t / DW_TAPS, kw = t % DW_TAPS;
+#pragma clang loop unroll(full)
+      for (int j = 0; j < VEC; j++) taps[t][j] = kh < k_h && kw < k_w ? w[(kh * k_w + kw) * channels + c + j] : 0.0f;
+    }
+    int ow = 0;
+    for (; ow < lo && ow < out_w; ow++) forward_column(x_rows, taps, o, ow, c, k_h, k_w, stride_w, dil_w, pad_left, in_w, channels);
+    /* A full 3x3 window on rows inside the image: four columns at a time, nothing checked. */
+    if (full)
+      for (; ow + 4 <= hi; ow += 4) forward_quad(x_rows, taps, o, ow, c, stride_w, dil_w, pad_left, channels);
+    for (; ow < out_w; ow++) forward_column(x_rows, taps, o, ow, c, k_h, k_w, stride_w, dil_w, pad_left, in_w, channels);
+  }
+  /* Channels past the last whole vector: one at a time. */
+  for (int ow = 0; ow < out_w && whole < channels; ow++) {
+    for (int c = whole; c < channels; c++) {
+      float sum = 0.0f;
+      for (int kh = 0; kh < k_h; kh++) {
+        if (!x_rows[kh]) continue;
+        for (int kw = 0; kw < k_w; kw++) {
+          int iw = tap_input(ow, kw, stride_w, dil_w, pad_left, in_w);
+          if (iw >= 0) sum += x_rows[kh][(long)iw * channels + c] * w[(kh * k_w + kw) * channels + c];
+        }
+      }
+      o[(long)ow * channels + c] = sum;
+    }
+  }
+}
+
+static void depthwise_forward_3(const float *restrict x, const float *restrict w, float *restrict y, DEPTHWISE_ARGS) {
+  int lo, hi;
+  interior_columns(k_w, dil_w, stride_w, pad_left, in_w, out_w, &lo, &hi);
   for (int n = 0; n < batch; n++) {
     for (int oh = 0; oh < out_h; oh++) {
       const float *x_rows[DW_TAPS];
@@ -479,28 +527,88 @@ static void depthwise_forward_3(const float *restrict x, const float *restrict w
         int ih = kh < k_h ? tap_input(oh, kh, stride_h, dil_h, pad_top, in_h) : -1;
         x_rows[kh] = ih >= 0 ? x + (long)(n * in_h + ih) * in_w * channels : 0;
       }
-      float *restrict o = y + (long)(n * out_h + oh) * out_w * channels;
-      int full = k_h == DW_TAPS && k_w == DW_TAPS && x_rows[0] && x_rows[1] && x_rows[2];
-      for (int c = 0; c < whole; c += VEC) {
-        float taps[DW_TAPS * DW_TAPS][VEC];
-#pragma clang loop unroll(full)
-        for (int t = 0; t < DW_TAPS * DW_TAPS; t++) {
-          int kh = t / DW_TAPS, kw = t % DW_TAPS;
-#pragma clang loop unroll(full)
-          for (int j = 0; j < VEC; j++) taps[t][j] = kh < k_h && kw < k_w ? w[(kh * k_w + kw) * channels + c + j] : 0.0f;
-        }
-        int ow = 0;
-        for (; ow < lo && ow < out_w; ow++) forward_column(x_rows, taps, o, ow, c, k_h, k_w, stride_w, dil_w, pad_left, in_w, channels);
-        /* A full 3x3 window on rows inside the image: four columns at a time, nothing checked. */
-        if (full)
-          for (; ow + 4 <= hi; ow += 4) forward_quad(x_rows, taps, o, ow, c, stride_w, dil_w, pad_left, channels);
-        for (; ow < out_w; ow++) forward_column(x_rows, taps, o, ow, c, k_h, k_w, stride_w, dil_w, pad_left, in_w, channels);
-      }
-      /* Channels past the last whole vector: one at a time, as the general kernel does. */
-      for (int ow = 0; ow < out_w && whole < channels; ow++)
-        for (int c = whole; c < channels; c++) forward_pixel(x, w, o + (long)ow * channels, 1, n, oh, ow, c, DEPTHWISE_PASS);
+      forward_row(x_rows, w, y + (long)(n * out_h + oh) * out_w * channels, lo, hi, k_h, k_w, stride_w, dil_w, pad_left,
+                  in_w, out_w, channels);
     }
   }
+}
+
+/*
+ * Batch norm (+ ReLU/ReLU6) fused into the depthwise convolution it feeds (filters of at most 3x3
+ * taps, dilation 1, multiplier 1), so that its output, the largest tensor of an inverted residual
+ * block, is never written nor read back: the convolution reads the input rows normalised and
+ * activated as it needs them, each once, into a ring of DW_TAPS rows (caller-provided scratch of
+ * DW_TAPS * in_w * channels floats), and the filter gradient does the same. The statistics come
+ * from bn_statistics; mean, invstd, gamma and beta are per channel, as for bn_apply.
+ */
+typedef struct {
+  const float *x, *mean, *invstd, *gamma, *beta;
+  float *ring;
+  int act, in_h, row; /* row: floats in an input row */
+  int next;           /* the first input row of the image not yet in the ring */
+} NormalisedRows;
+
+/*
+ * Image n's input row ih, normalised and activated, in slot ih % DW_TAPS of the ring. Rows are
+ * asked for in ascending order within an image, and an output row's taps span at most DW_TAPS
+ * consecutive rows: a row written over (ih - DW_TAPS) is never needed again.
+ */
+static inline __attribute__((always_inline)) const float *normalised_row(NormalisedRows *r, int n, int ih, int channels) {
+  float *slot = r->ring + (long)(ih % DW_TAPS) * r->row;
+  if (ih >= r->next) {
+    for (int i = r->next > ih - DW_TAPS + 1 ? r->next : ih - DW_TAPS + 1; i <= ih; i++) {
+      if (i < 0) continue;
+      bn_apply(r->x + ((long)n * r->in_h + i) * r->row, r->mean, r->invstd, r->gamma, r->beta,
+               r->ring + (long)(i % DW_TAPS) * r->row, r->row / channels, channels, r->act);
+    }
+    r->next = ih + 1;
+  }
+  return slot;
+}
+
+EXPORT(bn_depthwise_forward)
+void bn_depthwise_forward(const float *x, const float *mean, const float *invstd, const float *gamma, const float *beta,
+                          const float *w, float *y, float *ring, int act, DEPTHWISE_ARGS) {
+  int lo, hi;
+  interior_columns(k_w, dil_w, stride_w, pad_left, in_w, out_w, &lo, &hi);
+  NormalisedRows r = {x, mean, invstd, gamma, beta, ring, act, in_h, in_w * channels, 0};
+  for (int n = 0; n < batch; n++) {
+    r.next = 0;
+    for (int oh = 0; oh < out_h; oh++) {
+      const float *x_rows[DW_TAPS];
+#pragma clang loop unroll(full)
+      for (int kh = 0; kh < DW_TAPS; kh++) {
+        int ih = kh < k_h ? tap_input(oh, kh, stride_h, 1, pad_top, in_h) : -1;
+        x_rows[kh] = ih >= 0 ? normalised_row(&r, n, ih, channels) : 0;
+      }
+      forward_row(x_rows, w, y + (long)(n * out_h + oh) * out_w * channels, lo, hi, k_h, k_w, stride_w, 1, pad_left,
+                  in_w, out_w, channels);
+    }
+  }
+  (void)mult;
+  (void)dil_h;
+  (void)dil_w;
+}
+
+EXPORT(bn_depthwise_backprop_filter)
+void bn_depthwise_backprop_filter(const float *x, const float *mean, const float *invstd, const float *gamma,
+                                  const float *beta, const float *dy, float *dw, float *ring, int act, DEPTHWISE_ARGS) {
+  zero(dw, k_h * k_w * channels);
+  NormalisedRows r = {x, mean, invstd, gamma, beta, ring, act, in_h, in_w * channels, 0};
+  for (int n = 0; n < batch; n++) {
+    r.next = 0;
+    for (int oh = 0; oh < out_h; oh++) {
+      const float *restrict g_row = dy + (long)(n * out_h + oh) * out_w * channels;
+      for (int kh = 0; kh < k_h; kh++) {
+        int ih = tap_input(oh, kh, stride_h, 1, pad_top, in_h);
+        if (ih < 0) continue;
+        filter_gradient_taps(normalised_row(&r, n, ih, channels), g_row, dw, kh, in_w, channels, out_w, k_w, stride_w, 1, pad_left);
+      }
+    }
+  }
+  (void)mult;
+  (void)dil_h;
+  (void)dil_w;
 }
 
 /* y[n][oh][ow][c*m+q] = sum over kh, kw of x[n][ih][iw][c] * w[kh][kw][c][q]. */

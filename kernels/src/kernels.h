@@ -39,6 +39,10 @@ void conv2d_backprop_input(const float *restrict dy, const float *restrict w, fl
 void depthwise_forward(float *x, float *w, float *y, CONV_GEOMETRY);
 void depthwise_backprop_input(float *dy, float *w, float *dx, CONV_GEOMETRY);
 void depthwise_backprop_filter(float *x, float *dy, float *dw, CONV_GEOMETRY);
+void bn_depthwise_forward(const float *x, const float *mean, const float *invstd, const float *gamma, const float *beta,
+                          const float *w, float *y, float *ring, int act, CONV_GEOMETRY);
+void bn_depthwise_backprop_filter(const float *x, const float *mean, const float *invstd, const float *gamma,
+                                  const float *beta, const float *dy, float *dw, float *ring, int act, CONV_GEOMETRY);
 
 void pointwise_forward(const float *restrict x, const float *restrict w, float *restrict y, int pixels, int in_c,
                        int out_c);

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_KERNELS } from './kernels/batch-norm.js';
+import { BATCH_NORM_DEPTHWISE_KERNELS } from './kernels/batch-norm-depthwise.js';
 import { CONVOLUTION_KERNELS, conv2DKernel } from './kernels/convolution.js';
 import { EngineError } from './errors.js';
 import { IDENTITY_KERNEL } from './kernels/identity.js';
@@ -30,7 +31,7 @@ function prepareWasm(): void {
   setWasmPaths(`${dist}/`);
   const stockConv2D = tf.getKernel('Conv2D', 'wasm');
   if (!stockConv2D) throw new EngineError('the TF.js WASM backend registers no Conv2D kernel (unexpected tfjs-backend-wasm version)');
-  for (const kernel of [...CONVOLUTION_KERNELS, conv2DKernel(stockConv2D), ...BATCH_NORM_KERNELS, ...UPDATE_KERNELS, IDENTITY_KERNEL]) {
+  for (const kernel of [...CONVOLUTION_KERNELS, conv2DKernel(stockConv2D), ...BATCH_NORM_KERNELS, ...BATCH_NORM_DEPTHWISE_KERNELS, ...UPDATE_KERNELS, IDENTITY_KERNEL]) {
     // Some replace stock kernels that are too slow for training.
     if (tf.getKernel(kernel.kernelName, 'wasm')) tf.unregisterKernel(kernel.kernelName, 'wasm');
     tf.registerKernel(kernel);

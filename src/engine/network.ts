@@ -7,7 +7,9 @@ import { createRng } from '../data/random.js';
 import type { Composite, Layer, LayerGraph, Shape } from '../space/index.js';
 import type { FusedActivation } from './kernels/batch-norm.js';
 import { axisRoles, morph } from './morph.js';
-import { batchNormTrain } from './ops/batch-norm.js';
+import { batchNormDepthwiseTrain, batchNormTrain } from './ops/batch-norm.js';
+import type { StatisticsSink } from './ops/batch-norm.js';
+import { fusesWithDepthwise } from './kernels/batch-norm-depthwise.js';
 import { movingAverage } from './ops/update.js';
 import { tf } from './tf.js';
 import { layerVariables, sameShape } from './variables.js';
@@ -78,6 +80,14 @@ export class Network {
   /** Batch norms followed by a ReLU/ReLU6 that only they feed: the pair runs as one op in training. */
   private readonly fusedActivation = new Map<number, FusedActivation>();
   private readonly absorbed = new Set<number>();
+  /**
+   * Batch norms whose output (through their fused activation, if any) feeds only a depthwise
+   * convolution the fused kernels take, keyed by the batch norm, valued by the convolution: in
+   * training the three run as one op, and the batch norm's output is never materialised.
+   */
+  private readonly fusedDepthwise = new Map<number, number>();
+  /** Convolutions a fused op before them computes: nothing to do at their turn in training. */
+  private readonly computedEarlier = new Set<number>();
   /** Draws the per-variable initialiser seeds from the network's seed. */
   private readonly seeds: () => number;
   private readonly seed: number;
@@ -96,6 +106,18 @@ export class Network {
         this.fusedActivation.set(i, next.act);
         this.absorbed.add(users[0] as number);
       }
+    });
+    graph.layers.forEach((layer, i) => {
+      if (layer.kind !== 'bn') return;
+      const act = this.fusedActivation.has(i) ? (consumers.get(layer.output)?.[0] as number) : undefined;
+      const users = consumers.get(act === undefined ? layer.output : (graph.layers[act] as Layer).output) ?? [];
+      const conv = graph.layers[users[0] ?? -1];
+      if (users.length !== 1 || conv?.kind !== 'conv' || conv.bias) return;
+      const channels = (graph.tensors[conv.inputs[0] as number] as Shape).c;
+      const multiplier = (graph.tensors[conv.output] as Shape).c / channels;
+      if (conv.groups !== channels || !fusesWithDepthwise(conv.kernel, conv.dilation, multiplier)) return;
+      this.fusedDepthwise.set(i, users[0] as number);
+      this.computedEarlier.add(users[0] as number);
     });
   }
 
@@ -202,8 +224,13 @@ export class Network {
     const batch = x.shape[0];
     this.graph.layers.forEach((layer, i) => {
       const inputs = layer.inputs.map((t) => values[t] as tf.Tensor4D);
-      if (training && this.absorbed.has(i)) {
+      const depthwise = this.fusedDepthwise.get(i);
+      if (training && this.computedEarlier.has(i)) {
+        return;
+      } else if (training && this.absorbed.has(i)) {
         values[layer.output] = inputs[0] as tf.Tensor4D;
+      } else if (training && depthwise !== undefined) {
+        values[(this.graph.layers[depthwise] as Layer).output] = this.batchNormDepthwiseTrain(i, depthwise, inputs[0] as tf.Tensor4D);
       } else if (training && layer.kind === 'bn') {
         values[layer.output] = this.batchNormTrain(this.layerWeights[i] as LayerWeights, inputs[0] as tf.Tensor4D, this.fusedActivation.get(i) ?? 'none');
       } else {
@@ -318,14 +345,26 @@ export class Network {
 
   /** Batch statistics (and a fused activation); updates the running statistics. */
   private batchNormTrain(w: LayerWeights, x: tf.Tensor4D, activation: FusedActivation): tf.Tensor4D {
+    return batchNormTrain(x, w.gamma as tf.Tensor1D, w.beta as tf.Tensor1D, activation, BN_EPSILON, this.runningStatistics(w, x));
+  }
+
+  /** The batch norm `bn` (and its fused activation) and the depthwise convolution it feeds, as one op. */
+  private batchNormDepthwiseTrain(bn: number, depthwise: number, x: tf.Tensor4D): tf.Tensor4D {
+    const w = this.layerWeights[bn] as LayerWeights;
+    const conv = this.graph.layers[depthwise] as Layer;
+    const filter = (this.layerWeights[depthwise] as LayerWeights).weight as tf.Tensor4D;
+    return batchNormDepthwiseTrain(x, w.gamma as tf.Tensor1D, w.beta as tf.Tensor1D, filter, this.fusedActivation.get(bn) ?? 'none', BN_EPSILON, conv.stride, explicitPad(conv.pad), this.runningStatistics(w, x));
+  }
+
+  /** Updates a batch norm's running statistics from a batch's (of input x). */
+  private runningStatistics(w: LayerWeights, x: tf.Tensor4D): StatisticsSink {
     // Running statistics keep the unbiased variance, as PyTorch does.
     const n = x.size / x.shape[3];
-    return batchNormTrain(x, w.gamma as tf.Tensor1D, w.beta as tf.Tensor1D, activation, BN_EPSILON, (mean, variance) =>
+    return (mean, variance) =>
       tf.tidy(() => {
         w.mean!.assign(movingAverage(w.mean!, mean, { keep: 1 - BN_MOMENTUM, scale: 1 }));
         w.variance!.assign(movingAverage(w.variance!, variance, { keep: 1 - BN_MOMENTUM, scale: n / Math.max(1, n - 1) }));
-      }),
-    );
+      });
   }
 }
 

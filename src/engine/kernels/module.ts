@@ -43,7 +43,20 @@ export interface ProcnasKernels {
     dy: number, x: number, mean: number, invstd: number, gamma: number, beta: number,
     dx: number, dgamma: number, dbeta: number, scratch: number, rows: number, channels: number, act: number,
   ): void;
+  bn_depthwise_forward: BatchNormDepthwise;
+  bn_depthwise_backprop_filter: BatchNormDepthwise;
 }
+
+/**
+ * Batch norm (+ activation) fused into the depthwise convolution it feeds: the input, the
+ * statistics and the batch norm's parameters, a tensor read (the filter, or the output
+ * gradient), the output, a ring of three input rows (scratch), the activation, then the geometry.
+ */
+export type BatchNormDepthwise = (
+  x: number, mean: number, invstd: number, gamma: number, beta: number, read: number, out: number, ring: number, act: number,
+  batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, multiplier: number,
+  kH: number, kW: number, strideH: number, strideW: number, dilH: number, dilW: number, padTop: number, padLeft: number,
+) => void;
 
 export const KERNELS_WASM = new URL('../../../kernels/procnas-kernels.wasm', import.meta.url);
 /** Where scripts/build-host-kernels.sh (node-gyp) puts the host build; from src/ and dist/ alike. */
@@ -126,6 +139,8 @@ function hostKernels(n: HostKernels, memory: WebAssembly.Memory): ProcnasKernels
     bn_statistics: bind('bn_statistics'),
     bn_apply: bind('bn_apply'),
     bn_backward: bind('bn_backward'),
+    bn_depthwise_forward: bind('bn_depthwise_forward'),
+    bn_depthwise_backprop_filter: bind('bn_depthwise_backprop_filter'),
   };
 }
 
