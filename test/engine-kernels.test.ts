@@ -7,6 +7,7 @@ import { kernelBuild, procnasKernels } from '../src/engine/kernels/module.js';
 import type { KernelBuild } from '../src/engine/kernels/module.js';
 import { batchNormDepthwiseTrain, batchNormTrain } from '../src/engine/ops/batch-norm.js';
 import type { ExplicitPadding } from '../src/engine/kernels/batch-norm-depthwise.js';
+import { globalAverage } from '../src/engine/ops/global-average.js';
 import { movingAverage, sgdMomentum } from '../src/engine/ops/update.js';
 import type { FusedActivation } from '../src/engine/kernels/batch-norm.js';
 import { tf } from '../src/engine/tf.js';
@@ -126,7 +127,7 @@ cases.push({ kind: 'conv', batch: 2, h: 9, w: 11, cin: 3, cout: 48, k: 3, stride
 cases.push({ kind: 'conv', batch: 3, h: 8, w: 7, cin: 2, cout: 16, k: 3, stride: 2, pad: 'valid' });
 // Pointwise convolutions as matrix products (pointwise.c): 61 output channels are a tile of every
 // width (32 + 16 + 8 + 4 + 1 on AVX-512), 126 and 390 pixels leave rows after the tiles of four
-// or eight, and 390 pixels make two passes of the filter gradient's 256-pixel chunks.
+// or eight, and 390 pixels make several passes of the filter gradient's 64-pixel chunks, the last one partial.
 cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 37, cout: 61, k: 1, stride: 1, pad: 'same' });
 cases.push({ kind: 'conv', batch: 2, h: 15, w: 13, cin: 24, cout: 144, k: 1, stride: 1, pad: 'valid' });
 cases.push({ kind: 'conv', batch: 3, h: 16, w: 16, cin: 144, cout: 24, k: 1, stride: 1, pad: 'same' });
@@ -362,6 +363,25 @@ for (const build of BUILDS) describe(`${build} fused training batch norm is accu
     close('gamma gradient', actual.dgamma, dgamma, 1e-5);
     close('beta gradient', actual.dbeta, dbeta, 1e-5);
   });
+});
+
+describe('global average pooling', () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`has TF.js mean's value and gradient (${backend})`, async () => {
+      await initEngine(backend);
+      const [ours, theirs] = tf.tidy(() => {
+        const x = tf.tensor4d(values(2 * 5 * 7 * 3, 31), [2, 5, 7, 3]);
+        const r = tf.tensor4d(values(2 * 3, 32), [2, 1, 1, 3]);
+        const run = (pool: (a: tf.Tensor4D) => tf.Tensor): Float32Array[] => {
+          const [dx] = tf.grads((a: tf.Tensor) => pool(a as tf.Tensor4D).mul(r).sum())([x]);
+          return [pool(x).dataSync() as Float32Array, dx!.dataSync() as Float32Array];
+        };
+        return [run(globalAverage), run((a) => tf.mean(a, [1, 2], true))];
+      });
+      assert.ok(relativeError(ours[0]!, theirs[0]!) < 1e-6, 'value');
+      assert.ok(relativeError(ours[1]!, theirs[1]!) < 1e-6, 'gradient');
+    });
+  }
 });
 
 for (const build of BUILDS) describe(`${build} per-step updates match TF.js ops on the cpu backend`, () => {

@@ -19,8 +19,12 @@
 #define TILE_ROWS 4
 #define TILE_WIDTH (2 * VEC)
 
-/* Pixels of the filter gradient's inner dimension per pass: their rows of x and dy stay in cache. */
-#define PIXEL_CHUNK 256
+/*
+ * Pixels of the filter gradient's inner dimension per pass: their rows of x and dy stay in L1
+ * over the passes of every tile (64 measured 10-30% faster than 256 on the MNIST and CIFAR nets'
+ * shapes, where a 256-pixel chunk of a 64-channel dy alone fills L1).
+ */
+#define PIXEL_CHUNK 64
 
 /*
  * C[r][j] (+)= sum over k of A(r, k) * B[k][j] for r < rows, j < width, with A(r, k) at

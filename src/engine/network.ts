@@ -10,6 +10,7 @@ import { axisRoles, morph } from './morph.js';
 import { batchNormDepthwiseTrain, batchNormTrain } from './ops/batch-norm.js';
 import type { StatisticsSink } from './ops/batch-norm.js';
 import { fusesWithDepthwise } from './kernels/batch-norm-depthwise.js';
+import { globalAverage } from './ops/global-average.js';
 import { movingAverage } from './ops/update.js';
 import { tf } from './tf.js';
 import { layerVariables, sameShape } from './variables.js';
@@ -300,10 +301,10 @@ export class Network {
         // TF.js averages over the in-bounds elements only, PyTorch's count_include_pad=False.
         return tf.avgPool(x, layer.kernel, layer.stride, layer.pad);
       case 'gap':
-        return tf.mean(x, [1, 2], true);
+        return globalAverage(x);
       case 'se': {
         const c = x.shape[3];
-        const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
+        const pooled = globalAverage(x).reshape([batch, x.shape[3]]) as tf.Tensor2D;
         const squeezed = activation(tf.add(tf.matMul(pooled, w.reduceWeight as tf.Tensor2D), w.reduceBias!), layer.act);
         const gate = tf.sigmoid(tf.add(tf.matMul(squeezed as tf.Tensor2D, w.expandWeight as tf.Tensor2D), w.expandBias!));
         return tf.mul(x, gate.reshape([batch, 1, 1, c]));
