@@ -496,7 +496,13 @@ static inline __attribute__((always_inline)) void forward_row(const float *const
     int ow = 0;
     for (; ow < lo && ow < out_w; ow++) forward_column(x_rows, taps, o, ow, c, k_h, k_w, stride_w, dil_w, pad_left, in_w, channels);
     /* A full 3x3 window on rows inside the image: four columns at a time, nothing checked. */
-    if (full)
+    /* Strides and dilations as constants where they are 1 or 2: the columns' taps then share
+       input vectors the compiler can see are the same, and loads each once. */
+    if (full && stride_w == 1 && dil_w == 1)
+      for (; ow + 4 <= hi; ow += 4) forward_quad(x_rows, taps, o, ow, c, 1, 1, pad_left, channels);
+    else if (full && stride_w == 2 && dil_w == 1)
+      for (; ow + 4 <= hi; ow += 4) forward_quad(x_rows, taps, o, ow, c, 2, 1, pad_left, channels);
+    else if (full)
       for (; ow + 4 <= hi; ow += 4) forward_quad(x_rows, taps, o, ow, c, stride_w, dil_w, pad_left, channels);
     for (; ow < out_w; ow++) forward_column(x_rows, taps, o, ow, c, k_h, k_w, stride_w, dil_w, pad_left, in_w, channels);
   }
@@ -612,9 +618,93 @@ void bn_depthwise_backprop_filter(const float *x, const float *mean, const float
 }
 
 /* y[n][oh][ow][c*m+q] = sum over kh, kw of x[n][ih][iw][c] * w[kh][kw][c][q]. */
+/*
+ * The forward pass of a wider filter (5 or 7 columns, any number of rows), a vector of channels
+ * at a time: four output columns are summed at once, over the filter row by row, with the row's
+ * taps in registers. A tap's weights are loaded once per four columns instead of once per pixel
+ * (forward_pixel), and four sums are in flight. KW is a constant at each call, so the taps and
+ * the sums unroll into registers. Columns with taps outside the image take forward_pixel.
+ */
+/* Output columns [ow, ow + 4) of row oh, channels [c, c + VEC), all taps inside the image; KW, sw and dw constants where they can be. */
+static inline __attribute__((always_inline)) void wide_quad(const float *restrict x, const float *restrict w,
+                                                            float *restrict o, int KW, int n, int oh, int ow, int c,
+                                                            int sw, int dw, int batch, int in_h, int in_w,
+                                                            int channels, int out_h, int out_w, int mult, int k_h,
+                                                            int k_w, int stride_h, int dil_h, int pad_top,
+                                                            int pad_left) {
+  float acc[4][VEC];
+#pragma clang loop unroll(full)
+  for (int p = 0; p < 4; p++)
+#pragma clang loop unroll(full)
+    for (int j = 0; j < VEC; j++) acc[p][j] = 0.0f;
+  for (int kh = 0; kh < k_h; kh++) {
+    int ih = tap_input(oh, kh, stride_h, dil_h, pad_top, in_h);
+    if (ih < 0) continue;
+    const float *restrict row = x + ((long)(n * in_h + ih) * in_w + ow * sw - pad_left) * channels + c;
+    const float *restrict wr = w + (long)kh * KW * channels + c;
+#pragma clang loop unroll(full)
+    for (int kw = 0; kw < KW; kw++) {
+      float t[VEC];
+#pragma clang loop unroll(full)
+      for (int j = 0; j < VEC; j++) t[j] = wr[(long)kw * channels + j];
+      const float *restrict i = row + (long)kw * dw * channels;
+#pragma clang loop unroll(full)
+      for (int p = 0; p < 4; p++)
+#pragma clang loop unroll(full)
+        for (int j = 0; j < VEC; j++) acc[p][j] += i[(long)p * sw * channels + j] * t[j];
+    }
+  }
+#pragma clang loop unroll(full)
+  for (int p = 0; p < 4; p++)
+#pragma clang loop unroll(full)
+    for (int j = 0; j < VEC; j++) o[(long)(ow + p) * channels + c + j] = acc[p][j];
+  (void)batch;
+  (void)out_h;
+  (void)out_w;
+  (void)mult;
+  (void)k_w;
+}
+
+#define DEPTHWISE_ARGS_BUT_W batch, in_h, in_w, channels, out_h, out_w, mult, k_h, k_w, stride_h, dil_h, pad_top, pad_left
+
+static inline __attribute__((always_inline)) void forward_wide(const float *restrict x, const float *restrict w,
+                                                               float *restrict y, int KW, DEPTHWISE_ARGS) {
+  int lo, hi;
+  interior_columns(k_w, dil_w, stride_w, pad_left, in_w, out_w, &lo, &hi);
+  int whole = channels - channels % VEC;
+  for (int n = 0; n < batch; n++) {
+    for (int oh = 0; oh < out_h; oh++) {
+      float *restrict o = y + (long)(n * out_h + oh) * out_w * channels;
+      for (int c = 0; c < whole; c += VEC) {
+        int ow = 0;
+        for (; ow < lo && ow < out_w; ow++) forward_pixel(x, w, o + (long)ow * channels, VEC, n, oh, ow, c, DEPTHWISE_PASS);
+        if (stride_w == 1 && dil_w == 1)
+          for (; ow + 4 <= hi; ow += 4) wide_quad(x, w, o, KW, n, oh, ow, c, 1, 1, DEPTHWISE_ARGS_BUT_W);
+        else if (stride_w == 2 && dil_w == 1)
+          for (; ow + 4 <= hi; ow += 4) wide_quad(x, w, o, KW, n, oh, ow, c, 2, 1, DEPTHWISE_ARGS_BUT_W);
+        else
+          for (; ow + 4 <= hi; ow += 4) wide_quad(x, w, o, KW, n, oh, ow, c, stride_w, dil_w, DEPTHWISE_ARGS_BUT_W);
+        for (; ow < out_w; ow++) forward_pixel(x, w, o + (long)ow * channels, VEC, n, oh, ow, c, DEPTHWISE_PASS);
+      }
+      for (int ow = 0; ow < out_w && whole < channels; ow++)
+        for (int c = whole; c < channels; c++) forward_pixel(x, w, o + (long)ow * channels, 1, n, oh, ow, c, DEPTHWISE_PASS);
+    }
+  }
+}
+
+static void depthwise_forward_5(const float *restrict x, const float *restrict w, float *restrict y, DEPTHWISE_ARGS) {
+  forward_wide(x, w, y, 5, DEPTHWISE_PASS);
+}
+
+static void depthwise_forward_7(const float *restrict x, const float *restrict w, float *restrict y, DEPTHWISE_ARGS) {
+  forward_wide(x, w, y, 7, DEPTHWISE_PASS);
+}
+
 EXPORT(depthwise_forward)
 void depthwise_forward(float *x, float *w, float *y, DEPTHWISE_ARGS) {
   if (mult == 1 && k_h <= DW_TAPS && k_w <= DW_TAPS) depthwise_forward_3(x, w, y, DEPTHWISE_PASS);
+  else if (mult == 1 && k_w == 5) depthwise_forward_5(x, w, y, DEPTHWISE_PASS);
+  else if (mult == 1 && k_w == 7) depthwise_forward_7(x, w, y, DEPTHWISE_PASS);
   else if (mult == 1) depthwise_forward_1(x, w, y, DEPTHWISE_PASS);
   else depthwise_walk(DW_FORWARD, x, y, w, DEPTHWISE_PASS);
 }
