@@ -481,8 +481,10 @@ static void interior_columns(int k_w, int dil_w, int stride_w, int pad_left, int
  * One output row o of a filter of at most 3x3 taps, whose filter rows read the input rows x_rows
  * (null outside the image); [lo, hi) are the interior columns.
  */
-static inline __attribute__((always_inline)) void forward_row(const float *const x_rows[DW_TAPS], const float *restrict w, float *restrict o, int lo, int hi,
-                        int k_h, int k_w, int stride_w, int dil_w, int pad_left, int in_w, int out_w, int channels) {
+static inline __attribute__((always_inline)) void forward_row(const float *const x_rows[DW_TAPS],
+                                                              const float *restrict w, float *restrict o, int lo,
+                                                              int hi, int k_h, int k_w, int stride_w, int dil_w,
+                                                              int pad_left, int in_w, int out_w, int channels) {
   int whole = channels - channels % VEC;
   int full = k_h == DW_TAPS && k_w == DW_TAPS && x_rows[0] && x_rows[1] && x_rows[2];
   for (int c = 0; c < whole; c += VEC) {
@@ -495,9 +497,9 @@ static inline __attribute__((always_inline)) void forward_row(const float *const
     }
     int ow = 0;
     for (; ow < lo && ow < out_w; ow++) forward_column(x_rows, taps, o, ow, c, k_h, k_w, stride_w, dil_w, pad_left, in_w, channels);
-    /* A full 3x3 window on rows inside the image: four columns at a time, nothing checked. */
-    /* Strides and dilations as constants where they are 1 or 2: the columns' taps then share
-       input vectors the compiler can see are the same, and loads each once. */
+    /* A full 3x3 window on rows inside the image: four columns at a time, nothing checked, with
+       strides and dilations of 1 and 2 as constants, so that the compiler sees which columns'
+       taps share an input vector and loads it once. */
     if (full && stride_w == 1 && dil_w == 1)
       for (; ow + 4 <= hi; ow += 4) forward_quad(x_rows, taps, o, ow, c, 1, 1, pad_left, channels);
     else if (full && stride_w == 2 && dil_w == 1)
@@ -591,6 +593,7 @@ void bn_depthwise_forward(const float *x, const float *mean, const float *invstd
                   in_w, out_w, channels);
     }
   }
+  /* The geometry's multiplier and dilations are 1 here: the caller fuses no other (fusesWithDepthwise). */
   (void)mult;
   (void)dil_h;
   (void)dil_w;
@@ -612,26 +615,20 @@ void bn_depthwise_backprop_filter(const float *x, const float *mean, const float
       }
     }
   }
+  /* The geometry's multiplier and dilations are 1 here: the caller fuses no other (fusesWithDepthwise). */
   (void)mult;
   (void)dil_h;
   (void)dil_w;
 }
 
-/* y[n][oh][ow][c*m+q] = sum over kh, kw of x[n][ih][iw][c] * w[kh][kw][c][q]. */
 /*
- * The forward pass of a wider filter (5 or 7 columns, any number of rows), a vector of channels
- * at a time: four output columns are summed at once, over the filter row by row, with the row's
- * taps in registers. A tap's weights are loaded once per four columns instead of once per pixel
- * (forward_pixel), and four sums are in flight. KW is a constant at each call, so the taps and
- * the sums unroll into registers. Columns with taps outside the image take forward_pixel.
+ * Output columns [ow, ow + 4) of row oh of a filter KW columns wide, channels [c, c + VEC), every
+ * tap inside the image. KW, the column stride sw and dilation dw are constants where they can be.
  */
-/* Output columns [ow, ow + 4) of row oh, channels [c, c + VEC), all taps inside the image; KW, sw and dw constants where they can be. */
 static inline __attribute__((always_inline)) void wide_quad(const float *restrict x, const float *restrict w,
-                                                            float *restrict o, int KW, int n, int oh, int ow, int c,
-                                                            int sw, int dw, int batch, int in_h, int in_w,
-                                                            int channels, int out_h, int out_w, int mult, int k_h,
-                                                            int k_w, int stride_h, int dil_h, int pad_top,
-                                                            int pad_left) {
+                                                            float *restrict o, int KW, int sw, int dw, int n, int oh,
+                                                            int ow, int c, int in_h, int in_w, int channels, int k_h,
+                                                            int stride_h, int dil_h, int pad_top, int pad_left) {
   float acc[4][VEC];
 #pragma clang loop unroll(full)
   for (int p = 0; p < 4; p++)
@@ -658,15 +655,15 @@ static inline __attribute__((always_inline)) void wide_quad(const float *restric
   for (int p = 0; p < 4; p++)
 #pragma clang loop unroll(full)
     for (int j = 0; j < VEC; j++) o[(long)(ow + p) * channels + c + j] = acc[p][j];
-  (void)batch;
-  (void)out_h;
-  (void)out_w;
-  (void)mult;
-  (void)k_w;
 }
 
-#define DEPTHWISE_ARGS_BUT_W batch, in_h, in_w, channels, out_h, out_w, mult, k_h, k_w, stride_h, dil_h, pad_top, pad_left
-
+/*
+ * The forward pass of a wider filter (5 or 7 columns, any number of rows), a vector of channels
+ * at a time: four output columns are summed at once, over the filter row by row, with the row's
+ * taps in registers. A tap's weights are loaded once per four columns instead of once per pixel
+ * (forward_pixel), and four sums are in flight. KW is a constant at each call, so the taps and
+ * the sums unroll into registers. Columns with taps outside the image take forward_pixel.
+ */
 static inline __attribute__((always_inline)) void forward_wide(const float *restrict x, const float *restrict w,
                                                                float *restrict y, int KW, DEPTHWISE_ARGS) {
   int lo, hi;
@@ -678,12 +675,13 @@ static inline __attribute__((always_inline)) void forward_wide(const float *rest
       for (int c = 0; c < whole; c += VEC) {
         int ow = 0;
         for (; ow < lo && ow < out_w; ow++) forward_pixel(x, w, o + (long)ow * channels, VEC, n, oh, ow, c, DEPTHWISE_PASS);
-        if (stride_w == 1 && dil_w == 1)
-          for (; ow + 4 <= hi; ow += 4) wide_quad(x, w, o, KW, n, oh, ow, c, 1, 1, DEPTHWISE_ARGS_BUT_W);
-        else if (stride_w == 2 && dil_w == 1)
-          for (; ow + 4 <= hi; ow += 4) wide_quad(x, w, o, KW, n, oh, ow, c, 2, 1, DEPTHWISE_ARGS_BUT_W);
-        else
-          for (; ow + 4 <= hi; ow += 4) wide_quad(x, w, o, KW, n, oh, ow, c, stride_w, dil_w, DEPTHWISE_ARGS_BUT_W);
+#define WIDE_QUADS(sw, dw) \
+  for (; ow + 4 <= hi; ow += 4) wide_quad(x, w, o, KW, sw, dw, n, oh, ow, c, in_h, in_w, channels, k_h, stride_h, dil_h, pad_top, pad_left)
+        /* Strides and dilations of 1 and 2 as constants, as in forward_row. */
+        if (stride_w == 1 && dil_w == 1) WIDE_QUADS(1, 1);
+        else if (stride_w == 2 && dil_w == 1) WIDE_QUADS(2, 1);
+        else WIDE_QUADS(stride_w, dil_w);
+#undef WIDE_QUADS
         for (; ow < out_w; ow++) forward_pixel(x, w, o + (long)ow * channels, VEC, n, oh, ow, c, DEPTHWISE_PASS);
       }
       for (int ow = 0; ow < out_w && whole < channels; ow++)
@@ -700,6 +698,7 @@ static void depthwise_forward_7(const float *restrict x, const float *restrict w
   forward_wide(x, w, y, 7, DEPTHWISE_PASS);
 }
 
+/* y[n][oh][ow][c*m+q] = sum over kh, kw of x[n][ih][iw][c] * w[kh][kw][c][q]. */
 EXPORT(depthwise_forward)
 void depthwise_forward(float *x, float *w, float *y, DEPTHWISE_ARGS) {
   if (mult == 1 && k_h <= DW_TAPS && k_w <= DW_TAPS) depthwise_forward_3(x, w, y, DEPTHWISE_PASS);
