@@ -7,7 +7,8 @@
  * (Debian's python3-torch, /usr/bin/python3) with one thread, two threads, and as two one-thread
  * trainings at once. Each run's median over rounds; each figure the median over repeats, all
  * configurations interleaved; ratios of procnas's default build (host when built) against
- * PyTorch's one thread and its best on two cores, printed after each net.
+ * PyTorch's one thread and its best on two cores, printed after each net, as a ratio of the
+ * medians and as the median of each repeat's ratio (procnas against the peer beside it).
  *
  * PyTorch runs with glibc's malloc told to keep freed memory (GLIBC_TUNABLES below), as PyTorch's
  * CPU performance guide advises (a caching allocator). Without it every activation tensor is a
@@ -143,7 +144,18 @@ for (const net of values.nets.split(',')) {
   const torchTwo = figure('PyTorch, 2 threads');
   const torchPair = figure('PyTorch, 2 trainings at once (1 thread each)');
   if (torchOne !== undefined && torchTwo !== undefined && torchPair !== undefined) {
+    // Also each repeat's ratio, procnas against the peer run beside it: the machine's drift
+    // between repeats (a third here at times) cancels in a pair, not in a ratio of medians.
+    const at = (name: string, r: number): number => samples.get(name)![r]!;
+    const paired = (ratio: (r: number) => number): string => {
+      const each = Array.from({ length: repeats }, (_, r) => ratio(r));
+      return `${median(each).toFixed(2)}   (repeats ${each.map((v) => v.toFixed(2)).join(', ')})`;
+    };
+    const oneName = `procnas (${build} kernels), 1 training`;
+    const twoName = `procnas (${build} kernels), 2 trainings at once`;
     console.log(`  ratio procnas(1) / PyTorch(1 thread)                ${(procnasOne / torchOne).toFixed(2)}`);
     console.log(`  ratio procnas(2) / PyTorch's best on 2 cores        ${(procnasTwo / Math.max(torchTwo, torchPair)).toFixed(2)}`);
+    console.log(`  the same, median of each repeat's ratio:  1 core    ${paired((r) => at(oneName, r) / at('PyTorch, 1 thread', r))}`);
+    console.log(`                                            2 cores   ${paired((r) => at(twoName, r) / Math.max(at('PyTorch, 2 threads', r), at('PyTorch, 2 trainings at once (1 thread each)', r)))}`);
   }
 }
