@@ -75,6 +75,16 @@ static void first_rows_mean(const float *restrict x, float *restrict shift, int 
   for (int c = 0; c < channels; c++) shift[c] /= (float)r1;
 }
 
+/* A block's float sums of one chunk of rows into the per-channel double totals. */
+INLINE void fold(double *restrict total1, double *restrict total2, const float s1[BLOCK], const float s2[BLOCK], int c0,
+                 int width) {
+#pragma clang loop unroll(full)
+  for (int j = 0; j < width; j++) {
+    total1[c0 + j] += s1[j];
+    total2[c0 + j] += s2[j];
+  }
+}
+
 /*
  * Over rows [r0, r1) and channels [c0, c0 + width): d = x - shift summed into the totals, once
  * and squared.
@@ -96,11 +106,7 @@ INLINE void shifted_sums(const float *restrict x, const float *restrict shift, d
       s2[j] += d * d;
     }
   }
-#pragma clang loop unroll(full)
-  for (int j = 0; j < width; j++) {
-    total1[c0 + j] += s1[j];
-    total2[c0 + j] += s2[j];
-  }
+  fold(total1, total2, s1, s2, c0, width);
 }
 
 /*
@@ -203,11 +209,7 @@ INLINE void backward_sums(const float *restrict dy, const float *restrict x, con
       s2[j] += dz * xhat;
     }
   }
-#pragma clang loop unroll(full)
-  for (int j = 0; j < width; j++) {
-    total1[c0 + j] += s1[j];
-    total2[c0 + j] += s2[j];
-  }
+  fold(total1, total2, s1, s2, c0, width);
 }
 
 /*
