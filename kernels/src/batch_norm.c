@@ -181,6 +181,11 @@ void bn_apply(const float *restrict x, const float *restrict mean, const float *
   else apply_rows(x, mean, invstd, gamma, beta, y, rows, channels, ACT_NONE);
 }
 
+/* dz = dy * act'(z) at z = x^ * gamma + beta: the gradient at the pre-activation, as both backward passes take it. */
+INLINE float through_activation(float dy, float xhat, float gamma, float beta, int act) {
+  return dy * passes(xhat * gamma + beta, act);
+}
+
 /*
  * Over rows [r0, r1), channels [c0, c0 + width): sum of dz and of dz * x^ into the totals
  * (dz = dy * act'(z), x^ the normalised input, z = x^ * gamma + beta).
@@ -204,7 +209,7 @@ INLINE void backward_sums(const float *restrict dy, const float *restrict x, con
 #pragma clang loop unroll(full)
     for (int j = 0; j < width; j++) {
       float xhat = (in[j] - m[j]) * is[j];
-      float dz = gr[j] * passes(xhat * g[j] + b[j], act);
+      float dz = through_activation(gr[j], xhat, g[j], b[j], act);
       s1[j] += dz;
       s2[j] += dz * xhat;
     }
@@ -238,7 +243,7 @@ INLINE void backward_input(const float *restrict dy, const float *restrict x, co
 #pragma clang loop unroll(full)
     for (int j = 0; j < width; j++) {
       float xhat = (in[j] - m[j]) * is[j];
-      float dz = gr[j] * passes(xhat * g[j] + b[j], act);
+      float dz = through_activation(gr[j], xhat, g[j], b[j], act);
       out[j] = a1[j] * (dz - a2[j] - xhat * a3[j]);
     }
   }
