@@ -12,6 +12,12 @@ export function nonNegativeInt(value: string): number {
   return Number(value);
 }
 
+/** A TCP port to listen on; 0 takes any free one. */
+export function port(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('must be a port number from 0 to 65535.');
+  return Number(value);
+}
+
 export function positiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number.');

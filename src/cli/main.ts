@@ -9,6 +9,7 @@ import { registerMeasure } from './commands/measure.js';
 import { registerPresets } from './commands/presets.js';
 import { registerReport } from './commands/report.js';
 import { registerSearch } from './commands/search.js';
+import { registerServe } from './commands/serve.js';
 import { registerTrain } from './commands/train.js';
 import { registerWorker } from './commands/worker.js';
 
@@ -27,6 +28,7 @@ registerTrain(program);
 registerExport(program);
 registerMeasure(program);
 registerReport(program);
+registerServe(program);
 registerWorker(program);
 
 /**

@@ -16,3 +16,4 @@ export function forgetCostMemos(): void {
   forgetMappings();
   forgetComposites();
 }
+export { costReportJson, formatMapping } from './describe.js';

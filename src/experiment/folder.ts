@@ -123,6 +123,17 @@ function lock(out: string): () => void {
   throw new StoreError(`${out}: cannot take the folder's lock ${LOCK_FILE}: another process keeps taking it`);
 }
 
+/** The pid of the live process writing folder `out` (a search or a resume), if one is. */
+export function writerOf(out: string): number | undefined {
+  let holder: number;
+  try {
+    holder = Number(readFileSync(join(out, LOCK_FILE), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(holder) && holder > 0 && alive(holder) ? holder : undefined;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);

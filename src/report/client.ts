@@ -6,8 +6,10 @@
 export const CLIENT_SCRIPT = String.raw`
 (function () {
   'use strict';
-  var data = JSON.parse(document.getElementById('report-data').textContent);
-  var U = data.units;
+  // Filled by draw(): the page's data, its units, and what they index. The dashboard calls
+  // draw() again with new data as its run grows (window.procnasReport.draw).
+  var data, U, byIndex, done;
+  var charts = [];
   var COLOR = {
     initial: '#e8710a', initialLight: 'rgba(232, 113, 10, 0.4)',
     best: '#188038', bestLight: 'rgba(24, 128, 56, 0.4)',
@@ -20,9 +22,8 @@ export const CLIENT_SCRIPT = String.raw`
   Chart.defaults.color = '#3c4043';
   Chart.defaults.plugins.legend.labels.usePointStyle = true;
 
-  var byIndex = {};
-  data.trials.forEach(function (t) { byIndex[t.i] = t; });
-  var done = data.trials.filter(function (t) { return t.status === 'done'; });
+  // A page shows two architectures under these names: the report's initial and best, or two trials.
+  function names() { return data.names || { initial: 'initial', best: 'best' }; }
 
   function num(x, digits) { return x === null ? '—' : x.toFixed(digits); }
   function inUnit(x, unit) { return x === null ? null : x * unit.scale; }
@@ -53,11 +54,17 @@ export const CLIENT_SCRIPT = String.raw`
     ];
   }
 
+  /** A chart on the canvas of this id, if this page has that canvas; kept to be destroyed before a redraw. */
+  function chart(id, config) {
+    var canvas = document.getElementById(id);
+    if (canvas) charts.push(new Chart(canvas, config));
+  }
+
   function paretoChart(id, key, unit, what) {
     var x = function (t) { return t[key] * unit.scale; };
     var y = function (t) { return 100 * t.error; };
     var pt = function (t) { return { x: x(t), y: y(t), i: t.i }; };
-    new Chart(document.getElementById(id), {
+    chart(id, {
       type: 'scatter',
       data: { datasets: [
         { label: 'other trials', data: done.filter(function (t) { return !t.pareto; }).map(pt), backgroundColor: COLOR.other, pointRadius: 3, order: 3 },
@@ -80,7 +87,7 @@ export const CLIENT_SCRIPT = String.raw`
     });
     var x = function (t) { return t.i; };
     var y = function (t) { return t.loss; };
-    new Chart(document.getElementById(id), {
+    chart(id, {
       type: 'scatter',
       data: { datasets: [
         { label: 'loss of each trial', data: done.map(function (t) { return { x: t.i, y: t.loss, i: t.i }; }), backgroundColor: COLOR.other, pointRadius: 2.5, order: 3 },
@@ -96,7 +103,7 @@ export const CLIENT_SCRIPT = String.raw`
   function sum(a, b) { return a === null && b === null ? null : (a || 0) + (b || 0); }
   function barTooltip(breakdown, unit) {
     return { callbacks: { label: function (ctx) {
-      var series = ctx.dataset.stack === 'best' || ctx.dataset.label.indexOf('best') === 0 ? breakdown.best : breakdown.initial;
+      var series = ctx.dataset.stack === 'best' ? breakdown.best : breakdown.initial;
       var notation = series.notation[ctx.dataIndex];
       return ctx.dataset.label + ': ' + ctx.parsed.y.toPrecision(3) + ' ' + unit.label + (notation ? ' (' + notation + ')' : '');
     } } };
@@ -106,15 +113,15 @@ export const CLIENT_SCRIPT = String.raw`
     var bytes = function (s, k) { return s[k].map(function (v) { return inUnit(v, U.bytes); }); };
     var total = function (s) { return s.weightBytes.map(function (w, k) { return inUnit(sum(w, s.activationBytes[k]), U.bytes); }); };
     var datasets = stacked ? [
-      { label: 'initial: weights', data: bytes(breakdown.initial, 'weightBytes'), backgroundColor: COLOR.initial, stack: 'initial' },
-      { label: 'initial: activations', data: bytes(breakdown.initial, 'activationBytes'), backgroundColor: COLOR.initialLight, stack: 'initial' },
-      { label: 'best: weights', data: bytes(breakdown.best, 'weightBytes'), backgroundColor: COLOR.best, stack: 'best' },
-      { label: 'best: activations', data: bytes(breakdown.best, 'activationBytes'), backgroundColor: COLOR.bestLight, stack: 'best' }
+      { label: names().initial + ': weights', data: bytes(breakdown.initial, 'weightBytes'), backgroundColor: COLOR.initial, stack: 'initial' },
+      { label: names().initial + ': activations', data: bytes(breakdown.initial, 'activationBytes'), backgroundColor: COLOR.initialLight, stack: 'initial' },
+      { label: names().best + ': weights', data: bytes(breakdown.best, 'weightBytes'), backgroundColor: COLOR.best, stack: 'best' },
+      { label: names().best + ': activations', data: bytes(breakdown.best, 'activationBytes'), backgroundColor: COLOR.bestLight, stack: 'best' }
     ] : [
-      { label: 'initial', data: total(breakdown.initial), backgroundColor: COLOR.initial },
-      { label: 'best', data: total(breakdown.best), backgroundColor: COLOR.best }
+      { label: names().initial, data: total(breakdown.initial), backgroundColor: COLOR.initial, stack: 'initial' },
+      { label: names().best, data: total(breakdown.best), backgroundColor: COLOR.best, stack: 'best' }
     ];
-    new Chart(document.getElementById(id), {
+    chart(id, {
       type: 'bar',
       data: { labels: breakdown.labels, datasets: datasets },
       options: {
@@ -126,11 +133,11 @@ export const CLIENT_SCRIPT = String.raw`
 
   function timeChart(id, breakdown) {
     var time = function (s) { return s.timeS.map(function (v) { return inUnit(v, U.time); }); };
-    new Chart(document.getElementById(id), {
+    chart(id, {
       type: 'bar',
       data: { labels: breakdown.labels, datasets: [
-        { label: 'initial', data: time(breakdown.initial), backgroundColor: COLOR.initial },
-        { label: 'best', data: time(breakdown.best), backgroundColor: COLOR.best }
+        { label: names().initial, data: time(breakdown.initial), backgroundColor: COLOR.initial, stack: 'initial' },
+        { label: names().best, data: time(breakdown.best), backgroundColor: COLOR.best, stack: 'best' }
       ] },
       options: {
         scales: { y: { title: axis('DRAM time (' + U.time.label + ')') } },
@@ -167,7 +174,7 @@ export const CLIENT_SCRIPT = String.raw`
       line('argmax (exact)', time('exactTimeS'), COLOR.argmax)
     ];
     if (initial) datasets.push(line('initial', epochs.map(function () { return initial.timeS * U.time.scale; }), COLOR.initial, { borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, pointHoverRadius: 0 }));
-    new Chart(document.getElementById(id), {
+    chart(id, {
       type: 'line',
       data: { labels: epochs.map(function (e) { return e.epoch; }), datasets: datasets },
       options: {
@@ -180,7 +187,7 @@ export const CLIENT_SCRIPT = String.raw`
 
   function supernetErrorChart(id) {
     var epochs = data.supernet;
-    new Chart(document.getElementById(id), {
+    chart(id, {
       type: 'line',
       data: { labels: epochs.map(function (e) { return e.epoch; }), datasets: [
         line('supernet error', epochs.map(function (e) { return e.supernetError === null ? null : 100 * e.supernetError; }), COLOR.error, { yAxisID: 'y' }),
@@ -300,22 +307,61 @@ export const CLIENT_SCRIPT = String.raw`
     rows.forEach(function (r) { body.appendChild(r.row); });
   }
 
-  paretoChart('chart-pareto-time', 'timeS', U.time, 'DRAM time');
-  paretoChart('chart-pareto-energy', 'energyJ', U.energy, 'DRAM energy');
-  lossChart('chart-loss');
-  trafficChart('chart-stage-traffic', data.byStage, true);
-  timeChart('chart-stage-time', data.byStage);
-  trafficChart('chart-block-traffic', data.byBlock, false);
-  timeChart('chart-block-time', data.byBlock);
-  if (data.supernet.length) {
-    supernetDramChart('chart-supernet-dram');
-    supernetErrorChart('chart-supernet-error');
-    fillSupernet(document.getElementById('supernet-table'));
+  /** A table's body emptied, if the page has that table. */
+  function emptied(id) {
+    var table = document.getElementById(id);
+    if (!table) return null;
+    table.tBodies[0].textContent = '';
+    return table;
   }
-  fillTrials(document.getElementById('trials-table'));
-  fillLayers(document.getElementById('layers-best'), data.layers.best);
-  fillLayers(document.getElementById('layers-initial'), data.layers.initial);
-  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), sortable);
-  document.body.setAttribute('data-ready', 'true');
+
+  /** Links a trial row's notation to the trial's page (the dashboard's; the static report has none). */
+  function linkTrials(table) {
+    if (!data.trialUrl) return;
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) {
+      var cell = tr.cells[1];
+      var a = document.createElement('a');
+      a.href = data.trialUrl + tr.cells[0].getAttribute('data-v');
+      a.textContent = cell.firstChild ? cell.firstChild.textContent : '';
+      if (cell.firstChild) cell.replaceChild(a, cell.firstChild);
+    });
+  }
+
+  function draw(next) {
+    data = next;
+    U = data.units;
+    byIndex = {};
+    data.trials.forEach(function (t) { byIndex[t.i] = t; });
+    done = data.trials.filter(function (t) { return t.status === 'done'; });
+    charts.splice(0).forEach(function (c) { c.destroy(); });
+    paretoChart('chart-pareto-time', 'timeS', U.time, 'DRAM time');
+    paretoChart('chart-pareto-energy', 'energyJ', U.energy, 'DRAM energy');
+    lossChart('chart-loss');
+    trafficChart('chart-stage-traffic', data.byStage, true);
+    timeChart('chart-stage-time', data.byStage);
+    trafficChart('chart-block-traffic', data.byBlock, false);
+    timeChart('chart-block-time', data.byBlock);
+    if (data.supernet.length) {
+      supernetDramChart('chart-supernet-dram');
+      supernetErrorChart('chart-supernet-error');
+      var supernet = emptied('supernet-table');
+      if (supernet) fillSupernet(supernet);
+    }
+    var trials = emptied('trials-table');
+    if (trials) { fillTrials(trials); linkTrials(trials); }
+    var best = emptied('layers-best');
+    if (best) fillLayers(best, data.layers.best);
+    var initial = emptied('layers-initial');
+    if (initial) fillLayers(initial, data.layers.initial);
+    Array.prototype.forEach.call(document.querySelectorAll('table.sortable:not([data-sortable])'), function (table) {
+      table.setAttribute('data-sortable', '');
+      sortable(table);
+    });
+    document.body.setAttribute('data-ready', 'true');
+  }
+
+  window.procnasReport = { draw: draw };
+  var block = document.getElementById('report-data');
+  if (block) draw(JSON.parse(block.textContent));
 })();
 `;

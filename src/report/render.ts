@@ -6,13 +6,12 @@ import { formatBytes, formatSI } from '../processor/index.js';
 import type { Processor } from '../processor/index.js';
 import type { Trial } from '../search/types.js';
 import { notationOf } from '../space/index.js';
-import { chartJsSource } from './chartjs.js';
-import { CLIENT_SCRIPT } from './client.js';
 import { costLayers, pageData } from './data.js';
 import { architectureDiagram } from './diagram.js';
-import { escapeHtml, jsonForScript, scriptForInline } from './escape.js';
-import { STYLES } from './styles.js';
-import type { ReportInput } from './types.js';
+import { escapeHtml } from './escape.js';
+import { INLINE_ASSETS, renderPage } from './shell.js';
+import type { View } from './shell.js';
+import type { PageData, ReportInput } from './types.js';
 
 const h = escapeHtml;
 
@@ -24,7 +23,8 @@ function change(initial: number, best: number, absolutePoints = false): string {
   return `<td class="${delta < 0 ? 'good' : 'bad'}">${text}</td>`;
 }
 
-function comparison(initial: Trial, best: Trial): string {
+/** Two trials' figures side by side, with the change from the first to the second. */
+export function comparison(initial: Trial, best: Trial, names: [string, string] = ['initial', 'best']): string {
   const pct = (t: Trial) => (t.error === undefined ? '—' : `${(100 * t.error).toFixed(2)}%`);
   const loss = (t: Trial) => (Number.isFinite(t.loss) ? t.loss.toFixed(4) : '—');
   const rows: Array<[string, string, string, string]> = [
@@ -45,7 +45,7 @@ function comparison(initial: Trial, best: Trial): string {
   // One stage per line: the notation separates stages with " | ".
   const stages = (t: Trial) => notationOf(t.architecture).split(' | ').map(h).join('<br>');
   const notation = `<tr><th scope="row">notation</th><td class="notation">${stages(initial)}</td><td class="notation">${stages(best)}</td><td></td></tr>`;
-  return `<table class="compare"><thead><tr><th></th><th>initial (trial ${initial.index})</th><th>best (trial ${best.index})</th><th>change</th></tr></thead><tbody>${body}${notation}</tbody></table>`;
+  return `<table class="compare"><thead><tr><th></th><th>${h(names[0])} (trial ${initial.index})</th><th>${h(names[1])} (trial ${best.index})</th><th>change</th></tr></thead><tbody>${body}${notation}</tbody></table>`;
 }
 
 function lede(initial: Trial, best: Trial): string {
@@ -55,7 +55,7 @@ function lede(initial: Trial, best: Trial): string {
   return `The best architecture needs ${compare(initial.cost.dramTimeS, best.cost.dramTimeS, 'DRAM time')} and ${compare(initial.cost.dramEnergyJ, best.cost.dramEnergyJ, 'DRAM energy')} than the initial one${error}.`;
 }
 
-function facts(rows: Array<[string, string]>): string {
+export function facts(rows: Array<[string, string]>): string {
   return `<table class="facts"><tbody>${rows.map(([k, v]) => `<tr><th scope="row">${h(k)}</th><td>${h(v)}</td></tr>`).join('')}</tbody></table>`;
 }
 
@@ -103,7 +103,7 @@ function processorTable(p: Processor): string {
   return `<table class="facts processor"><thead><tr><th>field</th><th>value</th><th>source</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
-function headers(columns: Array<[string, 'num' | 'text']>): string {
+export function headers(columns: Array<[string, 'num' | 'text']>): string {
   return `<thead><tr>${columns.map(([name, type]) => `<th scope="col" data-type="${type}">${h(name)}</th>`).join('')}</tr></thead><tbody></tbody>`;
 }
 
@@ -122,7 +122,7 @@ const SUPERNET_COLUMNS: Array<[string, 'num' | 'text']> = [
   ['expected DRAM energy', 'num'], ['argmax DRAM energy', 'num'], ['entropy', 'num'], ['train loss', 'num'], ['validation loss', 'num'],
 ];
 
-function chart(id: string, title: string, caption: string, size = ''): string {
+export function chart(id: string, title: string, caption: string, size = ''): string {
   return `<div class="card"><h3>${h(title)}</h3><div class="chart ${size}"><canvas id="${id}" role="img" aria-label="${h(title)}"></canvas></div><p class="caption">${h(caption)}</p></div>`;
 }
 
@@ -171,24 +171,19 @@ ${chart('chart-supernet-error', 'Supernet error and entropy', 'The argmax\'s val
 </section>`;
 }
 
-/** The whole page. */
-export function renderReport(input: ReportInput): string {
+/** What a report's page links to: the trials' pages (the dashboard's; the static report has none). */
+export interface ReportLinks {
+  trialUrl?: string;
+}
+
+/** The inside of the report's <main>, and the data its script draws: one view for the static page and the live one. */
+export function reportView(input: ReportInput, links: ReportLinks = {}): View {
   const initial = costLayers(input.initial.architecture, input.processor, input.cost);
   const best = costLayers(input.best.architecture, input.processor, input.cost);
-  const data = pageData(input, initial, best);
+  const data: PageData = { ...pageData(input, initial, best), ...(links.trialUrl ? { trialUrl: links.trialUrl } : {}) };
   const done = input.trials.filter((t) => t.status === 'done').length;
   const costWhat = input.cost.mode === 'training' ? `one training step (batch ${input.cost.batch})` : `inference (batch ${input.cost.batch})`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>procnas report — ${h(input.title)}</title>
-<style>${STYLES}</style>
-</head>
-<body>
-<main>
-<header>
+  const main = `<header>
 <h1>procnas report <small>${h(input.title)}</small></h1>
 <p class="lede">${h(lede(input.initial, input.best))}</p>
 </header>
@@ -231,12 +226,11 @@ ${chart('chart-block-time', 'DRAM time per block', 'Hover a bar for the block\'s
 <p class="note">Click a header to sort (again to reverse).</p>
 <div class="scroll"><table class="sortable" id="trials-table">${headers(TRIAL_COLUMNS)}</table></div>
 
-<footer>Made by procnas. Charts by Chart.js (MIT license), included in this file.</footer>
-</main>
-<script type="application/json" id="report-data">${jsonForScript(data)}</script>
-<script>${chartJsSource()}</script>
-<script>${scriptForInline(CLIENT_SCRIPT, 'the report script')}</script>
-</body>
-</html>
 `;
+  return { title: `procnas report — ${input.title}`, main, data };
+}
+
+/** The whole static page: everything inline, so that it opens from disk with no network. */
+export function renderReport(input: ReportInput): string {
+  return renderPage(reportView(input), INLINE_ASSETS);
 }

@@ -71,5 +71,12 @@ details { margin: 10px 0; } summary { cursor: pointer; font-weight: 600; }
 p.types { display: flex; flex-wrap: wrap; gap: 2px 18px; margin: 0 0 4px; font-size: 12px; color: var(--muted); }
 p.types code { color: var(--ink); font-weight: 600; margin-right: 3px; }
 .arrow { color: #9aa0a6; font-size: 12px; }
-footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
+body > footer { max-width: 1280px; margin: 0 auto; padding: 0 28px 24px; color: var(--muted); font-size: 12px; }
+nav.dashboard { max-width: 1280px; margin: 0 auto; padding: 12px 28px 0; display: flex; gap: 16px; align-items: baseline; }
+nav.dashboard a { color: var(--pareto); text-decoration: none; font-weight: 600; }
+.live { margin-left: auto; color: var(--best); font-size: 12px; }
+.live.problem, p.problem { color: #c5221f; }
+p.problem { font-size: 16px; background: #fce8e6; border: 1px solid #f6aea9; border-radius: 6px; padding: 10px 14px; }
+table.runs td, table.runs th { white-space: nowrap; }
+a { color: var(--pareto); }
 `;

@@ -111,6 +111,10 @@ export interface PageData {
   layers: { initial: LayerRow[]; best: LayerRow[] };
   /** The supernet's epochs (a `dnas` run), else empty. */
   supernet: SupernetRow[];
+  /** What the two architectures are called in the charts (default: initial and best). */
+  names?: { initial: string; best: string };
+  /** The dashboard's: a trial's page is at trialUrl + its index (the static report links nowhere). */
+  trialUrl?: string;
 }
 
 export interface SupernetRow {

@@ -1,11 +1,11 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { estimateCost, nonFiniteFigure } from '../../cost/index.js';
+import { costReportJson, estimateCost, nonFiniteFigure } from '../../cost/index.js';
 import type { CostMode } from '../../cost/index.js';
 import { ProcessorError, presetNames, resolveProcessor } from '../../processor/index.js';
 import { lower, resolveArchitecture } from '../../space/index.js';
 import { inputShape, positiveInt, sizeInt } from '../args.js';
-import { costReportJson, formatCostReport } from '../format.js';
+import { formatCostReport } from '../format.js';
 
 export const ARCH_HELP = 'a built-in network (mobilenet_v2, mnasnet_a1, resnet18, resnet34, resnet50, nb201:<arch string>) or a JSON/YAML file';
 

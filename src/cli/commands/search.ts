@@ -2,14 +2,16 @@ import { join } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { ConfigError, DEFAULT_BUDGET_S, DEFAULT_INITIAL, MULTI_FIDELITY_BELOW_S, loadSearchConfigFile, mergeConfig, parseSearchConfig } from '../../experiment/config.js';
-import type { SearchConfigInput } from '../../experiment/config.js';
+import type { SearchConfig, SearchConfigInput } from '../../experiment/config.js';
 import { runExperiment } from '../../experiment/run.js';
 import { formatSI } from '../../processor/index.js';
 import { addToFront, rungOf, wasPruned } from '../../search/index.js';
 import { notationOf } from '../../space/index.js';
 import type { Trial } from '../../search/index.js';
-import { duration, nonNegativeInt, nonNegativeNumber, positiveInt } from '../args.js';
+import { duration, nonNegativeInt, nonNegativeNumber, port, positiveInt } from '../args.js';
 import { createProgress } from '../progress.js';
+import type { Progress } from '../progress.js';
+import { DEFAULT_PORT, serveDashboard, untilStopped } from './serve.js';
 import { ARCH_HELP } from './cost.js';
 
 interface SearchFlags {
@@ -35,6 +37,7 @@ interface SearchFlags {
   inherit?: boolean;
   prune?: boolean;
   json?: boolean;
+  serve?: true | number;
 }
 
 function timestamp(): string {
@@ -91,6 +94,7 @@ export function registerSearch(program: Command): void {
     .option('-o, --out <dir>', 'results folder (default runs/<timestamp>)')
     .option('--resume <dir>', 'continue the experiment in this folder where it stopped')
     .option('--json', 'print the result as one JSON object')
+    .option('--serve [port]', `serve a live dashboard of this run on 127.0.0.1 (default port ${DEFAULT_PORT}; 0: any free one) while it runs, and after it until Ctrl-C`, port)
     .action(async (flags: SearchFlags, command: Command) => {
       if (flags.resume) {
         // A resumed search replays its stored path: only when it stops may change.
@@ -141,90 +145,108 @@ export function registerSearch(program: Command): void {
       };
       const config = parseSearchConfig(mergeConfig(file, overrides), flags.config ?? 'flags');
       const out = flags.resume ?? config.out ?? `runs/${timestamp()}`;
+      const dashboard = flags.serve === undefined ? undefined : await serveDashboard([out], { host: '127.0.0.1', port: flags.serve === true ? DEFAULT_PORT : flags.serve });
       const progress = createProgress('search');
-      let budgetS: number | undefined;
-      let maxEvals = config.stop.maxEvals;
-      let front: Trial[] = [];
-      // The front compares like with like: trials at the highest rung a finished trial reached.
-      let frontRung = -1;
-      const result = await runExperiment(config, out, flags.resume !== undefined, {
-        onStart: (info) => {
-          budgetS = info.budgetS;
-          maxEvals = info.maxEvaluations;
-          for (const warning of info.warnings) progress.log(`note: ${warning}`);
-          const resumed = info.resumedTrials ? `, resuming ${info.resumedTrials} stored trials` : '';
-          const where = info.queue ? `queue ${info.queue.name} on ${info.queue.url}, procnas workers listening: ${info.queue.workers}` : `${info.workers} workers`;
-          progress.log(`searching from ${info.initial.name} on ${info.processor.name} (${info.space} space, ${info.evaluator} evaluator, ${where}${resumed}) → ${info.out}`);
-          if (info.choices) {
-            progress.log(`${info.space} space: about 10^${info.choices.log10Size.toFixed(1)} architectures`);
-            for (const line of info.choices.stages) progress.log(`  ${line}`);
-          }
-          if (info.fidelity) {
-            progress.log(`multi-fidelity (ASHA): every candidate trains first on ${info.fidelity.images[0]} images, the best 1/${info.fidelity.eta} of a rung go up: ${info.fidelity.images.join(' → ')} images`);
-          }
-          if (info.inherit) progress.log('weight inheritance: trainings below the top rung start from the fully trained network they share the most weights with');
-          progress.log(`DRAM cost of ${info.cost.mode === 'training' ? `one training step, batch ${info.cost.batch}` : `inference, batch ${info.cost.batch}`}`);
-          if (info.queue && info.queue.workers === 0) {
-            progress.log(`no procnas worker is listening yet: trials wait in the queue until one starts (procnas worker --queue ${info.queue.url})`);
-          }
-        },
-        onSupernetStep: (s) => {
-          progress.update(s.step, s.steps, `supernet ${s.warmup ? 'warm-up' : `epoch ${s.epoch + 1}`} steps`);
-        },
-        onSupernetEpoch: (e) => {
-          progress.stop();
-          progress.log(
-            `supernet epoch ${e.epoch + 1}: argmax ${notationOf(e.architecture)}; supernet error ${(100 * e.supernetError).toFixed(2)}%, ` +
-              `DRAM expected ${formatSI(e.expected.dramTimeS, 's')} / ${formatSI(e.expected.dramEnergyJ, 'J')}, exact ${formatSI(e.exact.dramTimeS, 's')} / ${formatSI(e.exact.dramEnergyJ, 'J')}, entropy ${e.entropy.toFixed(2)}`,
-          );
-        },
-        onConfirmStart: (c) => {
-          progress.stop();
-          const stored = c.candidates * c.seeds - c.trainings;
-          progress.log(`confirming the best: the top ${c.candidates} trained again with ${c.seeds} more seed${c.seeds === 1 ? '' : 's'} each (${c.trainings} trainings${stored > 0 ? `, ${stored} already stored` : ''})`);
-        },
-        onRepeat: (r, p) => {
-          progress.update(p.done, p.total, `trainings to confirm the best${r.error === undefined ? ` (${r.key} seed ${r.seed} failed: ${r.reason ?? ''})` : ''}`);
-        },
-        onFinalTraining: () => {
-          progress.stop();
-          progress.log('training the best architecture once more, then exporting it (best.onnx, best-tfjs/)');
-        },
-        onTrial: (trial, best, p) => {
-          if (trial.status === 'done' && rungOf(trial) > frontRung) [front, frontRung] = [[], rungOf(trial)];
-          if (rungOf(trial) === frontRung) front = addToFront(front, trial);
-          const rung = trial.rung === undefined ? '' : ` (rung ${rungOf(best)})`;
-          const status = `best loss ${best.loss.toFixed(4)}${rung}, Pareto front ${front.length}`;
-          if (budgetS !== undefined) {
-            progress.update(Math.min(budgetS, Math.round(p.elapsedS)), Math.round(budgetS), `s, ${p.trials} trials, ${status}`);
-          } else {
-            progress.update(p.trials, maxEvals, `trials, ${status}`);
-          }
-        },
-      }, flags.resume ? { budget: flags.budget, maxEvals: flags.maxEvals, patience: flags.patience } : {});
-      progress.stop();
-      const { initial, pareto, evaluations, stoppedBecause } = result.search;
-      const best = result.best;
-      const confirmed = result.confirmation?.[0];
-      if (flags.json) {
-        const confirmation = result.confirmation?.map((c) => ({ key: c.trial.key, errors: c.errors, meanError: c.meanError, sdError: c.sdError, meanLoss: c.meanLoss, failures: c.failures })) ?? null;
-        console.log(JSON.stringify({ out: result.out, stoppedBecause, evaluations, best: { key: best.key, error: best.error, loss: best.loss, cost: best.cost }, initial: { key: initial.key, error: initial.error, loss: initial.loss, cost: initial.cost }, confirmation, paretoSize: pareto.length, final: result.final ?? null }, null, 2));
-        return;
+      if (dashboard) progress.log(`live dashboard of this run: ${dashboard.url}/runs/0`);
+      try {
+        await search(config, out, flags, progress);
+      } catch (error) {
+        await dashboard?.close();
+        throw error;
       }
-      console.log(
-        [
-          `stopped after ${evaluations} evaluations: ${stoppedBecause}`,
-          ...(rungCounts(result.search.trials) ? [`  trained ${rungCounts(result.search.trials)}`] : []),
-          ...(rejectedCount(result.search.trials) ? [`  not trained: ${rejectedCount(result.search.trials)}`] : []),
-          `  initial  ${describe(initial)}`,
-          `  best     ${describe(best)}`,
-          ...(confirmed ? [`  confirmed: mean error ${(100 * confirmed.meanError).toFixed(2)}% ± ${(100 * confirmed.sdError).toFixed(2)} over ${confirmed.errors.length} trainings, loss ${confirmed.meanLoss.toFixed(4)} at the mean${best !== result.search.best ? ` (the search's best by one training, trial ${result.search.best.index}, fell back on other seeds)` : ''}`] : []),
-          `  best architecture: ${best.architecture.name.startsWith('nb201:') ? best.architecture.name : best.key} (in file form: ${join(result.out, 'best.json')}, which cost, train, export and search --initial take)`,
-          `  Pareto front (error, DRAM time, DRAM energy${pareto[0]?.images !== undefined ? `, trained on ${pareto[0].images} images` : ''}): ${pareto.length} architectures`,
-          ...(result.final ? [`  retrained: validation ${(100 * result.final.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.testAccuracy).toFixed(2)}%; exported to ${result.final.onnx} and ${result.final.tfjs}/`] : []),
-          ...(result.final?.int8 ? [`  int8 (post-training): validation ${(100 * result.final.int8.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.int8.testAccuracy).toFixed(2)}%; exported to ${result.final.int8.onnx}`] : []),
-          `  results in ${result.out}/ (report.html, best.json, summary.json, experiment.sqlite${result.final ? `, final.json, best.onnx${result.final.int8 ? ', best-int8.onnx' : ''}, best-tfjs/` : ''})`,
-        ].join('\n'),
-      );
+      if (dashboard) {
+        console.error(`the search has ended; still serving ${dashboard.url}/runs/0 (Ctrl-C to stop)`);
+        await untilStopped();
+        await dashboard.close();
+      }
     });
 }
+
+/** Runs the search with its progress, then prints the result. */
+async function search(config: SearchConfig, out: string, flags: SearchFlags, progress: Progress): Promise<void> {
+  let budgetS: number | undefined;
+  let maxEvals = config.stop.maxEvals;
+  let front: Trial[] = [];
+  // The front compares like with like: trials at the highest rung a finished trial reached.
+  let frontRung = -1;
+  const result = await runExperiment(config, out, flags.resume !== undefined, {
+    onStart: (info) => {
+      budgetS = info.budgetS;
+      maxEvals = info.maxEvaluations;
+      for (const warning of info.warnings) progress.log(`note: ${warning}`);
+      const resumed = info.resumedTrials ? `, resuming ${info.resumedTrials} stored trials` : '';
+      const where = info.queue ? `queue ${info.queue.name} on ${info.queue.url}, procnas workers listening: ${info.queue.workers}` : `${info.workers} workers`;
+      progress.log(`searching from ${info.initial.name} on ${info.processor.name} (${info.space} space, ${info.evaluator} evaluator, ${where}${resumed}) → ${info.out}`);
+      if (info.choices) {
+        progress.log(`${info.space} space: about 10^${info.choices.log10Size.toFixed(1)} architectures`);
+        for (const line of info.choices.stages) progress.log(`  ${line}`);
+      }
+      if (info.fidelity) {
+        progress.log(`multi-fidelity (ASHA): every candidate trains first on ${info.fidelity.images[0]} images, the best 1/${info.fidelity.eta} of a rung go up: ${info.fidelity.images.join(' → ')} images`);
+      }
+      if (info.inherit) progress.log('weight inheritance: trainings below the top rung start from the fully trained network they share the most weights with');
+      progress.log(`DRAM cost of ${info.cost.mode === 'training' ? `one training step, batch ${info.cost.batch}` : `inference, batch ${info.cost.batch}`}`);
+      if (info.queue && info.queue.workers === 0) {
+        progress.log(`no procnas worker is listening yet: trials wait in the queue until one starts (procnas worker --queue ${info.queue.url})`);
+      }
+    },
+    onSupernetStep: (s) => {
+      progress.update(s.step, s.steps, `supernet ${s.warmup ? 'warm-up' : `epoch ${s.epoch + 1}`} steps`);
+    },
+    onSupernetEpoch: (e) => {
+      progress.stop();
+      progress.log(
+        `supernet epoch ${e.epoch + 1}: argmax ${notationOf(e.architecture)}; supernet error ${(100 * e.supernetError).toFixed(2)}%, ` +
+          `DRAM expected ${formatSI(e.expected.dramTimeS, 's')} / ${formatSI(e.expected.dramEnergyJ, 'J')}, exact ${formatSI(e.exact.dramTimeS, 's')} / ${formatSI(e.exact.dramEnergyJ, 'J')}, entropy ${e.entropy.toFixed(2)}`,
+      );
+    },
+    onConfirmStart: (c) => {
+      progress.stop();
+      const stored = c.candidates * c.seeds - c.trainings;
+      progress.log(`confirming the best: the top ${c.candidates} trained again with ${c.seeds} more seed${c.seeds === 1 ? '' : 's'} each (${c.trainings} trainings${stored > 0 ? `, ${stored} already stored` : ''})`);
+    },
+    onRepeat: (r, p) => {
+      progress.update(p.done, p.total, `trainings to confirm the best${r.error === undefined ? ` (${r.key} seed ${r.seed} failed: ${r.reason ?? ''})` : ''}`);
+    },
+    onFinalTraining: () => {
+      progress.stop();
+      progress.log('training the best architecture once more, then exporting it (best.onnx, best-tfjs/)');
+    },
+    onTrial: (trial, best, p) => {
+      if (trial.status === 'done' && rungOf(trial) > frontRung) [front, frontRung] = [[], rungOf(trial)];
+      if (rungOf(trial) === frontRung) front = addToFront(front, trial);
+      const rung = trial.rung === undefined ? '' : ` (rung ${rungOf(best)})`;
+      const status = `best loss ${best.loss.toFixed(4)}${rung}, Pareto front ${front.length}`;
+      if (budgetS !== undefined) {
+        progress.update(Math.min(budgetS, Math.round(p.elapsedS)), Math.round(budgetS), `s, ${p.trials} trials, ${status}`);
+      } else {
+        progress.update(p.trials, maxEvals, `trials, ${status}`);
+      }
+    },
+  }, flags.resume ? { budget: flags.budget, maxEvals: flags.maxEvals, patience: flags.patience } : {});
+  progress.stop();
+  const { initial, pareto, evaluations, stoppedBecause } = result.search;
+  const best = result.best;
+  const confirmed = result.confirmation?.[0];
+  if (flags.json) {
+    const confirmation = result.confirmation?.map((c) => ({ key: c.trial.key, errors: c.errors, meanError: c.meanError, sdError: c.sdError, meanLoss: c.meanLoss, failures: c.failures })) ?? null;
+    console.log(JSON.stringify({ out: result.out, stoppedBecause, evaluations, best: { key: best.key, error: best.error, loss: best.loss, cost: best.cost }, initial: { key: initial.key, error: initial.error, loss: initial.loss, cost: initial.cost }, confirmation, paretoSize: pareto.length, final: result.final ?? null }, null, 2));
+    return;
+  }
+  console.log(
+    [
+      `stopped after ${evaluations} evaluations: ${stoppedBecause}`,
+      ...(rungCounts(result.search.trials) ? [`  trained ${rungCounts(result.search.trials)}`] : []),
+      ...(rejectedCount(result.search.trials) ? [`  not trained: ${rejectedCount(result.search.trials)}`] : []),
+      `  initial  ${describe(initial)}`,
+      `  best     ${describe(best)}`,
+      ...(confirmed ? [`  confirmed: mean error ${(100 * confirmed.meanError).toFixed(2)}% ± ${(100 * confirmed.sdError).toFixed(2)} over ${confirmed.errors.length} trainings, loss ${confirmed.meanLoss.toFixed(4)} at the mean${best !== result.search.best ? ` (the search's best by one training, trial ${result.search.best.index}, fell back on other seeds)` : ''}`] : []),
+      `  best architecture: ${best.architecture.name.startsWith('nb201:') ? best.architecture.name : best.key} (in file form: ${join(result.out, 'best.json')}, which cost, train, export and search --initial take)`,
+      `  Pareto front (error, DRAM time, DRAM energy${pareto[0]?.images !== undefined ? `, trained on ${pareto[0].images} images` : ''}): ${pareto.length} architectures`,
+      ...(result.final ? [`  retrained: validation ${(100 * result.final.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.testAccuracy).toFixed(2)}%; exported to ${result.final.onnx} and ${result.final.tfjs}/`] : []),
+      ...(result.final?.int8 ? [`  int8 (post-training): validation ${(100 * result.final.int8.validationAccuracy).toFixed(2)}%, test ${(100 * result.final.int8.testAccuracy).toFixed(2)}%; exported to ${result.final.int8.onnx}`] : []),
+      `  results in ${result.out}/ (report.html, best.json, summary.json, experiment.sqlite${result.final ? `, final.json, best.onnx${result.final.int8 ? ', best-int8.onnx' : ''}, best-tfjs/` : ''})`,
+    ].join('\n'),
+  );
+}
+

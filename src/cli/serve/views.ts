@@ -1,0 +1,71 @@
+/**
+ * The dashboard's views of runs, read from their folders: what cannot be read (no folder yet, a
+ * store being created, a damaged store) becomes a page that says so, never a blank one.
+ */
+import { existsSync } from 'node:fs';
+import { ConfigError } from '../../experiment/config.js';
+import { loadRunReport, loadRunSummary } from '../../experiment/load.js';
+import { StoreError } from '../../experiment/store.js';
+import { compareView, problemView, reportView, runsView, trialView } from '../../report/index.js';
+import type { ReportInput, RunRow, View } from '../../report/index.js';
+import type { Catalogue, Run } from './catalogue.js';
+
+/** Bad input's message (a missing or damaged run); anything else is a bug and is thrown on. */
+function problemOf(run: Run, error: unknown): string {
+  if (!existsSync(run.dir)) return `${run.dir}: no such folder yet; a search started there will show up here`;
+  if (error instanceof ConfigError || error instanceof StoreError) return error.message;
+  // SQLite can fail while a search creates its store (locked, not yet a database).
+  if (error instanceof Error && /SQLITE_/.test(String((error as { code?: unknown }).code ?? ''))) return `${run.dir}: the store cannot be read now: ${error.message}`;
+  throw error;
+}
+
+function load<T>(run: Run, use: (input: ReportInput) => T): T | string {
+  try {
+    return use(loadRunReport(run.dir));
+  } catch (error) {
+    return problemOf(run, error);
+  }
+}
+
+export function runsOf(catalogue: Catalogue): View {
+  const rows: RunRow[] = catalogue.runs().map((run) => {
+    const base = { href: `/runs/${run.id}`, name: run.name };
+    try {
+      const s = loadRunSummary(run.dir);
+      return { ...base, state: s.state, why: s.why, processor: s.processor, strategy: s.strategy, trials: s.trials, done: s.done, bestLoss: s.bestLoss };
+    } catch (error) {
+      return { ...base, state: '', why: '', processor: '', strategy: '', trials: 0, done: 0, bestLoss: null, problem: problemOf(run, error) };
+    }
+  });
+  return runsView(rows, catalogue.named);
+}
+
+export function runView(run: Run): View {
+  const view = load(run, (input) => reportView(input, { trialUrl: `/runs/${run.id}/trials/` }));
+  return typeof view === 'string' ? problemView(run.name, view) : view;
+}
+
+/** A trial's page, or undefined when the run has no such trial. */
+export function trialOf(run: Run, index: number): View | undefined {
+  const view = load(run, (input) => {
+    const trial = input.trials[index];
+    return trial ? trialView(input, trial, `/runs/${run.id}/compare`) : undefined;
+  });
+  return typeof view === 'string' ? problemView(run.name, view) : view;
+}
+
+export function compareOf(run: Run, a: string | null, b: string | null): View {
+  const view = load(run, (input) => {
+    const pick = (text: string | null, which: string): ReturnType<typeof compareView> | number => {
+      const k = text !== null && /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+      if (!input.trials[k]) return problemView(`compare: ${run.name}`, `trial ${which}: ${text === null ? 'missing' : `"${text}"`}: give a trial number from 0 to ${input.trials.length - 1} (?a=3&b=7)`);
+      return k;
+    };
+    const x = pick(a, 'a');
+    if (typeof x !== 'number') return x;
+    const y = pick(b, 'b');
+    if (typeof y !== 'number') return y;
+    return compareView(input, input.trials[x] as ReportInput['trials'][number], input.trials[y] as ReportInput['trials'][number]);
+  });
+  return typeof view === 'string' ? problemView(run.name, view) : view;
+}

@@ -1,0 +1,73 @@
+/**
+ * The dashboard's live pages (plain browser JavaScript, served as /assets/live.js): the server
+ * sends an event whenever a run's store changes; the page fetches its view again ({ title, main,
+ * data }), swaps its <main> and redraws its charts, with no reload. What the reader had opened
+ * (details) and sorted (a table's column) is kept across the swap.
+ */
+export const LIVE_SCRIPT = String.raw`
+(function () {
+  'use strict';
+  var main = document.querySelector('main[data-live-view]');
+  if (!main) return;
+  var viewUrl = main.getAttribute('data-live-view');
+  var status = document.getElementById('live-status');
+  var busy = false;
+  var again = false;
+
+  function say(text, problem) {
+    if (!status) return;
+    status.textContent = text;
+    status.className = problem ? 'live problem' : 'live';
+  }
+
+  /** What the reader changed in the page: open <details> and sorted columns, by position. */
+  function remember() {
+    var open = Array.prototype.map.call(main.querySelectorAll('details'), function (d) { return d.open; });
+    var sorted = Array.prototype.map.call(main.querySelectorAll('table.sortable'), function (table) {
+      var th = table.querySelector('th[aria-sort]');
+      return th ? { id: table.id, col: th.cellIndex, order: th.getAttribute('aria-sort') } : null;
+    }).filter(Boolean);
+    return { open: open, sorted: sorted };
+  }
+
+  function restore(state) {
+    Array.prototype.forEach.call(main.querySelectorAll('details'), function (d, k) { if (state.open[k]) d.open = true; });
+    state.sorted.forEach(function (s) {
+      var table = document.getElementById(s.id);
+      var th = table && table.tHead && table.tHead.rows[0].cells[s.col];
+      if (!th) return;
+      th.click();
+      if (s.order === 'descending') th.click();
+    });
+  }
+
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch(viewUrl, { headers: { accept: 'application/json' } })
+      .then(function (response) {
+        if (!response.ok) throw new Error('the server answered ' + response.status);
+        return response.json();
+      })
+      .then(function (view) {
+        var state = remember();
+        main.innerHTML = view.main;
+        document.title = view.title;
+        if (view.data && window.procnasReport) window.procnasReport.draw(view.data);
+        restore(state);
+        say('live · updated ' + new Date().toLocaleTimeString(), false);
+      })
+      .catch(function (error) { say('cannot update: ' + error.message, true); })
+      .then(function () {
+        busy = false;
+        if (again) { again = false; refresh(); }
+      });
+  }
+
+  var events = new EventSource(main.getAttribute('data-live-events'));
+  events.addEventListener('change', refresh);
+  events.addEventListener('open', function () { say('live', false); });
+  // EventSource reconnects by itself; say so meanwhile.
+  events.addEventListener('error', function () { say('connection lost, retrying…', true); });
+})();
+`;
