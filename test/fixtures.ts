@@ -68,3 +68,42 @@ export function halvesSearch(dir: string, over: Record<string, unknown> = {}): R
   // Every candidate trains (prune: false): on this easy task errors reach 0, and a candidate costlier than the best could not win.
   return { dataset: `idx:${dir}`, initial: HALVES_INITIAL, training: { epochs: 1, batch: 32, validation: 100, limit: 200 }, workers: 2, backend: 'wasm', prune: false, ...over };
 }
+
+/**
+ * A finished NAS-Bench-201 run of `count` trials in `dir`, made fast: a real table search of one
+ * trial writes the store (configuration, processor, the initial), then the other trials, every
+ * one a different cell, are costed by the cost model and stored as a search would store them;
+ * their errors are made up (deterministic). For the dashboard's tests and benchmark at scale.
+ */
+export async function writeLargeRun(dir: string, count: number, table: string): Promise<void> {
+  const { parseSearchConfig } = await import('../src/experiment/config.js');
+  const { runExperiment } = await import('../src/experiment/run.js');
+  const { ExperimentStore } = await import('../src/experiment/store.js');
+  const { STORE_FILE } = await import('../src/experiment/folder.js');
+  const { estimateArchitectureCost } = await import('../src/cost/index.js');
+  const { costFigures, referenceOf } = await import('../src/search/index.js');
+  const { builtinArchitecture, notationOf, printNb201String } = await import('../src/space/index.js');
+  const { presetProcessor } = await import('../src/processor/index.js');
+  const dense = 'nb201:|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|';
+  const config = parseSearchConfig({ initial: dense, evaluator: { kind: 'nb201-table', table }, strategy: 'random', seed: 0, stop: { maxEvals: 1 }, workers: 1 });
+  await runExperiment(config, dir, false);
+  const store = new ExperimentStore(join(dir, STORE_FILE), 'resume');
+  const processor = presetProcessor(config.processor);
+  if (!processor) throw new Error(`${config.processor}: not a preset`);
+  const initial = store.trials()[0];
+  if (!initial) throw new Error('the one-trial search stored no trial');
+  const reference = referenceOf(initial.cost);
+  let state = 12345;
+  const random = (): number => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let index = 1; index < count; index++) {
+    // Cells in an order that is not the table's, none twice (15,625 of them).
+    const digits = ((index * 7919) % 15625).toString(5).padStart(6, '0');
+    const architecture = builtinArchitecture(`nb201:${printNb201String(digits)}`);
+    if (!architecture) throw new Error(digits);
+    const cost = costFigures(estimateArchitectureCost(architecture, processor, { mode: config.cost.mode, batch: config.cost.batch }));
+    const error = 0.05 + 0.3 * random() ** 3;
+    const loss = error + 0.1 * (cost.dramTimeS / reference.dramTimeS) + 0.1 * (cost.dramEnergyJ / reference.dramEnergyJ);
+    store.addTrial({ index, key: notationOf(architecture), architecture, status: 'done', error, loss, cost, evaluationS: 0.001 }, 0);
+  }
+  store.close();
+}

@@ -233,7 +233,8 @@ describe('procnas serve', () => {
       await w.page.goto(`${served.url}/runs/0`);
       await w.page.waitForSelector('body[data-ready="true"]');
       await w.page.evaluate(() => ((globalThis as unknown as PageGlobals).sameDocument = 1));
-      const rows = () => w.page.locator('#trials-table tbody tr').count();
+      // The table shows a page of rows; the pager counts them all ("trials 1–100 of 1,234").
+      const rows = async () => Number((/of ([\d,]+)/.exec(await w.page.locator('#trials-pager').innerText()) ?? ['', '0'])[1]?.replace(/,/g, ''));
       const points = () => w.page.evaluate(() => (globalThis as unknown as PageGlobals).Chart.getChart('chart-loss')?.data.datasets[1]?.data.length ?? 0);
       const first = { rows: await rows(), points: await points() };
       await until('more trials in the page', async () => (await rows()) > first.rows + 20);

@@ -1,5 +1,5 @@
 /** Human-readable rendering of cost reports and presets for the terminal. */
-import { formatMapping } from '../cost/index.js';
+import { deployedFit, formatMapping } from '../cost/index.js';
 import type { CostReport } from '../cost/index.js';
 import { formatBytes, formatSI } from '../processor/index.js';
 import type { Processor } from '../processor/index.js';
@@ -57,9 +57,8 @@ function latencyRule(p: Processor, flash: boolean): string {
 /** What the network needs deployed, against the SRAM and (when the processor has one) the flash. */
 function deployedLine(report: CostReport, p: Processor): string {
   const { peakActivationBytes, storedWeightBytes } = report.memory;
-  const sram = `${peakActivationBytes <= p.sramBytes ? 'fits' : 'above'} the ${formatBytes(p.sramBytes)} SRAM`;
-  const flash = p.flash ? ` (${storedWeightBytes <= p.flash.sizeBytes ? 'fits' : 'above'} the ${formatBytes(p.flash.sizeBytes)} flash)` : '';
-  return `peak activations ${formatBytes(peakActivationBytes)} (one image, layer by layer; ${sram}), weights ${formatBytes(storedWeightBytes)} stored${flash}`;
+  const fit = deployedFit(report, p);
+  return `peak activations ${formatBytes(peakActivationBytes)} (one image, layer by layer; ${fit.sram}), weights ${formatBytes(storedWeightBytes)} stored${fit.flash ? ` (${fit.flash})` : ''}`;
 }
 
 /** The presets, a few short lines each (a table of every field was 270 columns wide). */

@@ -3,6 +3,8 @@
  * `procnas cost --json` (also what the dashboard's cost explorer computes in the browser, so the
  * two cannot drift apart).
  */
+import type { Processor } from '../processor/index.js';
+import { formatBytes } from '../processor/units.js';
 import type { Mapping } from './mapping.js';
 import type { CostReport } from './model.js';
 
@@ -71,3 +73,12 @@ export function costReportJson(report: CostReport): object {
   };
 }
 
+
+/** Whether what a network needs deployed fits the processor: its SRAM, and its flash when it has one ('' without). */
+export function deployedFit(report: CostReport, p: Processor): { sram: string; flash: string } {
+  const { peakActivationBytes, storedWeightBytes } = report.memory;
+  return {
+    sram: `${peakActivationBytes <= p.sramBytes ? 'fits' : 'above'} the ${formatBytes(p.sramBytes)} SRAM`,
+    flash: p.flash ? `${storedWeightBytes <= p.flash.sizeBytes ? 'fits' : 'above'} the ${formatBytes(p.flash.sizeBytes)} flash` : '',
+  };
+}

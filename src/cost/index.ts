@@ -16,4 +16,4 @@ export function forgetCostMemos(): void {
   forgetMappings();
   forgetComposites();
 }
-export { costReportJson, formatMapping } from './describe.js';
+export { costReportJson, deployedFit, formatMapping } from './describe.js';

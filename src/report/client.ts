@@ -29,7 +29,8 @@ export const CLIENT_SCRIPT = String.raw`
   function inUnit(x, unit) { return x === null ? null : x * unit.scale; }
   function withUnit(x, unit) { return x === null ? '—' : (x * unit.scale).toPrecision(3) + ' ' + unit.label; }
   function percent(x) { return x === null ? '—' : (100 * x).toFixed(2) + '%'; }
-  function count(x) { return x.toLocaleString('en-US'); }
+  var COUNT = new Intl.NumberFormat('en-US');
+  function count(x) { return COUNT.format(x); }
   function millions(x) { return (x / 1e6).toFixed(x >= 1e8 ? 0 : 2) + ' M'; }
   function kib(x) { return x === null ? '—' : (x / 1024).toFixed(1) + ' KiB'; }
   function axis(text) { return { display: true, text: text }; }
@@ -229,22 +230,103 @@ export const CLIENT_SCRIPT = String.raw`
     tr.cells[1].appendChild(tag);
   }
 
+  // The trials table shows a page of rows at a time, sorted in the data rather than in the
+  // page: ten thousand rows in a table cost the browser seconds of style and layout. What the
+  // reader chose (column, order, page) outlives a redraw.
+  var PAGE_ROWS = 100;
+  var trialView = { col: null, ascending: true, page: 0 };
+
+  function trialCells(t) {
+    return [
+      [String(t.i), t.i], [t.notation, t.notation], [t.status, t.status, t.reason || ''],
+      [percent(t.error), t.error], [num(t.loss, 4), t.loss], [withUnit(t.timeS, U.time), t.timeS],
+      [withUnit(t.energyJ, U.energy), t.energyJ], [count(t.params), t.params], [millions(t.macs), t.macs],
+      [kib(t.peakActivationBytes), t.peakActivationBytes === null ? -1 : t.peakActivationBytes],
+      [kib(t.storedWeightBytes), t.storedWeightBytes === null ? -1 : t.storedWeightBytes],
+      [t.images === null ? 'all' : count(t.images), t.images === null ? Infinity : t.images],
+      t.inherited === null ? ['', 0] : [percent(t.inherited.fraction), t.inherited.fraction, 'from ' + t.inherited.from]
+    ];
+  }
+
+  /** Sort keys as a header click sorts a small table: missing values (a failed trial's error) last both ways. */
+  function byKey(numeric, ascending) {
+    return function (a, b) {
+      if (a.key === null || b.key === null) return a.key === null && b.key === null ? a.k - b.k : a.key === null ? 1 : -1;
+      var c = numeric ? a.key - b.key : String(a.key).localeCompare(String(b.key));
+      return (ascending ? c : -c) || a.k - b.k;
+    };
+  }
+
+  function sortedTrials(table) {
+    var col = trialView.col;
+    var rows = data.trials.map(function (t, k) {
+      var cells = trialCells(t);
+      return { t: t, cells: cells, k: k, key: col === null ? k : cells[col][1] };
+    });
+    if (col !== null) rows.sort(byKey(table.tHead.rows[0].cells[col].getAttribute('data-type') === 'num', trialView.ascending));
+    return rows;
+  }
+
   function fillTrials(table) {
-    var body = table.tBodies[0];
-    data.trials.forEach(function (t) {
+    var rows = sortedTrials(table);
+    var pages = Math.max(1, Math.ceil(rows.length / PAGE_ROWS));
+    trialView.page = Math.min(trialView.page, pages - 1);
+    var first = trialView.page * PAGE_ROWS;
+    var body = document.createElement('tbody');
+    rows.slice(first, first + PAGE_ROWS).forEach(function (r) {
+      var t = r.t;
       var tags = (t.i === data.best ? ' ★ best' : '') + (t.i === data.initial ? ' ▲ initial' : '') + (t.pareto ? ' ● Pareto' : '');
       var cls = t.i === data.best ? 'best' : t.i === data.initial ? 'initial' : t.pareto ? 'pareto' : t.status !== 'done' ? 'not-done' : '';
-      var tr = row(body, [
-        [String(t.i), t.i], [t.notation, t.notation], [t.status, t.status, t.reason || ''],
-        [percent(t.error), t.error], [num(t.loss, 4), t.loss], [withUnit(t.timeS, U.time), t.timeS],
-        [withUnit(t.energyJ, U.energy), t.energyJ], [count(t.params), t.params], [millions(t.macs), t.macs],
-        [kib(t.peakActivationBytes), t.peakActivationBytes === null ? -1 : t.peakActivationBytes],
-        [kib(t.storedWeightBytes), t.storedWeightBytes === null ? -1 : t.storedWeightBytes],
-        [t.images === null ? 'all' : count(t.images), t.images === null ? Infinity : t.images],
-        t.inherited === null ? ['', 0] : [percent(t.inherited.fraction), t.inherited.fraction, 'from ' + t.inherited.from]
-      ], cls);
+      var tr = row(body, r.cells, cls);
+      if (data.trialUrl) linkTrial(tr.cells[1], t);
       addTag(tr, tags);
     });
+    table.replaceChild(body, table.tBodies[0]);
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {
+      if (col === trialView.col) th.setAttribute('aria-sort', trialView.ascending ? 'ascending' : 'descending');
+      else th.removeAttribute('aria-sort');
+    });
+    pager(document.getElementById('trials-pager'), table, rows.length, pages, first);
+  }
+
+  function pager(box, table, total, pages, first) {
+    if (!box) return;
+    box.textContent = '';
+    var text = document.createElement('span');
+    text.textContent = total === 0 ? 'no trial yet' : 'trials ' + count(first + 1) + '–' + count(Math.min(total, first + PAGE_ROWS)) + ' of ' + count(total) + (pages > 1 ? ', page ' + (trialView.page + 1) + ' of ' + pages : '');
+    box.appendChild(text);
+    if (pages <= 1) return;
+    [['« first', 0], ['‹ previous', trialView.page - 1], ['next ›', trialView.page + 1], ['last »', pages - 1]].forEach(function (b) {
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = b[0];
+      button.disabled = b[1] < 0 || b[1] >= pages || b[1] === trialView.page;
+      button.addEventListener('click', function () { trialView.page = b[1]; fillTrials(table); });
+      box.appendChild(button);
+    });
+  }
+
+  function sortableTrials(table) {
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {
+      th.tabIndex = 0;
+      var go = function () {
+        trialView.ascending = !(trialView.col === col && trialView.ascending);
+        trialView.col = col;
+        trialView.page = 0;
+        fillTrials(table);
+      };
+      th.addEventListener('click', go);
+      th.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); go(); } });
+    });
+  }
+
+  /** The dashboard's: a trial's notation links to its page (the static report links nowhere). */
+  function linkTrial(cell, t) {
+    var a = document.createElement('a');
+    a.href = data.trialUrl + t.i;
+    a.textContent = t.notation;
+    cell.textContent = '';
+    cell.appendChild(a);
   }
 
   function fillLayers(table, layers) {
@@ -298,33 +380,19 @@ export const CLIENT_SCRIPT = String.raw`
       var key = raw === '' ? null : numeric ? Number(raw) : raw;
       return { row: r, key: key, k: k };
     });
-    rows.sort(function (a, b) {
-      // Missing values (a failed trial's error) stay last in both directions.
-      if (a.key === null || b.key === null) return a.key === null && b.key === null ? a.k - b.k : a.key === null ? 1 : -1;
-      var c = numeric ? a.key - b.key : String(a.key).localeCompare(String(b.key));
-      return (ascending ? c : -c) || a.k - b.k;
-    });
-    rows.forEach(function (r) { body.appendChild(r.row); });
+    rows.sort(byKey(numeric, ascending));
+    var sorted = document.createDocumentFragment();
+    rows.forEach(function (r) { sorted.appendChild(r.row); });
+    body.appendChild(sorted);
   }
 
   /** A table's body emptied, if the page has that table. */
   function emptied(id) {
     var table = document.getElementById(id);
     if (!table) return null;
-    table.tBodies[0].textContent = '';
+    // A new body rather than removing ten thousand rows one by one.
+    table.replaceChild(document.createElement('tbody'), table.tBodies[0]);
     return table;
-  }
-
-  /** Links a trial row's notation to the trial's page (the dashboard's; the static report has none). */
-  function linkTrials(table) {
-    if (!data.trialUrl) return;
-    Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) {
-      var cell = tr.cells[1];
-      var a = document.createElement('a');
-      a.href = data.trialUrl + tr.cells[0].getAttribute('data-v');
-      a.textContent = cell.firstChild ? cell.firstChild.textContent : '';
-      if (cell.firstChild) cell.replaceChild(a, cell.firstChild);
-    });
   }
 
   function draw(next) {
@@ -347,8 +415,14 @@ export const CLIENT_SCRIPT = String.raw`
       var supernet = emptied('supernet-table');
       if (supernet) fillSupernet(supernet);
     }
-    var trials = emptied('trials-table');
-    if (trials) { fillTrials(trials); linkTrials(trials); }
+    var trials = document.getElementById('trials-table');
+    if (trials) {
+      if (!trials.hasAttribute('data-sortable')) {
+        trials.setAttribute('data-sortable', '');
+        sortableTrials(trials);
+      }
+      fillTrials(trials);
+    }
     var best = emptied('layers-best');
     if (best) fillLayers(best, data.layers.best);
     var initial = emptied('layers-initial');

@@ -223,8 +223,9 @@ ${chart('chart-block-time', 'DRAM time per block', 'Hover a bar for the block\'s
 <div class="card">${processorTable(input.processor)}</div>
 
 <h2 id="trials">All trials</h2>
-<p class="note">Click a header to sort (again to reverse).</p>
+<p class="note">Click a header to sort (again to reverse); a hundred trials a page.</p>
 <div class="scroll"><table class="sortable" id="trials-table">${headers(TRIAL_COLUMNS)}</table></div>
+<div class="pager" id="trials-pager"></div>
 
 `;
   return { title: `procnas report — ${input.title}`, main, data };

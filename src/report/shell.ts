@@ -15,10 +15,16 @@ export interface View {
   title: string;
   main: string;
   data?: PageData;
+  /** Style rules of this view alone, after the shared ones. */
+  styles?: string;
 }
 
 /** Where a page's scripts come from: inline (the static report), or URLs on the dashboard's server. */
-export type Assets = { kind: 'inline' } | { kind: 'linked'; chart: string; report: string; live: string };
+export type Assets =
+  | { kind: 'inline' }
+  | { kind: 'linked'; chart: string; report: string; live: string }
+  /** A page with scripts of its own (the cost explorer), in this order. */
+  | { kind: 'scripts'; urls: string[] };
 
 export const INLINE_ASSETS: Assets = { kind: 'inline' };
 
@@ -41,6 +47,7 @@ function scripts(view: View, assets: Assets, live: boolean): string {
     return `${data}<script>${chartJsSource()}</script>\n<script>${scriptForInline(CLIENT_SCRIPT, 'the report script')}</script>`;
   }
   const src = (url: string) => `<script src="${escapeHtml(url)}"></script>`;
+  if (assets.kind === 'scripts') return `${data}${assets.urls.map(src).join('\n')}`;
   return `${data}${src(assets.chart)}\n${src(assets.report)}${live ? `\n${src(assets.live)}` : ''}`;
 }
 
@@ -49,7 +56,7 @@ export function renderPage(view: View, assets: Assets, options: PageOptions = {}
     ? `<nav class="dashboard">${options.nav.map(([text, href]) => `<a href="${escapeHtml(href)}">${escapeHtml(text)}</a>`).join('')}${options.live ? '<span id="live-status" class="live">live</span>' : ''}</nav>\n`
     : '';
   const live = options.live ? ` data-live-view="${escapeHtml(options.live.view)}" data-live-events="${escapeHtml(options.live.events)}"` : '';
-  const footer = assets.kind === 'inline' ? 'Charts by Chart.js (MIT license), included in this file.' : 'Charts by Chart.js (MIT license).';
+  const footer = `Charts by Chart.js (MIT license)${assets.kind === 'inline' ? ', included in this file' : ''}.`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -57,7 +64,7 @@ export function renderPage(view: View, assets: Assets, options: PageOptions = {}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(view.title)}</title>
 <link rel="icon" href="data:,">
-<style>${STYLES}</style>
+<style>${STYLES}${view.styles ?? ''}</style>
 </head>
 <body>
 ${nav}<main${live}>

@@ -79,4 +79,6 @@ nav.dashboard a { color: var(--pareto); text-decoration: none; font-weight: 600;
 p.problem { font-size: 16px; background: #fce8e6; border: 1px solid #f6aea9; border-radius: 6px; padding: 10px 14px; }
 table.runs td, table.runs th { white-space: nowrap; }
 a { color: var(--pareto); }
+.pager { display: flex; gap: 8px; align-items: baseline; margin: 8px 0; color: var(--muted); }
+.pager button { font: inherit; padding: 2px 8px; }
 `;

@@ -196,15 +196,20 @@ export function loadArchitectureFile(file: string): Architecture {
   } catch (error) {
     throw new ArchitectureError([{ path: '', message: `cannot read the file: ${(error as Error).message}` }], file);
   }
+  return parseArchitectureData(data, file);
+}
+
+/** The data of an architecture file (parsed text), a run's best.json included: see loadArchitectureFile. */
+export function parseArchitectureData(data: unknown, source: string): Architecture {
   if (isWrapped(data)) {
     try {
-      return parseArchitecture(data.architecture, file);
+      return parseArchitecture(data.architecture, source);
     } catch (error) {
-      if (error instanceof ArchitectureError) throw new ArchitectureError(error.issues.map((i) => ({ ...i, path: i.path ? `architecture.${i.path}` : 'architecture' })), file);
+      if (error instanceof ArchitectureError) throw new ArchitectureError(error.issues.map((i) => ({ ...i, path: i.path ? `architecture.${i.path}` : 'architecture' })), source);
       throw error;
     }
   }
-  return parseArchitecture(data, file);
+  return parseArchitecture(data, source);
 }
 
 function isWrapped(data: unknown): data is { architecture: unknown } {

@@ -12,7 +12,7 @@ import { ConfigError } from '../../experiment/config.js';
 import { StoreError } from '../../experiment/store.js';
 import { chartJsSource } from '../../report/chartjs.js';
 import { CLIENT_SCRIPT } from '../../report/client.js';
-import { explorerPage } from '../../report/explorer/page.js';
+import { explorerView } from '../../report/explorer/page.js';
 import { LIVE_SCRIPT, renderPage } from '../../report/shell.js';
 import type { Assets, LiveSource, View } from '../../report/shell.js';
 import { explorerBundle } from './bundle.js';
@@ -74,7 +74,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (path === '/') return page(runsOf(catalogue), [], { view: '/api/runs', events: '/api/events' });
     if (path === '/api/runs') return { kind: 'json', value: runsOf(catalogue) };
     if (path === '/api/events') return { kind: 'events', run: 'all' };
-    if (path === '/explorer') return { kind: 'html', html: explorerPage({ chartScript: '/assets/chart.js', explorerScript: '/assets/explorer.js' }) };
+    if (path === '/explorer') return { kind: 'html', html: renderPage(explorerView(), { kind: 'scripts', urls: ['/assets/chart.js', '/assets/explorer.js'] }, { nav: nav() }) };
     if (path === '/assets/chart.js') return { kind: 'script', source: chartJsSource() };
     if (path === '/assets/report.js') return { kind: 'script', source: CLIENT_SCRIPT };
     if (path === '/assets/live.js') return { kind: 'script', source: LIVE_SCRIPT };

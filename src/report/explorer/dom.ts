@@ -8,7 +8,6 @@ export interface PageElement {
   textContent: string | null;
   className: string;
   hidden: boolean;
-  title: string;
   readonly dataset: Record<string, string | undefined>;
   readonly classList: { toggle(name: string, force?: boolean): boolean };
   append(...nodes: Array<PageElement | string>): void;
@@ -51,7 +50,6 @@ export interface ChartOptions {
   animation: false;
   maintainAspectRatio: false;
   scales: { x: ChartAxis; y: ChartAxis };
-  plugins?: { legend?: { display: boolean } };
 }
 
 export interface ChartInstance {

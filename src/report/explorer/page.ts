@@ -1,13 +1,13 @@
 /**
- * The cost explorer's page (`procnas serve`, GET /explorer): the controls, empty tables and
- * canvases, and two script tags, Chart.js then the explorer's bundle. No inline script: the
- * server's CSP allows scripts from its own origin only. The bundle fills everything in and
- * recomputes the cost in the browser on every change.
+ * The cost explorer's view (`procnas serve`, GET /explorer): the controls, empty tables and
+ * canvases. The page around it loads Chart.js, then the explorer's bundle (no inline script: the
+ * server's CSP allows scripts from its own origin only), which fills everything in and recomputes
+ * the cost in the browser on every change.
  */
 import { DTYPES, FUSION_POLICIES, presetNames } from '../../processor/index.js';
 import { builtinNames } from '../../space/index.js';
 import { escapeHtml } from '../escape.js';
-import { STYLES } from '../styles.js';
+import type { View } from '../shell.js';
 import { DEFAULT_ARCHITECTURE, DEFAULT_NB201_CELL, DEFAULT_PRESET, NB201_CHOICE, PASTED_CHOICE } from './defaults.js';
 import { SLIDERS } from './sliders.js';
 import type { LogSlider } from './sliders.js';
@@ -41,7 +41,8 @@ const EXPLORER_STYLES = `
 .problem { color: #c5221f; background: #fce8e6; border-radius: 6px; padding: 6px 10px; margin: 8px 0; white-space: pre-wrap; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
 #results.stale { opacity: 0.45; }
 #status { color: var(--muted); }
-table.layers td:nth-child(10) { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11.5px; white-space: nowrap; }
+table.explorer-layers td.num, table.explorer-layers th.num { white-space: nowrap; }
+table.explorer-layers td.mapping { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 11.5px; white-space: nowrap; }
 `;
 
 function options(values: readonly string[], selected: string, label: (value: string) => string = (v) => v): string {
@@ -85,21 +86,13 @@ ${SLIDERS.map(slider).join('\n')}
 </div>`;
 }
 
-/** The whole HTML document; `assets` are the URLs of Chart.js and of the explorer's bundle. */
-export function explorerPage(assets: { chartScript: string; explorerScript: string }): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>procnas · cost explorer</title>
-<link rel="icon" href="data:,">
-<style>${STYLES}${EXPLORER_STYLES}</style>
-</head>
-<body>
-<main>
-<h1>procnas <small>cost explorer</small></h1>
-<p class="lede">Pick an architecture and a processor; every change recomputes the analytical DRAM cost in this page, with the cost model of <code>procnas cost</code>.</p>
+/** The explorer's view, for the dashboard's page shell (which loads Chart.js and the explorer's bundle). */
+export function explorerView(): View {
+  return {
+    title: 'procnas cost explorer',
+    styles: EXPLORER_STYLES,
+    main: `<h1>procnas <small>cost explorer</small></h1>
+<p class="lede">Pick an architecture and a processor; every change recomputes the analytical DRAM cost in this page, with the cost model of <code>procnas cost</code>. Nothing is sent to the server.</p>
 <section class="grid2 controls">
 ${architectureCard()}
 ${processorCard()}
@@ -115,13 +108,7 @@ ${processorCard()}
 <div class="card"><h3>DRAM traffic per stage</h3><div class="chart"><canvas id="chart-stage-traffic"></canvas></div></div>
 </div>
 <h2>Layers</h2>
-<div class="scroll"><table class="layers"><thead><tr><th>layer</th><th>op</th><th class="num">DRAM read</th><th class="num">DRAM write</th><th class="num">of which weights</th><th>fused</th><th class="num">DRAM time</th><th class="num">compute</th><th class="num">latency</th><th>mapping</th></tr></thead><tbody id="layers"></tbody></table></div>
-</div>
-<footer>procnas · the cost model runs in the browser; nothing is sent to the server.</footer>
-</main>
-<script src="${h(assets.chartScript)}"></script>
-<script src="${h(assets.explorerScript)}"></script>
-</body>
-</html>
-`;
+<div class="scroll"><table class="explorer-layers"><thead><tr><th>layer</th><th>op</th><th class="num">DRAM read</th><th class="num">DRAM write</th><th class="num">of which weights</th><th>fused</th><th class="num">DRAM time</th><th class="num">compute</th><th class="num">latency</th><th>mapping</th></tr></thead><tbody id="layers"></tbody></table></div>
+</div>`,
+  };
 }

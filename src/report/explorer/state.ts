@@ -6,9 +6,9 @@
 import { costReportJson, estimateCost, nonFiniteFigure } from '../../cost/index.js';
 import type { CostMode, CostReport } from '../../cost/index.js';
 import { parseDataText } from '../../files/read.js';
-import { ACCUMULATORS, DTYPES, parseProcessor, presetProcessor, profileData } from '../../processor/index.js';
+import { ACCUMULATORS, DTYPES, parseProcessor, presetNames, presetProcessor, profileData } from '../../processor/index.js';
 import type { Dtype, Processor } from '../../processor/index.js';
-import { builtinArchitecture, builtinNames, lower, parseArchitecture } from '../../space/index.js';
+import { builtinArchitecture, builtinNames, lower, parseArchitectureData } from '../../space/index.js';
 import type { Architecture, LayerGraph } from '../../space/index.js';
 import { DEFAULT_ARCHITECTURE, DEFAULT_PRESET } from './defaults.js';
 
@@ -22,8 +22,8 @@ export interface ExplorerState {
   architecture: ArchitectureChoice;
   preset: string;
   profile: ProfileRecord;
-  /** Why the profile's text did not parse; nothing is costed until it does. */
-  profileTextError?: string;
+  /** Why there is no profile to cost (its text does not parse, no such preset); nothing is costed until there is. */
+  profileError?: string;
   mode: CostMode;
   batch: number;
 }
@@ -53,14 +53,14 @@ export interface ExplorerChange {
 
 /** The state the page opens with: MobileNetV2 on the mobile NPU preset, one image at inference. */
 export function initialState(): ExplorerState {
-  return { architecture: { kind: 'builtin', name: DEFAULT_ARCHITECTURE }, preset: DEFAULT_PRESET, profile: presetProfile(DEFAULT_PRESET), mode: 'inference', batch: 1 };
+  const empty: ExplorerState = { architecture: { kind: 'builtin', name: DEFAULT_ARCHITECTURE }, preset: '', profile: {}, mode: 'inference', batch: 1 };
+  return applyChange(empty, { preset: DEFAULT_PRESET });
 }
 
 /** A preset's profile with every field written out in base units, as the user will edit it. */
-export function presetProfile(name: string): ProfileRecord {
+function presetProfile(name: string): ProfileRecord | undefined {
   const processor = presetProcessor(name);
-  if (!processor) throw new Error(`no processor preset "${name}"`);
-  return profileData(processor) as ProfileRecord;
+  return processor ? (profileData(processor) as ProfileRecord) : undefined;
 }
 
 /** The state after a change; the state given is left as it was. */
@@ -70,29 +70,34 @@ export function applyChange(state: ExplorerState, change: ExplorerChange): Explo
   if (change.yaml !== undefined) next.architecture = { kind: 'pasted', text: change.yaml };
   if (change.preset !== undefined) {
     next.preset = change.preset;
-    next.profile = presetProfile(change.preset);
-    delete next.profileTextError;
+    const profile = presetProfile(change.preset);
+    if (profile) {
+      next.profile = profile;
+      delete next.profileError;
+    } else next.profileError = `"${change.preset}" is not a processor preset (${presetNames().join(', ')})`;
   }
-  if (change.profile !== undefined) {
-    next.profile = structuredClone(change.profile) as ProfileRecord;
-    delete next.profileTextError;
-  }
-  if (change.profileText !== undefined) {
-    try {
-      next.profile = asRecord(parseDataText(change.profileText, 'profile.yaml'));
-      delete next.profileTextError;
-    } catch (error) {
-      next.profileTextError = `profile: ${(error as Error).message}`;
-    }
-  }
-  editProfile(next.profile, change);
+  if (change.profile !== undefined) adoptProfile(next, () => structuredClone(change.profile));
+  const text = change.profileText;
+  if (text !== undefined) adoptProfile(next, () => parseDataText(text, 'profile.yaml'));
+  // A control edits the last profile there was, and the profile box is rewritten with it: what stood in the way is gone.
+  if (editProfile(next.profile, change)) delete next.profileError;
   if (change.mode !== undefined) next.mode = change.mode;
   if (change.batch !== undefined) next.batch = change.batch;
   return next;
 }
 
-/** The profile fields the controls edit, written into the data in base units. */
-function editProfile(profile: ProfileRecord, change: ExplorerChange): void {
+/** Takes a whole profile; when there is none to take, the last one stays (for the controls) and the state says why. */
+function adoptProfile(state: ExplorerState, read: () => unknown): void {
+  try {
+    state.profile = asRecord(read());
+    delete state.profileError;
+  } catch (error) {
+    state.profileError = `profile: ${(error as Error).message}`;
+  }
+}
+
+/** Writes the profile fields the controls edit into the data, in base units; false when the change edits none. */
+function editProfile(profile: ProfileRecord, change: ExplorerChange): boolean {
   if (change.sramBytes !== undefined) profile.sram = change.sramBytes;
   if (change.dramBandwidth !== undefined) dramOf(profile).bandwidth = change.dramBandwidth;
   if (change.dramReadEnergy !== undefined) dramEnergyOf(profile).read = change.dramReadEnergy;
@@ -104,17 +109,20 @@ function editProfile(profile: ProfileRecord, change: ExplorerChange): void {
     if (profile.accumulator === defaultAccumulator(profile.dtype)) profile.accumulator = defaultAccumulator(change.dtype);
     profile.dtype = change.dtype;
   }
+  const edits: Array<keyof ExplorerChange> = ['sramBytes', 'dramBandwidth', 'dramReadEnergy', 'dramWriteEnergy', 'fusion', 'dtype'];
+  return edits.some((key) => change[key] !== undefined);
 }
 
 function defaultAccumulator(dtype: unknown): keyof typeof ACCUMULATORS | undefined {
-  if (typeof dtype !== 'string' || !(dtype in DTYPES)) return undefined;
+  if (typeof dtype !== 'string' || !Object.keys(DTYPES).includes(dtype)) return undefined;
   const known = dtype as Dtype;
   return known === 'int8' || known === 'int16' ? 'int32' : 'fp32';
 }
 
 function asRecord(value: unknown): ProfileRecord {
-  // Anything else (a list, a number) is kept as it is: parseProcessor says what is wrong with it.
-  return value as ProfileRecord;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as ProfileRecord;
+  const what = value === null ? 'nothing' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
+  throw new Error(`a profile is a mapping of its fields (name, dtype, sram, dram, compute, ...), not ${what}`);
 }
 
 function dramOf(profile: ProfileRecord): ProfileRecord {
@@ -167,7 +175,7 @@ export class Evaluator {
     const problems: Problems = {};
     const lowered = this.lower(state.architecture);
     if ('error' in lowered) problems.architecture = lowered.error;
-    const processor = state.profileTextError ?? this.processor(state.profile);
+    const processor = state.profileError ?? this.processor(state.profile);
     if (typeof processor === 'string') problems.processor = processor;
     if ('error' in lowered || typeof processor === 'string') return { problems };
     let report: CostReport;
@@ -229,7 +237,8 @@ function pasted(text: string): Architecture {
   } catch (error) {
     throw new Error(`pasted architecture: ${(error as Error).message}`);
   }
-  return parseArchitecture(data, 'pasted architecture');
+  // A run's best.json pasted whole works too, as the CLI reads it.
+  return parseArchitectureData(data, 'pasted architecture');
 }
 
 /** The totals as `procnas cost --json --totals` prints them: the report's JSON without its layers. */

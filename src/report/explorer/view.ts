@@ -3,7 +3,7 @@
  * string goes in as text (textContent), never as HTML: names come from pasted architectures.
  * The charts are made once and then given new data, so recomputing leaks nothing.
  */
-import { formatMapping } from '../../cost/index.js';
+import { deployedFit, formatMapping } from '../../cost/index.js';
 import type { CostReport } from '../../cost/index.js';
 import { formatBytes, formatSI } from '../../processor/units.js';
 import type { Processor } from '../../processor/index.js';
@@ -27,11 +27,10 @@ function showProblem(id: string, message: string | undefined): void {
 
 function deployed(report: CostReport, processor: Processor): Array<[string, string]> {
   const { peakActivationBytes, storedWeightBytes } = report.memory;
-  const sram = `${peakActivationBytes <= processor.sramBytes ? 'fits' : 'above'} the ${formatBytes(processor.sramBytes)} SRAM`;
-  const flash = processor.flash ? ` (${storedWeightBytes <= processor.flash.sizeBytes ? 'fits' : 'above'} the ${formatBytes(processor.flash.sizeBytes)} flash)` : '';
+  const fit = deployedFit(report, processor);
   return [
-    ['peak activations (deployed, one image)', `${formatBytes(peakActivationBytes)}: ${sram}`],
-    ['stored weights', `${formatBytes(storedWeightBytes)}${flash}`],
+    ['peak activations (deployed, one image)', `${formatBytes(peakActivationBytes)}: ${fit.sram}`],
+    ['stored weights', `${formatBytes(storedWeightBytes)}${fit.flash ? ` (${fit.flash})` : ''}`],
   ];
 }
 
@@ -89,7 +88,7 @@ function showLayers(report: CostReport): void {
       [seconds(layer.dramS), 'num'],
       [seconds(layer.computeS), 'num'],
       [seconds(layer.latencyS), 'num'],
-      [layer.mappings.map(formatMapping).join('; ')],
+      [layer.mappings.map(formatMapping).join('; '), 'mapping'],
     ]),
   );
   byId('layers').replaceChildren(...rows);
@@ -178,6 +177,7 @@ export function showOutcome(outcome: Outcome): void {
   showProblem('cost-error', problems.cost);
   // The last figures stay, faded, while a problem stands: the user sees what they are fixing.
   byId('results').classList.toggle('stale', !outcome.costed);
+  if (problems.architecture) byId('arch-notation').textContent = '—';
   if (!outcome.costed) return;
   byId('arch-notation').textContent = notationOf(outcome.costed.architecture);
   showTotals(outcome.costed);

@@ -1,0 +1,102 @@
+/**
+ * The dashboard at scale, in Debian's chromium (playwright-core), medians over rounds:
+ *
+ * - a run of 10,000 trials (NAS-Bench-201 cells costed by the cost model, made-up errors: see
+ *   writeLargeRun in test/fixtures.ts): how long the server takes to make the run's page, cold
+ *   (store read, every trial parsed, the view computed) and warm (the view cached), and how long
+ *   the page takes to become usable in the browser (charts drawn, the trials table filled:
+ *   body[data-ready]) from navigation;
+ * - the cost explorer: how long it takes to recompute MobileNetV2 in the browser (lowering,
+ *   per-layer mapping search, totals, the table and charts), inference and a training step.
+ *
+ *   node --import tsx bench/dashboard.ts [--trials 10000] [--rounds 5] [--run DIR]
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { startDashboard } from '../src/cli/serve/server.js';
+import { writeLargeRun } from '../test/fixtures.js';
+
+const { values } = parseArgs({ options: { trials: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '5' }, run: { type: 'string' } } });
+const trials = Number(values.trials);
+const rounds = Number(values.rounds);
+const TABLE = fileURLToPath(new URL('../../shared/data/nb201/accuracy.json', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** The explorer's test hook (see src/report/explorer/client.ts). */
+interface ExplorerGlobals {
+  procnasExplorer: { set(change: { architecture?: string; mode?: 'inference' | 'training' }): void; lastMs: number };
+}
+
+if (!existsSync(CHROMIUM)) {
+  console.error(`${CHROMIUM} is missing: apt-get install chromium`);
+  process.exit(2);
+}
+const run = values.run ?? join(mkdtempSync(join(tmpdir(), 'procnas-bench-dashboard-')), 'run');
+if (!values.run || !existsSync(join(run, 'experiment.sqlite'))) {
+  const t = performance.now();
+  await writeLargeRun(run, trials, TABLE);
+  console.log(`wrote a run of ${trials} trials in ${((performance.now() - t) / 1000).toFixed(1)} s: ${run}`);
+}
+
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+const server = { cold: [] as number[], warm: [] as number[] };
+const usable: number[] = [];
+for (let r = 0; r < rounds; r++) {
+  // A new server each round: its first answer is cold, its second warm.
+  const dashboard = await startDashboard({ dirs: [run], port: 0 });
+  for (const into of [server.cold, server.warm]) {
+    const t = performance.now();
+    const response = await fetch(`${dashboard.url}/runs/0`);
+    await response.text();
+    into.push(performance.now() - t);
+  }
+  const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+  const t = performance.now();
+  await page.goto(`${dashboard.url}/runs/0`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+  usable.push(performance.now() - t);
+  const rows = await page.locator('#trials-table tbody tr').count();
+  if (rows !== trials) throw new Error(`the page shows ${rows} trials, not ${trials}`);
+  await page.close();
+  await dashboard.close();
+}
+
+const dashboard = await startDashboard({ dirs: [], port: 0 });
+const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+await page.goto(`${dashboard.url}/explorer`);
+await page.waitForSelector('body[data-ready="true"]');
+const recompute: Record<'inference' | 'training', number[]> = { inference: [], training: [] };
+for (let r = 0; r < rounds; r++) {
+  for (const mode of ['inference', 'training'] as const) {
+    // Another network first, so that MobileNetV2 is computed again rather than found unchanged.
+    await page.evaluate(() => (globalThis as unknown as ExplorerGlobals).procnasExplorer.set({ architecture: 'resnet18' }));
+    const ms = await page.evaluate((m) => {
+      const explorer = (globalThis as unknown as ExplorerGlobals).procnasExplorer;
+      explorer.set({ architecture: 'mobilenet_v2', mode: m });
+      return explorer.lastMs;
+    }, mode);
+    recompute[mode].push(ms);
+  }
+}
+await page.close();
+await dashboard.close();
+await browser.close();
+
+const ms = (x: number): string => `${x.toFixed(0)} ms`;
+console.log(`\nmedians over ${rounds} rounds`);
+console.log(`| what | time |\n|---|---|`);
+console.log(`| run of ${trials.toLocaleString('en-US')} trials: server makes the page, cold | ${ms(median(server.cold))} |`);
+console.log(`| the same, warm (view cached) | ${ms(median(server.warm))} |`);
+console.log(`| the page usable in chromium (charts drawn, ${trials.toLocaleString('en-US')} rows), from navigation | ${ms(median(usable))} |`);
+console.log(`| cost explorer: MobileNetV2 recomputed in the browser, inference | ${median(recompute.inference).toFixed(1)} ms |`);
+console.log(`| the same, one training step | ${median(recompute.training).toFixed(1)} ms |`);
