@@ -23,6 +23,7 @@ import { parseSearchConfig } from '../src/experiment/config.js';
 import { STORE_FILE } from '../src/experiment/folder.js';
 import { runExperiment } from '../src/experiment/run.js';
 import { ExperimentStore } from '../src/experiment/store.js';
+import { writeLargeRun } from './fixtures.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -217,6 +218,30 @@ describe('procnas serve', () => {
     assert.deepEqual(w.errors, []);
     assert.deepEqual(w.foreign, []);
     await w.page.close();
+  });
+
+  it('opens a run of 10,000 trials: charts of them all, the table a page at a time, sorted over them all', async () => {
+    const large = join(root, 'large');
+    await writeLargeRun(large, 10_000, TABLE);
+    const served = await startDashboard({ dirs: [large], port: 0 });
+    try {
+      const w = await watchedPage(browser, served.url);
+      await w.page.goto(`${served.url}/runs/0`, { timeout: 120_000 });
+      await w.page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
+      assert.match(await w.page.locator('#trials-pager').innerText(), /trials 1–100 of 10,000, page 1 of 100/);
+      assert.equal(await w.page.locator('#trials-table tbody tr').count(), 100);
+      const points = await w.page.evaluate(() => (globalThis as unknown as PageGlobals).Chart.getChart('chart-loss')?.data.datasets[0]?.data.length);
+      assert.equal(points, 10_000, 'every trial in the loss chart');
+      // Sorting by loss sorts all 10,000: the first row is the lowest loss of the run, the best.
+      await w.page.locator('#trials-table thead th:nth-child(5)').click();
+      assert.match(await w.page.locator('#trials-table tbody tr').first().innerText(), /★ best/);
+      await w.page.getByRole('button', { name: 'last »' }).click();
+      assert.match(await w.page.locator('#trials-pager').innerText(), /trials 9,901–10,000 of 10,000, page 100 of 100/);
+      assert.deepEqual(w.errors, []);
+      await w.page.close();
+    } finally {
+      await served.close();
+    }
   });
 
   it('follows a table-evaluated search as it runs: trials and charts grow without a reload', async () => {

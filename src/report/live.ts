@@ -42,9 +42,19 @@ export const LIVE_SCRIPT = String.raw`
     });
   }
 
+  // A refresh of a large run costs the server a second (every trial read and summed): the next
+  // starts no sooner than four times the last one took, so that watching takes at most about a
+  // fifth of a core from the search it watches.
+  var MIN_GAP_MS = 500;
+  var gapMs = MIN_GAP_MS;
+  var lastEnd = 0;
+
   function refresh() {
     if (busy) { again = true; return; }
+    var wait = lastEnd + gapMs - Date.now();
+    if (wait > 0) { busy = true; setTimeout(function () { busy = false; refresh(); }, wait); return; }
     busy = true;
+    var start = Date.now();
     fetch(viewUrl, { headers: { accept: 'application/json' } })
       .then(function (response) {
         if (!response.ok) throw new Error('the server answered ' + response.status);
@@ -60,6 +70,8 @@ export const LIVE_SCRIPT = String.raw`
       })
       .catch(function (error) { say('cannot update: ' + error.message, true); })
       .then(function () {
+        lastEnd = Date.now();
+        gapMs = Math.max(MIN_GAP_MS, 4 * (lastEnd - start));
         busy = false;
         if (again) { again = false; refresh(); }
       });
