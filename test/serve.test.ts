@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,6 +124,11 @@ describe('procnas serve', () => {
     // A run outside the served folder, linked into it: not served.
     await tableRun(join(root, 'outside'), 5, 3);
     symlinkSync(join(root, 'outside'), join(runs, 'linked-out'));
+    // A search that has started and not yet finished a trial: its store holds only its configuration.
+    mkdirSync(join(runs, 'starting'));
+    const starting = new ExperimentStore(join(runs, 'starting', STORE_FILE), 'write');
+    starting.setMeta('config', parseSearchConfig({ initial: DENSE, evaluator: { kind: 'nb201-table', table: TABLE } }));
+    starting.close();
     mkdirSync(join(runs, 'damaged'));
     writeFileSync(join(runs, 'damaged', STORE_FILE), 'this is not a database, it was overwritten');
     dashboard = await startDashboard({ dirs: [runs, join(root, 'not-yet')], port: 0, pollMs: 200 });
@@ -149,13 +154,16 @@ describe('procnas serve', () => {
     assert.ok(!main.includes('linked-out'), 'a link out of the folder is not a run of it');
     assert.match(main, /damaged[\s\S]*not a SQLite database/);
     assert.match(main, /not-yet: no such folder yet/);
-    // Runs are numbered in the order found (by name: the hostile one, damaged, plain), then the missing folder.
-    const runsPage = await raw(dashboard.url, '/runs/3');
+    assert.match(main, />starting<\/a><\/td><td>mobile-npu<\/td><td>local<\/td><td><span[^>]*>interrupted[^<]*<\/span><\/td><td class="num">0<\/td>/);
+    // Runs are numbered in the order found (by name: the hostile one, damaged, plain, starting), then the missing folder.
+    const starting = await raw(dashboard.url, '/runs/3');
+    assert.match(starting.body, /class="problem" id="problem">[^<]*the experiment has no finished trial yet/);
+    const runsPage = await raw(dashboard.url, '/runs/4');
     assert.equal(runsPage.status, 200);
     assert.match(runsPage.body, /class="problem" id="problem">[^<]*not-yet: no such folder yet/);
     const damaged = await raw(dashboard.url, '/runs/1');
     assert.match(damaged.body, /class="problem" id="problem">[^<]*not a SQLite database/);
-    assert.equal((await raw(dashboard.url, '/runs/4')).status, 404, 'no fifth run: the linked one is not served');
+    assert.equal((await raw(dashboard.url, '/runs/5')).status, 404, 'no sixth run: the linked one is not served');
   });
 
   it('answers 404 to path traversal in every spelling, and lists no directory', async () => {
@@ -321,6 +329,26 @@ describe('procnas serve (the command)', () => {
     } finally {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGINT');
+      assert.equal(await exited, 0);
+    }
+  });
+
+  it('--open opens the URL in the desktop\'s browser (xdg-open)', async () => {
+    // A stand-in xdg-open first on the PATH records what it was asked to open.
+    const bin = mkdtempSync(join(tmpdir(), 'procnas-serve-open-'));
+    const opened = join(bin, 'opened');
+    writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" > ${opened}\n`, { mode: 0o755 });
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--port', '0', '--open', bin], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` } });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.resume();
+    try {
+      await until('the browser to be asked', () => existsSync(opened) && readFileSync(opened, 'utf8').length > 0);
+      const url = (/(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out) as RegExpExecArray)[1];
+      assert.equal(readFileSync(opened, 'utf8').trim(), url);
+    } finally {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
       assert.equal(await exited, 0);
     }
   });
