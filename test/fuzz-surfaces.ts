@@ -8,17 +8,20 @@
  * hundred cases) and scripts/fuzz.ts (`npm run fuzz`: thousands, with a summary table).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { InvalidArgumentError } from 'commander';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { duration, fraction, inputShape, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, sizeInt } from '../src/cli/args.js';
+import { duration, fraction, inputShape, nonNegativeInt, nonNegativeNumber, port, positiveInt, positiveNumber, sizeInt } from '../src/cli/args.js';
 import { isBadInput } from '../src/cli/errors.js';
+import { startDashboard } from '../src/cli/serve/server.js';
+import type { Dashboard } from '../src/cli/serve/server.js';
 import { estimateCost, nonFiniteFigure } from '../src/cost/index.js';
 import { readIdxDataset } from '../src/data/index.js';
-import { loadSearchConfigFile, mergeConfig, parseSearchConfig } from '../src/experiment/config.js';
+import { ConfigError, loadSearchConfigFile, mergeConfig, parseSearchConfig } from '../src/experiment/config.js';
 import { ExperimentStore } from '../src/experiment/store.js';
 import { makeFolder, writeFileAtomic } from '../src/files/index.js';
 import { loadProcessorFile, profileData, resolveProcessor } from '../src/processor/index.js';
@@ -176,14 +179,52 @@ export interface Workspace {
   store: string;
   /** A whole NAS-Bench-201 table, to damage copies of. */
   table: string;
+  /** A dashboard serving the finished run (started by the first request that needs it). */
+  dashboard?: Promise<Dashboard>;
   close(): void;
 }
 
 /** Scratch files the surfaces need; `store` must be a finished run's experiment.sqlite. */
 export function workspace(store: string, table: string): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'procnas-fuzz-'));
-  return { dir, store, table, close: () => rmSync(dir, { recursive: true, force: true }) };
+  const ws: Workspace = {
+    dir,
+    store,
+    table,
+    close: () => {
+      void ws.dashboard?.then((d) => d.close());
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return ws;
 }
+
+/** A request as sent, path and all (no client normalises it); an event stream counts once its headers come. */
+function request(url: string, method: string, target: string): Promise<{ status: number; bytes: number }> {
+  const { hostname, port: at } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ hostname, port: at, path: target, method }, (res) => {
+      let bytes = 0;
+      if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+        req.destroy();
+        return resolve({ status: res.statusCode ?? 0, bytes });
+      }
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** What a dashboard's URL may hold: its routes' words, numbers, traversal in several spellings, junk. */
+const urlPart = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('runs', '0', '1', 'trials', 'compare', 'api', 'events', 'assets', 'chart.js', 'report.js', 'live.js', 'explorer.js', 'explorer', '', '..', '.', '%2e%2e', '%2f', '..%2f', '%00', 'experiment.sqlite', '-1', '99999999999999999999', 'x'.repeat(300)) },
+  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom(...'/.%2e0a9=&-_~!$'), maxLength: 16 }) },
+);
+const requestTarget = fc
+  .tuple(fc.array(urlPart, { minLength: 1, maxLength: 5 }), fc.option(fc.tuple(fc.constantFrom('a', 'b', 'x'), fc.oneof(optionText, urlPart), fc.constantFrom('a', 'b'), optionText), { nil: undefined }))
+  .map(([parts, query]) => `/${parts.join('/')}${query ? `?${query[0]}=${query[1]}&${query[2]}=${query[3]}` : ''}`);
 
 let counter = 0;
 const fresh = (ws: Workspace, name: string): string => join(ws.dir, `${counter++}-${name}`);
@@ -261,9 +302,9 @@ export function surfaces(ws: Workspace): Array<Surface<never>> {
     },
     {
       name: 'command-line values',
-      arbitrary: fc.tuple(fc.constantFrom('positiveInt', 'nonNegativeInt', 'positiveNumber', 'fraction', 'nonNegativeNumber', 'inputShape', 'duration', 'sizeInt'), fc.oneof(fc.string({ maxLength: 12 }), optionText, fc.constantFrom('10m', '1.5h', '0s', '32x32x3', '0x1x1', '1e3', '99999999999999999999', ' 5', '5 ', '0x10'))),
+      arbitrary: fc.tuple(fc.constantFrom('positiveInt', 'nonNegativeInt', 'positiveNumber', 'fraction', 'nonNegativeNumber', 'inputShape', 'duration', 'sizeInt', 'port'), fc.oneof(fc.string({ maxLength: 12 }), optionText, fc.constantFrom('10m', '1.5h', '0s', '32x32x3', '0x1x1', '1e3', '99999999999999999999', ' 5', '5 ', '0x10'))),
       run: ([parser, text]: [string, string]) => {
-        const parse = { positiveInt, nonNegativeInt, positiveNumber, fraction, nonNegativeNumber, duration, sizeInt, inputShape: (t: string) => Object.values(inputShape(t)) }[parser] as (t: string) => number | number[];
+        const parse = { positiveInt, nonNegativeInt, positiveNumber, fraction, nonNegativeNumber, duration, sizeInt, port, inputShape: (t: string) => Object.values(inputShape(t)) }[parser] as (t: string) => number | number[];
         return [parse(text)].flat();
       },
     },
@@ -373,6 +414,18 @@ export function surfaces(ws: Workspace): Array<Surface<never>> {
         } finally {
           store.close();
         }
+      },
+    },
+    {
+      name: 'dashboard requests',
+      arbitrary: fc.tuple(fc.constantFrom('GET', 'GET', 'GET', 'HEAD', 'POST', 'DELETE'), requestTarget),
+      run: async ([method, target]: [string, string]) => {
+        ws.dashboard ??= startDashboard({ dirs: [dirname(ws.store)], port: 0 });
+        const { status, bytes } = await request((await ws.dashboard).url, method, target);
+        if (status === 200) return [bytes];
+        // Not a route, not a method it answers: the server's refusals. Anything else (500) is a bug.
+        if (status === 404 || status === 405) throw new ConfigError(`${method} ${target}: answered ${status}`);
+        throw new Error(`${method} ${target}: answered ${status}`);
       },
     },
     {
