@@ -83,7 +83,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (m) {
       const run = catalogue.run(Number(m[2]));
       if (!run) return { kind: 'missing' };
-      const view = watcher.view(run, () => runView(run));
+      const view = runView(run, watcher);
       if (m[1]) return { kind: 'json', value: view };
       return page(view, [[run.name, `/runs/${run.id}`]], { view: `/api/runs/${run.id}`, events: `/api/runs/${run.id}/events` });
     }
@@ -93,14 +93,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     if (m) {
       const run = catalogue.run(Number(m[1]));
       if (!run) return { kind: 'missing' };
-      const view = trialOf(run, Number(m[2]));
+      const view = trialOf(run, watcher, Number(m[2]));
       return view ? page(view, [[run.name, `/runs/${run.id}`]]) : { kind: 'missing' };
     }
     m = /^\/runs\/(\d{1,9})\/compare$/.exec(path);
     if (m) {
       const run = catalogue.run(Number(m[1]));
       if (!run) return { kind: 'missing' };
-      return page(compareOf(run, query.get('a'), query.get('b')), [[run.name, `/runs/${run.id}`]]);
+      return page(compareOf(run, watcher, query.get('a'), query.get('b')), [[run.name, `/runs/${run.id}`]]);
     }
     return { kind: 'missing' };
   }

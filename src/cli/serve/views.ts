@@ -9,6 +9,7 @@ import { StoreError } from '../../experiment/store.js';
 import { compareView, problemView, reportView, runsView, trialView } from '../../report/index.js';
 import type { ReportInput, RunRow, View } from '../../report/index.js';
 import type { Catalogue, Run } from './catalogue.js';
+import type { Watcher } from './watch.js';
 
 /** Bad input's message (a missing or damaged run); anything else is a bug and is thrown on. */
 function problemOf(run: Run, error: unknown): string {
@@ -19,9 +20,10 @@ function problemOf(run: Run, error: unknown): string {
   throw error;
 }
 
-function load<T>(run: Run, use: (input: ReportInput) => T): T | string {
+/** The run's report as its store holds it now (read once per change of its files), used; or what is wrong. */
+function load<T>(run: Run, watcher: Watcher, use: (input: ReportInput) => T): T | string {
   try {
-    return use(loadRunReport(run.dir));
+    return use(watcher.cached(run, 'report', () => loadRunReport(run.dir)));
   } catch (error) {
     return problemOf(run, error);
   }
@@ -40,22 +42,29 @@ export function runsOf(catalogue: Catalogue): View {
   return runsView(rows, catalogue.named);
 }
 
-export function runView(run: Run): View {
-  const view = load(run, (input) => reportView(input, { trialUrl: `/runs/${run.id}/trials/` }));
+/** A run's view, made once per loaded report (so once per change of the run's files). */
+const runViews = new WeakMap<ReportInput, View>();
+
+export function runView(run: Run, watcher: Watcher): View {
+  const view = load(run, watcher, (input) => {
+    const made = runViews.get(input) ?? reportView(input, { trialUrl: `/runs/${run.id}/trials/` });
+    runViews.set(input, made);
+    return made;
+  });
   return typeof view === 'string' ? problemView(run.name, view) : view;
 }
 
 /** A trial's page, or undefined when the run has no such trial. */
-export function trialOf(run: Run, index: number): View | undefined {
-  const view = load(run, (input) => {
+export function trialOf(run: Run, watcher: Watcher, index: number): View | undefined {
+  const view = load(run, watcher, (input) => {
     const trial = input.trials[index];
     return trial ? trialView(input, trial, `/runs/${run.id}/compare`) : undefined;
   });
   return typeof view === 'string' ? problemView(run.name, view) : view;
 }
 
-export function compareOf(run: Run, a: string | null, b: string | null): View {
-  const view = load(run, (input) => {
+export function compareOf(run: Run, watcher: Watcher, a: string | null, b: string | null): View {
+  const view = load(run, watcher, (input) => {
     const pick = (text: string | null, which: string): ReturnType<typeof compareView> | number => {
       const k = text !== null && /^\d{1,9}$/.test(text) ? Number(text) : NaN;
       if (!input.trials[k]) return problemView(`compare: ${run.name}`, `trial ${which}: ${text === null ? 'missing' : `"${text}"`}: give a trial number from 0 to ${input.trials.length - 1} (?a=3&b=7)`);

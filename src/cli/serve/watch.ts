@@ -2,14 +2,14 @@
  * Following runs as their searches write them: a run's signature (the sizes and times of its
  * store, the store's write-ahead log and its result files, and whether a process still writes
  * it) is looked at while a page listens; when it changes, the listening pages get a server-sent
- * event and fetch their view again. A view is computed once per signature, however many pages ask.
+ * event and fetch their view again. What is made of a run's files (the report loaded from its
+ * store, the view of it) is made once per signature, however many pages ask.
  */
 import { statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { STORE_FILE } from '../../experiment/folder.js';
 import { runStateOf } from '../../experiment/load.js';
-import type { View } from '../../report/shell.js';
 import type { Catalogue, Run } from './catalogue.js';
 
 const WATCHED = [STORE_FILE, `${STORE_FILE}-wal`, 'summary.json', 'final.json'];
@@ -34,7 +34,7 @@ interface Listener {
 }
 
 export class Watcher {
-  private readonly views = new Map<number, { signature: string; view: View }>();
+  private readonly made = new Map<string, { signature: string; value: unknown }>();
   private readonly listeners = new Set<Listener>();
   private signatures = new Map<number, string>();
   private poll: NodeJS.Timeout | undefined;
@@ -45,14 +45,18 @@ export class Watcher {
     private readonly pollMs: number,
   ) {}
 
-  /** The run's view as its files are now: computed again only when they changed. */
-  view(run: Run, compute: () => View): View {
+  /**
+   * Something made of the run's files (its loaded report, a view of it), as the files are now:
+   * made again only when they changed. `what` names it among the run's.
+   */
+  cached<T>(run: Run, what: string, make: () => T): T {
     const signature = signatureOf(run.dir);
-    const cached = this.views.get(run.id);
-    if (cached && cached.signature === signature) return cached.view;
-    const view = compute();
-    this.views.set(run.id, { signature, view });
-    return view;
+    const key = `${run.id} ${what}`;
+    const kept = this.made.get(key);
+    if (kept && kept.signature === signature) return kept.value as T;
+    const value = make();
+    this.made.set(key, { signature, value });
+    return value;
   }
 
   /** Streams change events of one run (or of any run, for the list) to `res` until it closes. */
