@@ -21,7 +21,11 @@ import { startDashboard } from '../src/cli/serve/server.js';
 import type { Dashboard } from '../src/cli/serve/server.js';
 import { parseSearchConfig } from '../src/experiment/config.js';
 import { STORE_FILE } from '../src/experiment/folder.js';
+import { loadRunReport } from '../src/experiment/load.js';
 import { runExperiment } from '../src/experiment/run.js';
+import { compareView, trialView } from '../src/report/index.js';
+import type { Trial } from '../src/search/index.js';
+import { parseArchitecture } from '../src/space/index.js';
 import { ExperimentStore } from '../src/experiment/store.js';
 import { writeLargeRun } from './fixtures.js';
 
@@ -285,6 +289,23 @@ describe('procnas serve', () => {
     } finally {
       search.kill('SIGKILL');
       await served.close();
+    }
+  });
+});
+
+describe('the dashboard\'s views escape what a store holds', () => {
+  it('a trial whose architecture holds a hostile graph name: its page and a comparison show the name as text', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'procnas-serve-views-')), 'run');
+    await tableRun(dir, 3);
+    const input = loadRunReport(dir);
+    const architecture = parseArchitecture({
+      name: HOSTILE, input: '32x32x3', classes: 10, stem: ['cn_k3_s1_c16'],
+      stages: [[{ graph: { name: HOSTILE, nodes: [{ id: 'a', op: 'conv', kernel: 3, out: 16, inputs: ['in'] }], output: 'a' } }]], head: ['gap', 'fc'],
+    });
+    const hostile = { ...(input.trials[1] as Trial), architecture };
+    for (const view of [trialView(input, hostile, '/runs/0/compare'), compareView(input, input.trials[0] as Trial, hostile)]) {
+      assert.ok(view.main.includes('graph:&lt;img src=x onerror=&quot;window.pwned=1&quot;&gt;'), 'the name, escaped');
+      assert.ok(!view.main.includes(HOSTILE), 'never as markup');
     }
   });
 });
