@@ -222,9 +222,13 @@ const urlPart = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('runs', '0', '1', 'trials', 'compare', 'api', 'events', 'assets', 'chart.js', 'report.js', 'live.js', 'explorer.js', 'explorer', '', '..', '.', '%2e%2e', '%2f', '..%2f', '%00', 'experiment.sqlite', '-1', '99999999999999999999', 'x'.repeat(300)) },
   { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom(...'/.%2e0a9=&-_~!$'), maxLength: 16 }) },
 );
-const requestTarget = fc
+/** The dashboard's own routes with numbers in and out of range, so that the accepted side is tried too. */
+const routeTarget = fc
+  .tuple(fc.constantFrom('/', '/explorer', '/api/runs', '/runs/N', '/api/runs/N', '/runs/N/trials/M', '/runs/N/compare?a=M&b=K', '/assets/report.js'), fc.nat(3), fc.nat(12), fc.oneof(fc.nat(12), fc.constantFrom(-1, 1e21)))
+  .map(([template, n, m, k]) => template.replace('N', String(n)).replace('M', String(m)).replace('K', String(k)));
+const requestTarget = fc.oneof(routeTarget, fc
   .tuple(fc.array(urlPart, { minLength: 1, maxLength: 5 }), fc.option(fc.tuple(fc.constantFrom('a', 'b', 'x'), fc.oneof(optionText, urlPart), fc.constantFrom('a', 'b'), optionText), { nil: undefined }))
-  .map(([parts, query]) => `/${parts.join('/')}${query ? `?${query[0]}=${query[1]}&${query[2]}=${query[3]}` : ''}`);
+  .map(([parts, query]) => `/${parts.join('/')}${query ? `?${query[0]}=${query[1]}&${query[2]}=${query[3]}` : ''}`));
 
 let counter = 0;
 const fresh = (ws: Workspace, name: string): string => join(ws.dir, `${counter++}-${name}`);
