@@ -40,6 +40,23 @@ function dramEnergy(profile: ProfileRecord, part: 'read' | 'write'): unknown {
   return part === 'write' ? (parts.write ?? parts.read) : parts.read;
 }
 
+/** DRAM read or write energy per byte, 0.1 pJ/B to 1 nJ/B on a log scale. */
+function energySlider(access: 'read' | 'write'): LogSlider {
+  return {
+    id: `${access}-energy`,
+    label: `DRAM ${access} energy`,
+    dimension: 'joulesPerByte',
+    base: 10,
+    min: -13,
+    max: -9,
+    step: 0.05,
+    valueAt: (position) => threeDigits(10 ** position),
+    format: (value) => formatSI(value, 'J/B'),
+    change: (value) => (access === 'read' ? { dramReadEnergy: value } : { dramWriteEnergy: value }),
+    field: (profile) => dramEnergy(profile, access),
+  };
+}
+
 export const SLIDERS: LogSlider[] = [
   {
     id: 'sram',
@@ -70,33 +87,9 @@ export const SLIDERS: LogSlider[] = [
     change: (value) => ({ dramBandwidth: value }),
     field: (profile) => member(profile.dram, 'bandwidth'),
   },
-  {
-    id: 'read-energy',
-    label: 'DRAM read energy',
-    dimension: 'joulesPerByte',
-    base: 10,
-    // 0.1 pJ/B to 1 nJ/B: the presets lie between 20 pJ/B and 371 pJ/B.
-    min: -13,
-    max: -9,
-    step: 0.05,
-    valueAt: (position) => threeDigits(10 ** position),
-    format: (value) => formatSI(value, 'J/B'),
-    change: (value) => ({ dramReadEnergy: value }),
-    field: (profile) => dramEnergy(profile, 'read'),
-  },
-  {
-    id: 'write-energy',
-    label: 'DRAM write energy',
-    dimension: 'joulesPerByte',
-    base: 10,
-    min: -13,
-    max: -9,
-    step: 0.05,
-    valueAt: (position) => threeDigits(10 ** position),
-    format: (value) => formatSI(value, 'J/B'),
-    change: (value) => ({ dramWriteEnergy: value }),
-    field: (profile) => dramEnergy(profile, 'write'),
-  },
+  // 0.1 pJ/B to 1 nJ/B: the presets lie between 20 pJ/B and 371 pJ/B.
+  energySlider('read'),
+  energySlider('write'),
 ];
 
 /** The field's value in base units, or undefined when it is missing or cannot be read (the profile's check then says why). */
