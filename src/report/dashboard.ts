@@ -10,7 +10,7 @@ import { notationOf } from '../space/index.js';
 import { costLayers, pageData } from './data.js';
 import { architectureDiagram } from './diagram.js';
 import { escapeHtml } from './escape.js';
-import { chart, comparison, facts } from './render.js';
+import { breakdownCharts, comparison, facts } from './render.js';
 import type { View } from './shell.js';
 import type { ReportInput } from './types.js';
 
@@ -126,12 +126,7 @@ export function compareView(input: ReportInput, a: Trial, b: Trial): View {
     main: `<header><h1>trial ${a.index} and trial ${b.index} <small>${h(input.title)}</small></h1></header>
 <div class="card"><h3>Side by side</h3>${comparison(a, b, [`trial ${a.index}`, `trial ${b.index}`])}</div>
 <h2>DRAM per stage and block</h2>
-<div class="grid2">
-${chart('chart-stage-traffic', 'DRAM traffic per stage', 'Dark: weights; light: activations.')}
-${chart('chart-stage-time', 'DRAM time per stage', 'Bytes over bandwidth plus per-transfer latency and over-fetch.')}
-${chart('chart-block-traffic', 'DRAM traffic per block', 'Blocks in network order (S2·B1: stage 2, block 1).', 'tall')}
-${chart('chart-block-time', 'DRAM time per block', 'Hover a bar for the block\'s notation.', 'tall')}
-</div>
+${breakdownCharts()}
 <h2>The two architectures</h2><div class="grid2">${drawing(a, costedA)}${drawing(b, costedB)}</div>`,
     data,
   };

@@ -103,7 +103,7 @@ function processorTable(p: Processor): string {
   return `<table class="facts processor"><thead><tr><th>field</th><th>value</th><th>source</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
-export function headers(columns: Array<[string, 'num' | 'text']>): string {
+function headers(columns: Array<[string, 'num' | 'text']>): string {
   return `<thead><tr>${columns.map(([name, type]) => `<th scope="col" data-type="${type}">${h(name)}</th>`).join('')}</tr></thead><tbody></tbody>`;
 }
 
@@ -122,8 +122,18 @@ const SUPERNET_COLUMNS: Array<[string, 'num' | 'text']> = [
   ['expected DRAM energy', 'num'], ['argmax DRAM energy', 'num'], ['entropy', 'num'], ['train loss', 'num'], ['validation loss', 'num'],
 ];
 
-export function chart(id: string, title: string, caption: string, size = ''): string {
+function chart(id: string, title: string, caption: string, size = ''): string {
   return `<div class="card"><h3>${h(title)}</h3><div class="chart ${size}"><canvas id="${id}" role="img" aria-label="${h(title)}"></canvas></div><p class="caption">${h(caption)}</p></div>`;
+}
+
+/** The canvases of two architectures' DRAM per stage and per block (the page's script draws byStage and byBlock into them). */
+export function breakdownCharts(): string {
+  return `<div class="grid2">
+${chart('chart-stage-traffic', 'DRAM traffic per stage', 'Dark: weights; light: activations (inputs, outputs and intermediate tensors that leave the chip).')}
+${chart('chart-stage-time', 'DRAM time per stage', 'Bytes over bandwidth plus per-transfer latency and over-fetch.')}
+${chart('chart-block-traffic', 'DRAM traffic per block', 'Blocks in network order (S2·B1: stage 2, block 1).', 'tall')}
+${chart('chart-block-time', 'DRAM time per block', 'Hover a bar for the block\'s notation.', 'tall')}
+</div>`;
 }
 
 /** The top candidates' repeated trainings: each one's errors, their spread, and the loss at the mean. */
@@ -210,12 +220,7 @@ ${architectureDiagram(best)}
 
 <h2 id="savings">Where the DRAM savings came from</h2>
 <p class="note">The cost model's per-layer DRAM traffic and time of the best and the initial architecture, summed per stage and per block.</p>
-<div class="grid2">
-${chart('chart-stage-traffic', 'DRAM traffic per stage', 'Dark: weights; light: activations (inputs, outputs and intermediate tensors that leave the chip).')}
-${chart('chart-stage-time', 'DRAM time per stage', 'Bytes over bandwidth plus per-transfer latency and over-fetch.')}
-${chart('chart-block-traffic', 'DRAM traffic per block', 'Blocks in network order (S2·B1: stage 2, block 1).', 'tall')}
-${chart('chart-block-time', 'DRAM time per block', 'Hover a bar for the block\'s notation.', 'tall')}
-</div>
+${breakdownCharts()}
 <details><summary>Every layer of the best architecture</summary><div class="scroll"><table class="sortable layers" id="layers-best">${headers(LAYER_COLUMNS)}</table></div></details>
 <details><summary>Every layer of the initial architecture</summary><div class="scroll"><table class="sortable layers" id="layers-initial">${headers(LAYER_COLUMNS)}</table></div></details>
 
