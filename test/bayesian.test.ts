@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createRng } from '../src/data/index.js';
 import { presetProcessor } from '../src/processor/index.js';
 import type { Processor } from '../src/processor/index.js';
-import { BayesianSearch, DEFAULT_LOSS, Nb201TableEvaluator, RandomSearch, expectedShortfall, runSearch } from '../src/search/index.js';
+import { BayesianSearch, DEFAULT_LOSS, Nb201TableEvaluator, RandomSearch, expectedShortfall, logExpectedShortfall, runSearch } from '../src/search/index.js';
 import type { Strategy, Trial } from '../src/search/index.js';
 import { CategoricalGp } from '../src/search/strategies/gp.js';
 import { MobileSpace, Nb201Space, builtinArchitecture } from '../src/space/index.js';
@@ -88,6 +88,34 @@ describe('expectedShortfall', () => {
     }
     assert.equal(expectedShortfall(0, 0, 1), 0, 'no room, no improvement');
     assert.equal(expectedShortfall(0.1, Math.log(0.05), 0), 0.05, 'no spread: the sure gain');
+  });
+
+  it('keeps its logarithm exact and ordered deep in the tail, where the two-term formula cancels', () => {
+    // With Y = mean + sd·w and w = z − s, E[max(0, room − e^Y)] = room·φ(z)·∫₀^∞ (1 − e^(−sd·s))·e^(z·s − s²/2) ds:
+    // the integral is smooth and of order one, so Simpson's rule gives the reference without cancellation.
+    const reference = (room: number, z: number, sd: number): number => {
+      const n = 200_000;
+      const end = 40;
+      const h = end / n;
+      const f = (s: number): number => (1 - Math.exp(-sd * s)) * Math.exp(z * s - (s * s) / 2);
+      let sum = f(0) + f(end);
+      for (let i = 1; i < n; i += 1) sum += (i % 2 === 1 ? 4 : 2) * f(i * h);
+      return Math.log(room) - (z * z) / 2 - 0.5 * Math.log(2 * Math.PI) + Math.log((sum * h) / 3);
+    };
+    for (const sd of [0.02, 0.3, 1]) {
+      let previous = Number.POSITIVE_INFINITY;
+      for (const z of [-1, -3, -6, -10, -20, -35]) {
+        const room = 0.1;
+        const mean = Math.log(room) - z * sd;
+        const log = logExpectedShortfall(room, mean, sd);
+        assert.ok(Number.isFinite(log), `sd ${sd}, z ${z}: finite, got ${log}`);
+        const exact = reference(room, z, sd);
+        assert.ok(Math.abs(log - exact) < 1e-5 * Math.abs(exact) + 1e-6, `sd ${sd}, z ${z}: ${log} vs ${exact}`);
+        assert.ok(log < previous, `sd ${sd}: a worse mean has a smaller gain at z ${z}`);
+        previous = log;
+      }
+    }
+    assert.equal(logExpectedShortfall(0, 0, 1), Number.NEGATIVE_INFINITY, 'no room: minus infinity');
   });
 });
 

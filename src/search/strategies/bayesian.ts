@@ -57,6 +57,7 @@ interface Candidate {
   /** The error below which it would beat the best: (best − floor) / slope. */
   room: number;
   slope: number;
+  /** The log of a bound of its expected improvement (−∞: none). */
   bound: number;
 }
 
@@ -111,7 +112,7 @@ export class BayesianSearch implements Strategy {
         const x = this.encoded(architecture);
         const cheap = this.model.predictCheaply(x);
         const room = (best - floor) / slope;
-        c = { architecture, x, room, slope, bound: slope * expectedShortfall(room, cheap.mean, cheap.observedSd) };
+        c = { architecture, x, room, slope, bound: Math.log(slope) + logExpectedShortfall(room, cheap.mean, cheap.observedSd) };
       }
       candidates.set(key, c);
       return c;
@@ -133,14 +134,15 @@ export class BayesianSearch implements Strategy {
       }
     }
     const bounded = [...candidates.values()].filter((c): c is Candidate => c !== undefined).sort((a, b) => b.bound - a.bound);
+    /** The log of each one's expected improvement. */
     const scored: Array<{ architecture: Architecture; gain: number }> = [];
     for (const c of bounded.slice(0, EXACT + wanted)) {
       if (scored.length >= wanted && c.bound <= (scored[wanted - 1] as { gain: number }).gain) break;
       const p = this.model.predict(c.x);
-      scored.push({ architecture: c.architecture, gain: c.slope * expectedShortfall(c.room, p.mean, p.observedSd) });
+      scored.push({ architecture: c.architecture, gain: Math.log(c.slope) + logExpectedShortfall(c.room, p.mean, p.observedSd) });
       scored.sort((a, b) => b.gain - a.gain);
     }
-    const chosen = scored.filter((s) => s.gain > 0).slice(0, wanted).map((s) => s.architecture);
+    const chosen = scored.filter((s) => s.gain > Number.NEGATIVE_INFINITY).slice(0, wanted).map((s) => s.architecture);
     // Nothing can improve as far as the model knows: any unseen candidate of the pool, else wait.
     if (chosen.length === 0 && pooled > 0) chosen.push(fresh[Math.floor(this.random() * pooled)] as Architecture);
     if (chosen.length === 0 && this.seen.inFlight === 0) chosen.push(this.space.sample(this.random));
@@ -216,16 +218,42 @@ export class BayesianSearch implements Strategy {
  * would drown. The put-option formula: room·Φ(z) − e^(mean + sd²/2)·Φ(z − sd), z = (ln room − mean)/sd.
  */
 export function expectedShortfall(room: number, mean: number, sd: number): number {
-  if (!(room > 0)) return 0;
-  if (!(sd > 0)) return Math.max(0, room - Math.exp(mean));
-  const z = (Math.log(room) - mean) / sd;
-  return room * normalCdf(z) - Math.exp(mean + (sd * sd) / 2) * normalCdf(z - sd);
+  return Math.exp(logExpectedShortfall(room, mean, sd));
 }
 
-/** Φ(z), by the complementary error function (Numerical Recipes' erfc, relative error < 1.2e-7). */
+/**
+ * The log of `expectedShortfall`, exact far into the tail. Near the best, the improvement a
+ * candidate can still bring is a tail event: computed as the difference of the formula's two
+ * terms it cancels to zero (or below) once z falls under about −5, every candidate looks
+ * equally hopeless, and the search would choose blindly. With Φ(z) = φ(z)·M(−z) and the
+ * second term rewritten the same way, it is room·φ(z)·(M(−z) − M(sd − z)), M the Mills ratio,
+ * whose logarithm has no cancellation or underflow (−∞ only when there is no room at all).
+ */
+export function logExpectedShortfall(room: number, mean: number, sd: number): number {
+  if (!(room > 0)) return Number.NEGATIVE_INFINITY;
+  if (!(sd > 0)) return Math.log(Math.max(0, room - Math.exp(mean)));
+  const z = (Math.log(room) - mean) / sd;
+  if (z >= 0) return Math.log(Math.max(0, room * normalCdf(z) - Math.exp(mean + (sd * sd) / 2) * normalCdf(z - sd)));
+  return Math.log(room) - (z * z) / 2 - 0.5 * Math.log(2 * Math.PI) + Math.log(mills(-z) - mills(sd - z));
+}
+
+/** The Mills ratio (1 − Φ(t)) / φ(t) for t ≥ 0: √(π/2)·erfcx(t/√2). */
+function mills(t: number): number {
+  return Math.sqrt(Math.PI / 2) * erfcx(t / Math.SQRT2);
+}
+
+/**
+ * exp(x²)·erfc(x) for x ≥ 0, by Numerical Recipes' erfc (relative error < 1.2e-7) without its
+ * factor exp(−x²), so that it neither underflows nor loses precision for large x.
+ */
+function erfcx(x: number): number {
+  const t = 1 / (1 + 0.5 * x);
+  return t * Math.exp(-1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+}
+
+/** Φ(z), by the complementary error function. */
 function normalCdf(z: number): number {
   const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.5 * x);
-  const erfc = t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.99822787 + t * 0.17087277)))))))));
+  const erfc = erfcx(x) * Math.exp(-x * x);
   return z >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
