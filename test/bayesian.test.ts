@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createRng } from '../src/data/index.js';
 import { presetProcessor } from '../src/processor/index.js';
 import type { Processor } from '../src/processor/index.js';
-import { BayesianSearch, DEFAULT_LOSS, Nb201TableEvaluator, RandomSearch, expectedShortfall, logExpectedShortfall, runSearch } from '../src/search/index.js';
+import { BayesianSearch, DEFAULT_LOSS, Nb201TableEvaluator, RandomSearch, expectedShortfall, logExpectedShortfall, runSearch, topByBound } from '../src/search/index.js';
 import type { Strategy, Trial } from '../src/search/index.js';
 import { CategoricalGp } from '../src/search/strategies/gp.js';
 import { MobileSpace, Nb201Space, builtinArchitecture } from '../src/space/index.js';
@@ -119,6 +119,28 @@ describe('expectedShortfall', () => {
   });
 });
 
+describe('topByBound', () => {
+  it('finds the items of highest score, as scoring all of them would, and scores none that cannot win', () => {
+    const random = createRng(3);
+    for (const wanted of [1, 2, 5]) {
+      // Many loose bounds above the best score: a cap on how many are scored would miss it.
+      const items = Array.from({ length: 600 }, (_, i) => {
+        const score = i === 599 ? 1 : random() * 0.9;
+        return { score, bound: score + (i === 599 ? 0.5 : random() * 2) };
+      });
+      const scored: Array<{ score: number; bound: number }> = [];
+      const top = topByBound(items, (t) => t.bound, (t) => (scored.push(t), t.score), wanted);
+      const brute = [...items].sort((a, b) => b.score - a.score).slice(0, wanted);
+      assert.deepEqual(top.map((t) => t.score), brute.map((t) => t.score), `wanted ${wanted}`);
+      assert.equal(top[0]?.item, items[599], 'the best, whose bound ranks far down');
+      const last = (top[wanted - 1] as { score: number }).score;
+      assert.ok(scored.every((t) => t.bound > last || top.some((w) => w.item === t)), 'scored only items whose bound could win');
+      assert.ok(scored.length < items.length, `pruned: scored ${scored.length} of ${items.length}`);
+    }
+    assert.deepEqual(topByBound([], () => 0, () => 0, 3), [], 'nothing to choose from');
+  });
+});
+
 describe('features of the spaces', () => {
   it('NAS-Bench-201: cells that differ only on a dead path share their tokens, others do not', () => {
     const space = new Nb201Space('cifar10');
@@ -149,7 +171,9 @@ describe('bayesian search', () => {
     runSearch({ space, strategy, evaluator, processor, initial, loss: DEFAULT_LOSS, stop: { maxEvaluations }, prune: false });
 
   it('finds lower losses than random search in the same number of evaluations (median over seeds)', async () => {
-    const budget = 60;
+    // At 60 evaluations the two were within noise of each other over 11 seeds (medians 0.1159
+    // and 0.1170, seeds 1–5 reversed); the model's lead shows from about 100.
+    const budget = 100;
     const bayes: number[] = [];
     const random: number[] = [];
     for (const seed of [1, 2, 3, 4, 5]) {

@@ -40,13 +40,6 @@ export interface BayesianOptions {
 
 export const DEFAULT_BAYESIAN: BayesianOptions = { founders: 5, parents: 10, steps: 100, samples: 300, climbs: 5, explore: 4 };
 
-/**
- * Candidates whose exact promise is computed, best bounds first: beyond these the bound (the
- * sd given the nearest trial alone) is loose enough that the exact promise rarely wins, and
- * each costs O(n²).
- */
-const EXACT = 32;
-
 /** Moves a climb of the acquisition takes at most. */
 const CLIMB_DEPTH = 6;
 
@@ -133,16 +126,17 @@ export class BayesianSearch implements Strategy {
         c = next;
       }
     }
-    const bounded = [...candidates.values()].filter((c): c is Candidate => c !== undefined).sort((a, b) => b.bound - a.bound);
-    /** The log of each one's expected improvement. */
-    const scored: Array<{ architecture: Architecture; gain: number }> = [];
-    for (const c of bounded.slice(0, EXACT + wanted)) {
-      if (scored.length >= wanted && c.bound <= (scored[wanted - 1] as { gain: number }).gain) break;
-      const p = this.model.predict(c.x);
-      scored.push({ architecture: c.architecture, gain: Math.log(c.slope) + logExpectedShortfall(c.room, p.mean, p.observedSd) });
-      scored.sort((a, b) => b.gain - a.gain);
-    }
-    const chosen = scored.filter((s) => s.gain > Number.NEGATIVE_INFINITY).slice(0, wanted).map((s) => s.architecture);
+    // The log of each one's expected improvement, exact (O(n²)) only where its bound can win.
+    const scored = topByBound(
+      [...candidates.values()].filter((c): c is Candidate => c !== undefined),
+      (c) => c.bound,
+      (c) => {
+        const p = this.model.predict(c.x);
+        return Math.log(c.slope) + logExpectedShortfall(c.room, p.mean, p.observedSd);
+      },
+      wanted,
+    );
+    const chosen = scored.filter((s) => s.score > Number.NEGATIVE_INFINITY).map((s) => s.item.architecture);
     // Nothing can improve as far as the model knows: any unseen candidate of the pool, else wait.
     if (chosen.length === 0 && pooled > 0) chosen.push(fresh[Math.floor(this.random() * pooled)] as Architecture);
     if (chosen.length === 0 && this.seen.inFlight === 0) chosen.push(this.space.sample(this.random));
@@ -208,6 +202,25 @@ export class BayesianSearch implements Strategy {
     }
     return x;
   }
+}
+
+/**
+ * The `wanted` items of highest score, best first, scoring only those whose bound (never below
+ * the score) can still beat the `wanted`-th best so far: the bounds are taken in decreasing
+ * order, and once one cannot win neither can the rest. The answer is that of scoring every item.
+ */
+export function topByBound<T>(items: readonly T[], bound: (item: T) => number, score: (item: T) => number, wanted: number): Array<{ item: T; score: number }> {
+  const byBound = items.map((item) => ({ item, bound: bound(item) })).sort((a, b) => b.bound - a.bound);
+  const top: Array<{ item: T; score: number }> = [];
+  for (const { item, bound: b } of byBound) {
+    if (top.length >= wanted && b <= (top[wanted - 1] as { score: number }).score) break;
+    const s = score(item);
+    let at = top.findIndex((t) => t.score < s);
+    if (at < 0) at = top.length;
+    if (at < wanted) top.splice(at, 0, { item, score: s });
+    if (top.length > wanted) top.pop();
+  }
+  return top;
 }
 
 /**

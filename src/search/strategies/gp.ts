@@ -9,14 +9,15 @@
  * same genes, and counts a block present in one only by its genes.
  *
  * The targets are standardised; θ and the noise share g (of σ²) are chosen on a grid by the
- * marginal likelihood, with σ² at its closed-form maximum for each pair. Between refits (every
- * 20% more points) a point joins by extending the Cholesky factor, O(n²).
+ * leave-one-out predictive probability (see `leaveOneOut`), with σ² at its closed-form maximum
+ * for each pair. Between refits (every 20% more points) a point joins by extending the Cholesky
+ * factor, O(n²).
  */
 
 /** θ: how fast similarity falls per differing gene. */
 const THETAS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5, 2.5];
 /** g: observation noise as a share of the signal variance (trainings are noisy; tables are not). */
-const NOISES = [1e-6, 1e-3, 1e-2, 0.05, 0.2];
+const NOISES = [1e-6, 1e-4, 3e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 0.05, 0.1, 0.2];
 /** The most points the choice of θ and g looks at. */
 const FIT_POINTS = 256;
 /** Refit the hyperparameters when the points have grown by this factor since the last fit. */
@@ -149,7 +150,7 @@ export class CategoricalGp {
   }
 
   /**
-   * Chooses θ and g by the marginal likelihood and factorises anew. The choice looks at no more
+   * Chooses θ, g and σ² by the leave-one-out predictive probability and factorises anew. The choice looks at no more
    * than FIT_POINTS points, spread evenly over the order they came in: each pair of the grid
    * costs a factorisation, and a long search must not slow down as n³ times the grid.
    */
@@ -161,24 +162,26 @@ export class CategoricalGp {
     this.scale = sd > 1e-12 ? sd : 1;
     const y = Float64Array.from(this.ys, (v) => (v - this.shift) / this.scale);
     const subset = n <= FIT_POINTS ? [...Array(n).keys()] : Array.from({ length: FIT_POINTS }, (_, i) => Math.floor((i * n) / FIT_POINTS));
-    let best: { logLik: number; theta: number; noise: number } | undefined;
+    let best: { logLik: number; theta: number; noise: number; signal: number } | undefined;
     for (const theta of THETAS) {
       for (const noise of NOISES) {
         const fit = this.factorise(subset, y, theta, noise);
-        if (fit && (!best || fit.logLik > best.logLik)) best = { logLik: fit.logLik, theta, noise };
+        const score = fit && leaveOneOut(fit.chol, fit.alpha, subset.length);
+        if (score && (!best || score.logLik > best.logLik)) best = { ...score, theta, noise };
       }
     }
     const all = best && this.factorise([...Array(n).keys()], y, best.theta, best.noise);
     if (!best || !all) throw new Error('internal: no kernel of the grid factorises');
     this.theta = best.theta;
     this.noise = best.noise;
-    ({ chol: this.chol, alpha: this.alpha, signal: this.signal } = all);
+    this.signal = best.signal;
+    ({ chol: this.chol, alpha: this.alpha } = all);
     this.table = [];
     this.fitted = n;
   }
 
-  /** The factor of R + g·I over the points `at`, the weights α, σ² at its maximum and the log likelihood. */
-  private factorise(at: readonly number[], ys: Float64Array, theta: number, noise: number) {
+  /** The factor of R + g·I over the points `at`, and the weights α = (R + g·I)⁻¹ y. */
+  private factorise(at: readonly number[], ys: Float64Array, theta: number, noise: number): { chol: Float64Array; alpha: Float64Array } | undefined {
     const n = at.length;
     const y = Float64Array.from(at, (i) => ys[i] as number);
     const k = new Float64Array(n * n);
@@ -188,13 +191,7 @@ export class CategoricalGp {
     }
     const chol = cholesky(k, n);
     if (!chol) return undefined;
-    const alpha = backward(chol, n, forward(chol, n, y));
-    let quad = 0;
-    for (let i = 0; i < n; i++) quad += (y[i] as number) * (alpha[i] as number);
-    const signal = Math.max(quad / n, 1e-12);
-    let logDet = 0;
-    for (let i = 0; i < n; i++) logDet += Math.log(chol[i * n + i] as number);
-    return { chol, alpha, signal, logLik: -0.5 * n * Math.log(signal) - logDet };
+    return { chol, alpha: backward(chol, n, forward(chol, n, y)) };
   }
 
   /** The newest point joins the factor with the hyperparameters kept. */
@@ -215,6 +212,36 @@ export class CategoricalGp {
     const y = Float64Array.from(this.ys, (v) => (v - this.shift) / this.scale);
     this.alpha = backward(chol, n, forward(chol, n, y));
   }
+}
+
+/**
+ * The leave-one-out log predictive probability of the points (Rasmussen & Williams 2006, §5.4.2),
+ * with σ² at its maximum: the i-th point's prediction from the others has residual α_i / [K⁻¹]_ii
+ * and variance σ²/[K⁻¹]_ii, so it scores the model by how well calibrated its predictions of
+ * unseen points are, which is what the acquisition spends, rather than by the evidence.
+ */
+export function leaveOneOut(chol: Float64Array, alpha: Float64Array, n: number): { signal: number; logLik: number } {
+  // [K⁻¹]_ii = Σ_k (L⁻¹)_ki²: the squared norms of the columns of L⁻¹, built column by column.
+  const diag = new Float64Array(n);
+  const column = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    for (let i = j; i < n; i++) {
+      let s = i === j ? 1 : 0;
+      for (let k = j; k < i; k++) s -= (chol[i * n + k] as number) * (column[k] as number);
+      column[i] = s / (chol[i * n + i] as number);
+    }
+    for (let i = j; i < n; i++) diag[j] = (diag[j] as number) + (column[i] as number) ** 2;
+  }
+  let sumLogVariance = 0;
+  let sumScaled = 0;
+  for (let i = 0; i < n; i++) {
+    const d = diag[i] as number;
+    const residual = (alpha[i] as number) / d;
+    sumLogVariance += -Math.log(d);
+    sumScaled += residual * residual * d;
+  }
+  const signal = Math.max(sumScaled / n, 1e-12);
+  return { signal, logLik: -0.5 * sumLogVariance - 0.5 * n * Math.log(signal) - 0.5 * n };
 }
 
 /** The size of the symmetric difference of two sorted token-id sets (twice the distance d). */
