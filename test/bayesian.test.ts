@@ -5,7 +5,7 @@ import { presetProcessor } from '../src/processor/index.js';
 import type { Processor } from '../src/processor/index.js';
 import { BayesianSearch, DEFAULT_LOSS, Nb201TableEvaluator, RandomSearch, expectedShortfall, logExpectedShortfall, runSearch, topByBound } from '../src/search/index.js';
 import type { Strategy, Trial } from '../src/search/index.js';
-import { CategoricalGp } from '../src/search/strategies/gp.js';
+import { CategoricalGp, leaveOneOut } from '../src/search/strategies/gp.js';
 import { MobileSpace, Nb201Space, builtinArchitecture } from '../src/space/index.js';
 import type { Architecture } from '../src/space/index.js';
 
@@ -54,6 +54,57 @@ describe('CategoricalGp', () => {
       const p = gp.predict(gp.encode(g.map((v, i) => `g${i}=${v}`)));
       assert.ok(Math.abs(p.mean - f(g)) < 0.1, `at ${g.join('')}: ${p.mean} vs ${f(g)}`);
     }
+  });
+
+  it('scores a kernel by its leave-one-out predictions, as refitting without each point would', () => {
+    const n = 7;
+    const k = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) k[i * n + j] = Math.exp(-0.4 * Math.abs(i - j)) + (i === j ? 0.05 : 0);
+    const y = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 1.7) + 0.3 * i);
+    const solve = (m: number[][], b: number[]): number[] => {
+      // Gaussian elimination: independent of the Cholesky code under test.
+      const a = m.map((row, i) => [...row, b[i] as number]);
+      for (let c = 0; c < b.length; c++) {
+        for (let r = c + 1; r < b.length; r++) {
+          const f = (a[r]![c] as number) / (a[c]![c] as number);
+          for (let q = c; q <= b.length; q++) a[r]![q] = (a[r]![q] as number) - f * (a[c]![q] as number);
+        }
+      }
+      const x = new Array<number>(b.length).fill(0);
+      for (let r = b.length - 1; r >= 0; r--) {
+        let t = a[r]![b.length] as number;
+        for (let q = r + 1; q < b.length; q++) t -= (a[r]![q] as number) * (x[q] as number);
+        x[r] = t / (a[r]![r] as number);
+      }
+      return x;
+    };
+    const at = (i: number, j: number): number => k[i * n + j] as number;
+    const residuals: number[] = [];
+    const variances: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const others = [...Array(n).keys()].filter((j) => j !== i);
+      const m = others.map((a) => others.map((b) => at(a, b)));
+      const cross = others.map((j) => at(i, j));
+      const w = solve(m, cross);
+      residuals.push((y[i] as number) - w.reduce((s, v, q) => s + v * (y[others[q] as number] as number), 0));
+      variances.push(at(i, i) - w.reduce((s, v, q) => s + v * (cross[q] as number), 0));
+    }
+    const signal = residuals.reduce((s, r, i) => s + (r * r) / (variances[i] as number), 0) / n;
+    const logLik = residuals.reduce((s, r, i) => s - 0.5 * Math.log(signal * (variances[i] as number)) - (r * r) / (2 * signal * (variances[i] as number)), 0);
+    // The factor and weights the GP would hold.
+    const full = [...Array(n).keys()].map((i) => [...Array(n).keys()].map((j) => at(i, j)));
+    const alpha = Float64Array.from(solve(full, [...y]));
+    const chol = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        let t = at(i, j);
+        for (let q = 0; q < j; q++) t -= (chol[i * n + q] as number) * (chol[j * n + q] as number);
+        chol[i * n + j] = i === j ? Math.sqrt(t) : t / (chol[j * n + j] as number);
+      }
+    }
+    const ours = leaveOneOut(chol, alpha, n);
+    assert.ok(Math.abs(ours.signal - signal) < 1e-9 * signal, `σ² ${ours.signal} vs ${signal}`);
+    assert.ok(Math.abs(ours.logLik - logLik) < 1e-9 * Math.abs(logLik), `log probability ${ours.logLik} vs ${logLik}`);
   });
 
   it('bounds the sd from above cheaply, with the same mean', () => {
