@@ -150,9 +150,10 @@ export class CategoricalGp {
   }
 
   /**
-   * Chooses θ, g and σ² by the leave-one-out predictive probability and factorises anew. The choice looks at no more
-   * than FIT_POINTS points, spread evenly over the order they came in: each pair of the grid
-   * costs a factorisation, and a long search must not slow down as n³ times the grid.
+   * Chooses θ, g and σ² by the leave-one-out predictive probability and factorises anew. The
+   * choice looks at no more than FIT_POINTS points, spread evenly over the order they came in:
+   * each pair of the grid costs a factorisation, and a long search must not slow down as n³
+   * times the grid.
    */
   private refit(): void {
     const n = this.xs.length;
