@@ -164,14 +164,17 @@ export class CategoricalGp {
     const y = Float64Array.from(this.ys, (v) => (v - this.shift) / this.scale);
     const subset = n <= FIT_POINTS ? [...Array(n).keys()] : Array.from({ length: FIT_POINTS }, (_, i) => Math.floor((i * n) / FIT_POINTS));
     let best: { logLik: number; theta: number; noise: number; signal: number } | undefined;
+    // The distances once: every pair of (θ, g) of the grid re-weighs the same ones.
+    const distances = this.differences(subset);
     for (const theta of THETAS) {
       for (const noise of NOISES) {
-        const fit = this.factorise(subset, y, theta, noise);
+        const fit = this.factorise(subset, distances, y, theta, noise);
         const score = fit && leaveOneOut(fit.chol, fit.alpha, subset.length);
         if (score && (!best || score.logLik > best.logLik)) best = { ...score, theta, noise };
       }
     }
-    const all = best && this.factorise([...Array(n).keys()], y, best.theta, best.noise);
+    const everyone = [...Array(n).keys()];
+    const all = best && this.factorise(everyone, this.differences(everyone), y, best.theta, best.noise);
     if (!best || !all) throw new Error('internal: no kernel of the grid factorises');
     this.theta = best.theta;
     this.noise = best.noise;
@@ -181,13 +184,27 @@ export class CategoricalGp {
     this.fitted = n;
   }
 
-  /** The factor of R + g·I over the points `at`, and the weights α = (R + g·I)⁻¹ y. */
-  private factorise(at: readonly number[], ys: Float64Array, theta: number, noise: number): { chol: Float64Array; alpha: Float64Array } | undefined {
+  /** The symmetric difference of each pair i > j of the points `at` (row-major, n × n). */
+  private differences(at: readonly number[]): Int32Array {
+    const n = at.length;
+    const diff = new Int32Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < i; j++) diff[i * n + j] = difference(this.xs[at[i] as number] as Int32Array, this.xs[at[j] as number] as Int32Array);
+    }
+    return diff;
+  }
+
+  /** The factor of R + g·I over the points `at` (`diff`: their `differences`), and the weights α = (R + g·I)⁻¹ y. */
+  private factorise(at: readonly number[], diff: Int32Array, ys: Float64Array, theta: number, noise: number): { chol: Float64Array; alpha: Float64Array } | undefined {
     const n = at.length;
     const y = Float64Array.from(at, (i) => ys[i] as number);
     const k = new Float64Array(n * n);
+    const table: number[] = [];
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < i; j++) k[i * n + j] = k[j * n + i] = Math.exp((-theta * difference(this.xs[at[i] as number] as Int32Array, this.xs[at[j] as number] as Int32Array)) / 2);
+      for (let j = 0; j < i; j++) {
+        const d = diff[i * n + j] as number;
+        k[i * n + j] = k[j * n + i] = table[d] ??= Math.exp((-theta * d) / 2);
+      }
       k[i * n + i] = 1 + noise;
     }
     const chol = cholesky(k, n);
