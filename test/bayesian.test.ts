@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createRng } from '../src/data/index.js';
 import { presetProcessor } from '../src/processor/index.js';
 import type { Processor } from '../src/processor/index.js';
-import { BayesianSearch, DEFAULT_LOSS, Nb201TableEvaluator, RandomSearch, expectedShortfall, logExpectedShortfall, runSearch, topByBound } from '../src/search/index.js';
+import { BayesianSearch, DEFAULT_LOSS, Nb201TableEvaluator, RandomSearch, expectedShortfall, logExpectedShortfall, fitCalibration, runSearch, topByBound } from '../src/search/index.js';
 import type { Strategy, Trial } from '../src/search/index.js';
 import { CategoricalGp, leaveOneOut } from '../src/search/strategies/gp.js';
 import { MobileSpace, Nb201Space, builtinArchitecture } from '../src/space/index.js';
@@ -167,6 +167,21 @@ describe('expectedShortfall', () => {
       }
     }
     assert.equal(logExpectedShortfall(0, 0, 1), Number.NEGATIVE_INFINITY, 'no room: minus infinity');
+  });
+});
+
+describe('fitCalibration', () => {
+  it('recovers the affine map of variances that produced the misses, and keeps them as they are with few', () => {
+    const random = createRng(5);
+    const normal = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    const misses = Array.from({ length: 3000 }, () => {
+      const variance = 10 ** (-4 + 3 * random());
+      return { variance, squared: (normal() * Math.sqrt(0.3 * variance + 0.002)) ** 2 };
+    });
+    const { a, b } = fitCalibration(misses);
+    assert.ok(Math.abs(Math.log(a / 0.3)) < 0.3, `a ${a} (true 0.3)`);
+    assert.ok(Math.abs(Math.log(b / 0.002)) < 0.6, `b ${b} (true 0.002)`);
+    assert.deepEqual(fitCalibration(misses.slice(0, 19)), { a: 1, b: 0 }, 'too few misses to judge');
   });
 });
 
