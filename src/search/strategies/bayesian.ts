@@ -10,7 +10,8 @@
  * with the spread of a new observation, not only the model's: two trainings of networks that
  * compute the same function differ by noise, and a sibling of the best may land lower. A
  * candidate that cannot beat the best even at no error has no expected improvement: it is never
- * proposed. Every few proposals, one is a plain mutation of a best trial instead, so that a
+ * proposed. The model's predicted spread is recalibrated by its own misses (`fitCalibration`).
+ * Every few proposals, one is a plain mutation of a best trial instead, so that a
  * confidently wrong model cannot keep the search from a region it has not sampled.
  *
  * The first candidates, before the model has anything to go on, are mutants of the initial
