@@ -117,6 +117,9 @@ for (const k of [3, 5, 7]) {
 cases.push({ kind: 'conv', batch: 2, h: 7, w: 9, cin: 5, cout: 61, k: 3, stride: 1, pad: 'same' });
 cases.push({ kind: 'conv', batch: 2, h: 8, w: 11, cin: 3, cout: 16, k: 5, stride: 2, pad: 'same' });
 cases.push({ kind: 'conv', batch: 1, h: 6, w: 11, cin: 1, cout: 9, k: 3, stride: 2, pad: 'valid' });
+// Images narrower than the blocks of four columns that the wider filters' edges take, so that
+// a block's columns past the image are summed and not stored, and every tap clips.
+for (const k of [5, 7]) for (const stride of [1, 2]) cases.push({ kind: 'depthwise', batch: 2, h: 5, w: 3, cin: 21, cout: 1, k, stride, pad: 'same' });
 // Stride 3 takes the input gradient's general tap arithmetic (strides 1 and 2 have their own).
 for (const pad of ['same', 'valid'] as const) cases.push({ kind: 'depthwise', batch: 2, h: 10, w: 11, cin: 21, cout: 1, k: 5, stride: 3, pad });
 // A stem's filter gradient (few input channels, at most 3x3 taps, outputs a multiple of the
