@@ -120,6 +120,9 @@ cases.push({ kind: 'conv', batch: 1, h: 6, w: 11, cin: 1, cout: 9, k: 3, stride:
 // Images narrower than the blocks of four columns that the wider filters' edges take, so that
 // a block's columns past the image are summed and not stored, and every tap clips.
 for (const k of [5, 7]) for (const stride of [1, 2]) cases.push({ kind: 'depthwise', batch: 2, h: 5, w: 3, cin: 21, cout: 1, k, stride, pad: 'same' });
+// Pointwise products 16 and 24 channels wide (a tile of eight rows, and one a vector and a half
+// wide, with AVX-512), over 198 pixels: tiles of eight, of four, and single rows.
+for (const [cin, cout] of [[24, 16], [16, 24]] as const) cases.push({ kind: 'conv', batch: 2, h: 9, w: 11, cin, cout, k: 1, stride: 1, pad: 'same' });
 // Stride 3 takes the input gradient's general tap arithmetic (strides 1 and 2 have their own).
 for (const pad of ['same', 'valid'] as const) cases.push({ kind: 'depthwise', batch: 2, h: 10, w: 11, cin: 21, cout: 1, k: 5, stride: 3, pad });
 // A stem's filter gradient (few input channels, at most 3x3 taps, outputs a multiple of the
