@@ -273,7 +273,10 @@ describe('procnas serve', () => {
       // The table shows a page of rows; the pager counts them all ("trials 1–100 of 1,234").
       const rows = async () => Number((/of ([\d,]+)/.exec(await w.page.locator('#trials-pager').innerText()) ?? ['', '0'])[1]?.replace(/,/g, ''));
       const points = () => w.page.evaluate(() => (globalThis as unknown as PageGlobals).Chart.getChart('chart-loss')?.data.datasets[1]?.data.length ?? 0);
-      const first = { rows: await rows(), points: await points() };
+      // The chart first: a refresh landing between the two reads would otherwise count its
+      // points in `first`, and the rows' growth that follows could be that same refresh's.
+      const firstPoints = await points();
+      const first = { rows: await rows(), points: firstPoints };
       await until('more trials in the page', async () => (await rows()) > first.rows + 20);
       assert.ok((await points()) > first.points, 'the loss chart grew');
       assert.equal(await w.page.evaluate(() => (globalThis as unknown as PageGlobals).sameDocument), 1, 'the page was not reloaded');
