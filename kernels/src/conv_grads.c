@@ -622,53 +622,21 @@ void bn_depthwise_backprop_filter(const float *x, const float *mean, const float
 }
 
 /*
- * Output columns [ow, ow + 4) of row oh of a filter KW columns wide, channels [c, c + VEC), every
- * tap inside the image. KW, the column stride sw and dilation dw are constants where they can be.
+ * Output columns [ow, ow + count) (count at most 4) of row oh of a filter KW columns wide,
+ * channels [c, c + VEC): the filter row's taps loaded once per four columns, four sums in flight.
+ * KW, EDGE, and where they can be the column stride and dilation, are constants at each call.
+ * Inside the image (EDGE 0, count 4) nothing is checked. At its edges (EDGE 1) each tap is
+ * skipped where its input column lies outside the image, and columns past count are summed
+ * (their taps read inside the image or not at all) but not stored: on a small image most columns
+ * are at an edge (all of an 8-wide row under a 7x7 filter), and one column at a time, as
+ * forward_pixel sums them, loads the filter at every tap and keeps one sum in flight (the 7x7
+ * forward pass of an 8x8x240 batch: 1.95 ms that way, 1.16 ms this way, median of 21, one core).
+ * Not for 3x3 filters: there the same edge blocks were slower than forward_column's (7x7x192:
+ * 0.15 → 0.22 ms).
  */
-static inline __attribute__((always_inline)) void wide_quad(const float *restrict x, const float *restrict w,
-                                                            float *restrict o, int KW, int sw, int dw, int n, int oh,
-                                                            int ow, int c, int in_h, int in_w, int channels, int k_h,
-                                                            int stride_h, int dil_h, int pad_top, int pad_left) {
-  float acc[4][VEC];
-#pragma clang loop unroll(full)
-  for (int p = 0; p < 4; p++)
-#pragma clang loop unroll(full)
-    for (int j = 0; j < VEC; j++) acc[p][j] = 0.0f;
-  for (int kh = 0; kh < k_h; kh++) {
-    int ih = tap_input(oh, kh, stride_h, dil_h, pad_top, in_h);
-    if (ih < 0) continue;
-    const float *restrict row = x + ((long)(n * in_h + ih) * in_w + ow * sw - pad_left) * channels + c;
-    const float *restrict wr = w + (long)kh * KW * channels + c;
-#pragma clang loop unroll(full)
-    for (int kw = 0; kw < KW; kw++) {
-      float t[VEC];
-#pragma clang loop unroll(full)
-      for (int j = 0; j < VEC; j++) t[j] = wr[(long)kw * channels + j];
-      const float *restrict i = row + (long)kw * dw * channels;
-#pragma clang loop unroll(full)
-      for (int p = 0; p < 4; p++)
-#pragma clang loop unroll(full)
-        for (int j = 0; j < VEC; j++) acc[p][j] += i[(long)p * sw * channels + j] * t[j];
-    }
-  }
-#pragma clang loop unroll(full)
-  for (int p = 0; p < 4; p++)
-#pragma clang loop unroll(full)
-    for (int j = 0; j < VEC; j++) o[(long)(ow + p) * channels + c + j] = acc[p][j];
-}
-
-/*
- * wide_quad at the image's edges: columns [ow, ow + count) (count at most 4), each tap skipped
- * where its input column lies outside the image; columns past count are summed (their taps read
- * inside the image or not at all), not stored. On a small image most columns are at an edge (all
- * of an 8-wide row under a 7x7 filter), and one column at a time, as forward_pixel sums them,
- * loads the filter at every tap and keeps one sum in flight: the 7x7 forward pass of an 8x8x240
- * batch took 1.95 ms that way and 1.16 ms this way (median of 21, one core). Not for 3x3 filters:
- * there the same edge blocks were slower than forward_column's (7x7x192: 0.15 → 0.22 ms).
- */
-static inline __attribute__((always_inline)) void wide_edge_quad(const float *restrict x, const float *restrict w,
-                                                                 float *restrict o, int KW, int count, int n, int oh,
-                                                                 int ow, int c, DEPTHWISE_ARGS) {
+static inline __attribute__((always_inline)) void wide_block(const float *restrict x, const float *restrict w,
+                                                             float *restrict o, int KW, int EDGE, int count, int sw,
+                                                             int dw, int n, int oh, int ow, int c, DEPTHWISE_ARGS) {
   float acc[4][VEC];
 #pragma clang loop unroll(full)
   for (int p = 0; p < 4; p++)
@@ -686,8 +654,8 @@ static inline __attribute__((always_inline)) void wide_edge_quad(const float *re
       for (int j = 0; j < VEC; j++) t[j] = wr[(long)kw * channels + j];
 #pragma clang loop unroll(full)
       for (int p = 0; p < 4; p++) {
-        int iw = (ow + p) * stride_w + kw * dil_w - pad_left;
-        if ((unsigned)iw >= (unsigned)in_w) continue;
+        int iw = (ow + p) * sw + kw * dw - pad_left;
+        if (EDGE && (unsigned)iw >= (unsigned)in_w) continue;
         const float *restrict i = row + (long)iw * channels;
 #pragma clang loop unroll(full)
         for (int j = 0; j < VEC; j++) acc[p][j] += i[j] * t[j];
@@ -700,7 +668,10 @@ static inline __attribute__((always_inline)) void wide_edge_quad(const float *re
 #pragma clang loop unroll(full)
       for (int j = 0; j < VEC; j++) o[(long)(ow + p) * channels + c + j] = acc[p][j];
   (void)out_h;
+  (void)out_w;
   (void)mult;
+  (void)stride_w;
+  (void)dil_w;
 }
 
 /*
@@ -708,7 +679,7 @@ static inline __attribute__((always_inline)) void wide_edge_quad(const float *re
  * at a time: four output columns are summed at once, over the filter row by row, with the row's
  * taps in registers. A tap's weights are loaded once per four columns instead of once per pixel
  * (forward_pixel), and four sums are in flight. KW is a constant at each call, so the taps and
- * the sums unroll into registers. Columns with taps outside the image take wide_edge_quad.
+ * the sums unroll into registers. Columns with taps outside the image take wide_block's checks.
  */
 static inline __attribute__((always_inline)) void forward_wide(const float *restrict x, const float *restrict w,
                                                                float *restrict y, int KW, DEPTHWISE_ARGS) {
@@ -720,15 +691,15 @@ static inline __attribute__((always_inline)) void forward_wide(const float *rest
       float *restrict o = y + (long)(n * out_h + oh) * out_w * channels;
       for (int c = 0; c < whole; c += VEC) {
         int ow = 0;
-        for (; ow < lo && ow < out_w; ow += 4) wide_edge_quad(x, w, o, KW, out_w - ow < 4 ? out_w - ow : 4, n, oh, ow, c, DEPTHWISE_PASS);
+        for (; ow < lo && ow < out_w; ow += 4) wide_block(x, w, o, KW, 1, out_w - ow < 4 ? out_w - ow : 4, stride_w, dil_w, n, oh, ow, c, DEPTHWISE_PASS);
 #define WIDE_QUADS(sw, dw) \
-  for (; ow + 4 <= hi; ow += 4) wide_quad(x, w, o, KW, sw, dw, n, oh, ow, c, in_h, in_w, channels, k_h, stride_h, dil_h, pad_top, pad_left)
+  for (; ow + 4 <= hi; ow += 4) wide_block(x, w, o, KW, 0, 4, sw, dw, n, oh, ow, c, DEPTHWISE_PASS)
         /* Strides and dilations of 1 and 2 as constants, as in forward_row. */
         if (stride_w == 1 && dil_w == 1) WIDE_QUADS(1, 1);
         else if (stride_w == 2 && dil_w == 1) WIDE_QUADS(2, 1);
         else WIDE_QUADS(stride_w, dil_w);
 #undef WIDE_QUADS
-        for (; ow < out_w; ow += 4) wide_edge_quad(x, w, o, KW, out_w - ow < 4 ? out_w - ow : 4, n, oh, ow, c, DEPTHWISE_PASS);
+        for (; ow < out_w; ow += 4) wide_block(x, w, o, KW, 1, out_w - ow < 4 ? out_w - ow : 4, stride_w, dil_w, n, oh, ow, c, DEPTHWISE_PASS);
       }
       for (int ow = 0; ow < out_w && whole < channels; ow++)
         for (int c = whole; c < channels; c++) forward_pixel(x, w, o + (long)ow * channels, 1, n, oh, ow, c, DEPTHWISE_PASS);
