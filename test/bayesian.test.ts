@@ -294,6 +294,16 @@ describe('bayesian search', () => {
     }
   });
 
+  it('recalibrates its spread by its misses once it has enough, and chooses by the recalibrated spread', async () => {
+    // Identity until 20 misses after the founders: the two searches agree that far, and part
+    // once the calibration fitted to the misses prices the candidates.
+    const plain = await run(new BayesianSearch(space, initial, createRng(3), { founders: 5, parents: 10, steps: 100, samples: 300, climbs: 5, explore: 4, recalibrate: false }), 80);
+    const calibrated = await run(new BayesianSearch(space, initial, createRng(3)), 80);
+    const keys = (r: typeof plain): string[] => r.trials.map((t) => t.key);
+    assert.deepEqual(keys(calibrated).slice(0, 25), keys(plain).slice(0, 25), 'the same while too few misses to judge');
+    assert.notDeepEqual(keys(calibrated), keys(plain), 'the recalibrated spread changed no choice');
+  });
+
   it('rebuilds the same proposals from the same trials (a resumed search goes on as it would have)', async () => {
     const a = await run(new BayesianSearch(space, initial, createRng(9)), 40);
     const b = await run(new BayesianSearch(space, initial, createRng(9)), 40);

@@ -37,6 +37,8 @@ export interface BayesianOptions {
   climbs: number;
   /** Every this many proposals, one is a mutant of a best trial instead of the model's choice (0: never). */
   explore: number;
+  /** Whether the predicted spread is recalibrated by the model's misses (`fitCalibration`); default true. */
+  recalibrate?: boolean;
 }
 
 export const DEFAULT_BAYESIAN: BayesianOptions = { founders: 5, parents: 10, steps: 100, samples: 300, climbs: 5, explore: 4 };
@@ -162,7 +164,7 @@ export class BayesianSearch implements Strategy {
       // The log of the error (see expectedShortfall); a perfect score is floored at 0.1%.
       const y = Math.log(Math.max(t.error, 1e-3));
       const x = this.encoded(t.architecture);
-      if (this.model.size >= this.options.founders) {
+      if (this.options.recalibrate !== false && this.model.size >= this.options.founders) {
         const p = this.model.predict(x);
         this.misses.push({ squared: (y - p.mean) ** 2, variance: p.observedSd ** 2 });
         if (this.misses.length >= this.calibratedAt * 1.1) {
