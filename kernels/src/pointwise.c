@@ -24,8 +24,9 @@
 /*
  * Rows of a tile of a product exactly one vector wide that is not accumulated (forward passes
  * and input gradients into 16 channels with AVX-512): four rows keep only four sums in flight.
- * Measured in isolation (median of 21, 50176 pixels): the forward pass 64 → 16 channels 0.88 →
- * 0.80 ms, the input gradient into 16 channels from 64 0.87 → 0.77 ms; the filter gradient
+ * Measured in isolation (bench/kernels.sh's shapes, median of 21, 50176 pixels): the forward pass
+ * 64 → 16 channels 0.93 → 0.78 ms, the input gradient into 16 channels from 64 0.90–0.97 →
+ * 0.77–0.79 ms; the filter gradient
  * (accumulated over chunks of 64 pixels) was slower with eight (1.28 → 1.42 ms) and keeps four.
  */
 #define NARROW_ROWS 8
@@ -70,7 +71,7 @@ static inline __attribute__((always_inline)) void tile(const float *restrict a, 
  * a last block of 24 columns in one tile of a vector and a half rather than a vector and then 8
  * columns, which read A twice and kept only four sums in flight in the second pass (24 channels:
  * the CIFAR net's, measured in isolation, median of 21: forward 144 → 24 channels over 16384
- * pixels 1.55 → 1.16 ms, the input gradient into 24 channels 1.41 → 1.12 ms).
+ * pixels 1.40 → 1.16 ms, the input gradient into 24 channels 1.38 → 1.16 ms).
  */
 static inline __attribute__((always_inline)) void tile_row(const float *restrict a, int a_row, int a_inner,
                                                            const float *restrict b, float *restrict c, int n,

@@ -248,7 +248,7 @@ const CALIBRATION_MISSES = 20;
 
 /**
  * The affine map of predicted variances (a·v + b, on a grid: a from 0.05 to 3.2, b from 0 to
- * about 0.03) under which the misses are most likely, as a normal model of each miss. Why: the
+ * about 0.024) under which the misses are most likely, as a normal model of each miss. Why: the
  * model's spread is a single stationary kernel's, too wide far from the trials (measured on
  * NB201: proposals with predicted sd 0.2–0.3 of log error missed by rms 0.6 sd) and too narrow
  * near them, and the acquisition trades the two; the misses of its own predictions, one per
