@@ -216,6 +216,16 @@ describe('features of the spaces', () => {
     assert.deepEqual(space.features(space.fromDigits('000000')), [], 'a cell with no live path computes nothing');
   });
 
+  it("NAS-Bench-201: a cell's totals (ops on live edges, depth in convolutions) are tokens, shared wherever the ops sit", () => {
+    const space = new Nb201Space('cifar10');
+    const totals = (digits: string) => space.features(space.fromDigits(digits)).filter((t) => t.includes(' × ') || t.startsWith('depth '));
+    assert.deepEqual(totals('333333'), ['skip_connect × 0', 'nor_conv_1x1 × 0', 'nor_conv_3x3 × 6', 'avg_pool_3x3 × 0', 'depth 3']);
+    // 0→1 conv 3x3, 1→2 conv 1x1, 2→3 skip, the rest none: one live path 0→1→2→3 holding two convolutions.
+    assert.deepEqual(totals('302001'), ['skip_connect × 1', 'nor_conv_1x1 × 1', 'nor_conv_3x3 × 1', 'avg_pool_3x3 × 0', 'depth 2']);
+    // The same three ops as the edge 0→3 (conv 3x3) and the path 0→2→3 (conv 1x1, skip): the same counts, depth 1.
+    assert.deepEqual(totals('020301'), ['skip_connect × 1', 'nor_conv_1x1 × 1', 'nor_conv_3x3 × 1', 'avg_pool_3x3 × 0', 'depth 1']);
+  });
+
   it('mobile: one token per gene, so one move changes few tokens', () => {
     const initial = builtinArchitecture('mobilenet_v2') as Architecture;
     const space = new MobileSpace(initial);

@@ -109,15 +109,27 @@ export class Nb201Space implements SearchSpace {
 
   /**
    * What the cell computes: each live path from its input to its output as its ops in order
-   * (BANANAS's path encoding, White et al. 2021), and the op of each edge on a live path. A path
-   * through a "none" carries nothing, so the ops on it are not features: two cells that differ
-   * only there compute the same function, and get the same tokens.
+   * (BANANAS's path encoding, White et al. 2021), the op of each edge on a live path, and the
+   * cell's totals: how many live edges hold each op, and its depth in convolutions (the most on
+   * one live path). A path through a "none" carries nothing, so the ops on it are not features:
+   * two cells that differ only there compute the same function, and get the same tokens.
+   * Why the totals: NAS-Bench-201's error follows them across edges (three 3x3 convolutions
+   * anywhere on live edges do much the same), which the per-edge tokens cannot say; with them the
+   * model's predictions of the cells near the optimum are better calibrated (`bench/search-nb201.ts`,
+   * README).
    */
   features(a: Architecture): string[] {
     const digits = this.digits(a);
     const live = NB201_PATHS.filter((path) => path.every((edge) => digits[edge] !== '0'));
-    const edges = [...new Set(live.flat())].sort().map((edge) => `e${edge}=${digits[edge]}`);
-    return [...edges, ...live.map((path) => `path ${path.map((edge) => digits[edge]).join('')}`)];
+    // Computes nothing: like no other cell.
+    if (live.length === 0) return [];
+    const liveEdges = [...new Set(live.flat())].sort();
+    const edges = liveEdges.map((edge) => `e${edge}=${digits[edge]}`);
+    const paths = live.map((path) => `path ${path.map((edge) => digits[edge]).join('')}`);
+    const totals = NB201_OPS.slice(1).map((_, i) => `${NB201_OPS[i + 1]} × ${liveEdges.filter((edge) => digits[edge] === String(i + 1)).length}`);
+    const isConvolution = (edge: number): boolean => NB201_OPS[Number(digits[edge])]?.startsWith('nor_conv') ?? false;
+    const depth = Math.max(0, ...live.map((path) => path.filter(isConvolution).length));
+    return [...edges, ...paths, ...totals, `depth ${depth}`];
   }
 }
 
