@@ -78,6 +78,7 @@ for (const processorName of values.processors.split(',')) {
     console.log('  ' + ['strategy'.padEnd(16), 'reached'.padStart(8), 'median evals to optimum'.padStart(24), '× evolution'.padStart(12), 'regret@100'.padStart(11), 'regret@300'.padStart(11), 'regret@1000'.padStart(12), 'time'.padStart(7)].join(' '));
     const medians: Record<string, number> = {};
     const rows: Array<[string, string]> = [];
+    const perSeed: string[] = [];
     for (const name of names) {
       t0 = performance.now();
       const evalsToOptimum: number[] = [];
@@ -93,6 +94,7 @@ for (const processorName of values.processors.split(',')) {
         for (const k of [100, 300, 1000]) (regrets[k] as number[]).push(Math.min(...trained.slice(0, k).map((t) => t.loss)) - optimum.loss);
       }
       const reached = evalsToOptimum.filter(Number.isFinite).length;
+      perSeed.push(`    ${name}, evaluations to the optimum by seed: ${evalsToOptimum.map((n) => (Number.isFinite(n) ? n : `>${cap}`)).join(' ')}`);
       medians[name] = median(evalsToOptimum);
       rows.push([name, [
         `${reached}/${seeds}`.padStart(8),
@@ -109,6 +111,7 @@ for (const processorName of values.processors.split(',')) {
       console.log(`  ${name.padEnd(16)} ${row.replace('%RATIO%', ratio.padStart(12))}`);
       summary.push(`| ${processor.name} | ${lambdaTime} / ${lambdaEnergy} | ${name} | ${Number.isFinite(m) ? m.toFixed(0) : `>${cap}`} | ${ratio} |`);
     }
+    for (const line of perSeed) console.log(line);
   }
 }
 console.log('\n| processor | λ_time / λ_energy | strategy | median evaluations to the optimum | × evolution |\n|---|---|---|---|---|');
