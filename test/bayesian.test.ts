@@ -216,14 +216,20 @@ describe('features of the spaces', () => {
     assert.deepEqual(space.features(space.fromDigits('000000')), [], 'a cell with no live path computes nothing');
   });
 
-  it("NAS-Bench-201: a cell's totals (ops on live edges, depth in convolutions) are tokens, shared wherever the ops sit", () => {
+  it("NAS-Bench-201: a cell's totals (ops on live edges, depth in convolutions) are ordinal tokens, shared wherever the ops sit", () => {
     const space = new Nb201Space('cifar10');
-    const totals = (digits: string) => space.features(space.fromDigits(digits)).filter((t) => t.includes(' × ') || t.startsWith('depth '));
-    assert.deepEqual(totals('333333'), ['skip_connect × 0', 'nor_conv_1x1 × 0', 'nor_conv_3x3 × 6', 'avg_pool_3x3 × 0', 'depth 3']);
+    const totals = (digits: string) => space.features(space.fromDigits(digits)).filter((t) => t.includes(' ≥ '));
+    assert.deepEqual(totals('333333'), [1, 2, 3, 4, 5, 6].map((k) => `nor_conv_3x3 ≥ ${k}`).concat(['depth ≥ 1', 'depth ≥ 2', 'depth ≥ 3']));
     // 0→1 conv 3x3, 1→2 conv 1x1, 2→3 skip, the rest none: one live path 0→1→2→3 holding two convolutions.
-    assert.deepEqual(totals('302001'), ['skip_connect × 1', 'nor_conv_1x1 × 1', 'nor_conv_3x3 × 1', 'avg_pool_3x3 × 0', 'depth 2']);
+    assert.deepEqual(totals('302001'), ['skip_connect ≥ 1', 'nor_conv_1x1 ≥ 1', 'nor_conv_3x3 ≥ 1', 'depth ≥ 1', 'depth ≥ 2']);
     // The same three ops as the edge 0→3 (conv 3x3) and the path 0→2→3 (conv 1x1, skip): the same counts, depth 1.
-    assert.deepEqual(totals('020301'), ['skip_connect × 1', 'nor_conv_1x1 × 1', 'nor_conv_3x3 × 1', 'avg_pool_3x3 × 0', 'depth 1']);
+    assert.deepEqual(totals('020301'), ['skip_connect ≥ 1', 'nor_conv_1x1 ≥ 1', 'nor_conv_3x3 ≥ 1', 'depth ≥ 1']);
+    // Counts one apart share all but one token: 333333 and 333332 (a conv 1x1 on 2→3) differ by
+    // one 3x3 convolution and one 1x1, and nothing in the depth.
+    const a = new Set(totals('333333'));
+    const b = totals('333332');
+    assert.deepEqual(b.filter((t) => !a.has(t)), ['nor_conv_1x1 ≥ 1']);
+    assert.deepEqual([...a].filter((t) => !b.includes(t)), ['nor_conv_3x3 ≥ 6']);
   });
 
   it('mobile: one token per gene, so one move changes few tokens', () => {

@@ -113,10 +113,11 @@ export class Nb201Space implements SearchSpace {
    * cell's totals: how many live edges hold each op, and its depth in convolutions (the most on
    * one live path). A path through a "none" carries nothing, so the ops on it are not features:
    * two cells that differ only there compute the same function, and get the same tokens.
-   * Why the totals: NAS-Bench-201's error follows them across edges (three 3x3 convolutions
-   * anywhere on live edges do much the same), which the per-edge tokens cannot say; with them the
-   * model's predictions of the cells near the optimum are better calibrated (`bench/search-nb201.ts`,
-   * README).
+   * Why the totals: NAS-Bench-201's error follows them wherever the ops sit (three 3x3
+   * convolutions on any live edges do much the same), which per-edge and per-path tokens cannot
+   * say. They are ordinal, one token per unit ("nor_conv_3x3 ≥ 2"): cells whose counts differ by
+   * one share all but one of them, so the model's similarity falls with the difference of the
+   * counts, not only with whether they are equal (README, "The cell's totals", has the figures).
    */
   features(a: Architecture): string[] {
     const digits = this.digits(a);
@@ -126,10 +127,10 @@ export class Nb201Space implements SearchSpace {
     const liveEdges = [...new Set(live.flat())].sort();
     const edges = liveEdges.map((edge) => `e${edge}=${digits[edge]}`);
     const paths = live.map((path) => `path ${path.map((edge) => digits[edge]).join('')}`);
-    const totals = NB201_OPS.slice(1).map((_, i) => `${NB201_OPS[i + 1]} × ${liveEdges.filter((edge) => digits[edge] === String(i + 1)).length}`);
     const isConvolution = (edge: number): boolean => NB201_OPS[Number(digits[edge])]?.startsWith('nor_conv') ?? false;
-    const depth = Math.max(0, ...live.map((path) => path.filter(isConvolution).length));
-    return [...edges, ...paths, ...totals, `depth ${depth}`];
+    const totals: Array<[string, number]> = NB201_OPS.slice(1).map((op, i) => [op, liveEdges.filter((edge) => digits[edge] === String(i + 1)).length]);
+    totals.push(['depth', Math.max(...live.map((path) => path.filter(isConvolution).length))]);
+    return [...edges, ...paths, ...totals.flatMap(([name, n]) => Array.from({ length: n }, (_, k) => `${name} ≥ ${k + 1}`))];
   }
 }
 
