@@ -4,9 +4,9 @@
  * The table is small enough to score every architecture, so the architecture of lowest loss is
  * known in each setting; each strategy then runs from the same initial architecture under many
  * seeds, and the script prints per setting and strategy the median number of evaluations needed
- * to reach that architecture, its ratio to regularized evolution's (the peer), and the median
- * regret (loss above the optimum) after 100, 300 and 1000 evaluations, and each seed's count. An evaluation is a
- * training (a table look-up standing for one): a `+prune` strategy rejects hopeless candidates
+ * to reach that architecture, its ratio to regularized evolution's (the peer), the median regret
+ * (loss above the optimum) after 100, 300 and 1000 evaluations, and each seed's count. An
+ * evaluation is a training (a table look-up standing for one): a `+prune` strategy rejects hopeless candidates
  * untrained (their DRAM terms alone reach the best loss), and those are not evaluations. The
  * peer, `evolution`, is regularized evolution as published: it trains every candidate.
  *
