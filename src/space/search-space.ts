@@ -26,8 +26,9 @@ export interface SearchSpace {
   /** One random move. */
   mutate(a: Architecture, random: Random): Architecture;
   /**
-   * The architecture as categorical tokens, one per gene ("edge 2 = 3"): what a model of the
-   * error compares (two architectures are as alike as the tokens they share).
+   * The architecture as categorical tokens, one per gene ("edge 2 = 3") and any a space adds
+   * (NAS-Bench-201's totals, "nor_conv_3x3 ≥ 2"): what a model of the error compares (two
+   * architectures are as alike as the tokens they share).
    */
   features(a: Architecture): string[];
 }

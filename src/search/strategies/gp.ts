@@ -1,7 +1,8 @@
 /**
  * A Gaussian-process model of the prediction error over a categorical space, for the Bayesian
  * strategy. An architecture is a set of categorical tokens (`SearchSpace.features`: one per
- * gene, such as "edge 2 = conv 3x3" or "stage 1, block 0, kernel = 5"); two architectures are
+ * gene, such as "edge 2 = conv 3x3" or "stage 1, block 0, kernel = 5", and a NAS-Bench-201
+ * cell's totals, such as "nor_conv_3x3 ≥ 2"); two architectures are
  * as alike as the tokens they share. The kernel is the exponentiated overlap kernel of
  * categorical Bayesian optimisation (CASMOPOLITAN, Wan et al., ICML 2021; COMBO's diffusion
  * kernel has the same form): k(a, b) = σ² · exp(−θ · d(a, b)), with d half the size of the
