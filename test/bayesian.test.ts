@@ -232,6 +232,20 @@ describe('features of the spaces', () => {
     assert.deepEqual([...a].filter((t) => !b.includes(t)), ['nor_conv_3x3 ≥ 6']);
   });
 
+  it('NAS-Bench-201: a skip is the identity, so a path token names only its other ops', () => {
+    const space = new Nb201Space('cifar10');
+    const paths = (digits: string) => space.features(space.fromDigits(digits)).filter((t) => t.startsWith('path ')).sort();
+    // Both compute x + conv1x1(conv1x1(x)): 020102 by the edge 0→3 (skip) and the path 0→2→3;
+    // 210021 by the path 0→1→3 and the skips 0→2→3.
+    assert.deepEqual(paths('020102'), ['path 22', 'path identity']);
+    assert.deepEqual(paths('210021'), ['path 22', 'path identity']);
+    // 0→1 skip, 1→3 conv 3x3: the path computes what the edge 0→3 alone would.
+    assert.deepEqual(paths('100030'), ['path 3']);
+    assert.deepEqual(paths('000300'), ['path 3']);
+    // An avg pool is not the identity.
+    assert.deepEqual(paths('400010'), ['path 4']);
+  });
+
   it('mobile: one token per gene, so one move changes few tokens', () => {
     const initial = builtinArchitecture('mobilenet_v2') as Architecture;
     const space = new MobileSpace(initial);

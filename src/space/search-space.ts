@@ -50,6 +50,8 @@ function pick<T>(xs: readonly T[], random: Random): T {
  * (edges 0→1, 0→2, 1→2, 0→3, 1→3, 2→3).
  */
 const NB201_PATHS = [[3], [0, 4], [1, 5], [0, 2, 5]] as const;
+/** The digit of skip_connect. */
+const SKIP = String(NB201_OPS.indexOf('skip_connect'));
 
 /** NAS-Bench-201: the cell's six edge ops, the same cell in all 15 positions. */
 export class Nb201Space implements SearchSpace {
@@ -109,11 +111,13 @@ export class Nb201Space implements SearchSpace {
   }
 
   /**
-   * What the cell computes: each live path from its input to its output as its ops in order
-   * (BANANAS's path encoding, White et al. 2021), the op of each edge on a live path, and the
-   * cell's totals: how many live edges hold each op, and its depth in convolutions (the most on
-   * one live path). A path through a "none" carries nothing, so the ops on it are not features:
-   * two cells that differ only there compute the same function, and get the same tokens.
+   * What the cell computes: each live path from its input to its output as its ops in order,
+   * skips left out (BANANAS's path encoding, White et al. 2021), the op of each edge on a live
+   * path, and the cell's totals: how many live edges hold each op, and its depth in convolutions
+   * (the most on one live path). A path through a "none" carries nothing, so the ops on it are
+   * not features: two cells that differ only there compute the same function, and get the same
+   * tokens. A skip is the identity, so "skip, conv 3x3" computes what "conv 3x3" does: both are
+   * "path 3", and cells that compute one function by different routes share their path tokens.
    * Why the totals: NAS-Bench-201's error follows them wherever the ops sit (three 3x3
    * convolutions on any live edges do much the same), which per-edge and per-path tokens cannot
    * say. They are ordinal, one token per unit ("nor_conv_3x3 ≥ 2"): cells whose counts differ by
@@ -127,7 +131,8 @@ export class Nb201Space implements SearchSpace {
     if (live.length === 0) return [];
     const liveEdges = [...new Set(live.flat())].sort();
     const edges = liveEdges.map((edge) => `e${edge}=${digits[edge]}`);
-    const paths = live.map((path) => `path ${path.map((edge) => digits[edge]).join('')}`);
+    // A skip is the identity: a path computes what its other ops do, in order.
+    const paths = live.map((path) => `path ${path.map((edge) => digits[edge]).filter((op) => op !== SKIP).join('') || 'identity'}`);
     const isConvolution = (edge: number): boolean => NB201_OPS[Number(digits[edge])]?.startsWith('nor_conv') ?? false;
     const totals: Array<[string, number]> = NB201_OPS.slice(1).map((op, i) => [op, liveEdges.filter((edge) => digits[edge] === String(i + 1)).length]);
     totals.push(['depth', Math.max(...live.map((path) => path.filter(isConvolution).length))]);
